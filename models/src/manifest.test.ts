@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { isVeracityError } from './errors.js';
+import { parseManifest, sha256Hex, verifyModelBytes } from './manifest.js';
+
+const fixtureDir = new URL('../fixtures/tiny/', import.meta.url);
+const good = JSON.parse(readFileSync(new URL('manifest.json', fixtureDir), 'utf8'));
+const schema = JSON.parse(readFileSync(new URL('../manifest.schema.json', import.meta.url), 'utf8'));
+const validateSchema = new Ajv2020({ allErrors: true }).compile(schema);
+
+const clone = <T>(v: T): T => structuredClone(v);
+const mutations: Array<[string, (m: Record<string, any>) => void]> = [
+  ['wrong schema', (m) => (m.schema = 2)],
+  ['missing id', (m) => delete m.id],
+  ['bad sha256', (m) => (m.model.sha256 = 'ABC')],
+  ['path escape', (m) => (m.model.file = '../model.onnx')],
+  ['zero bytes', (m) => (m.model.bytes = 0)],
+  ['float input', (m) => (m.input.dtype = 'float32')],
+  ['huge size', (m) => (m.input.size = 4096)],
+  ['labels reordered', (m) => (m.labels = ['synthetic', 'real', 'semisynthetic'])],
+  ['negative temperature', (m) => (m.calibration.temperature = -1)],
+  ['unknown crop', (m) => (m.crop = { policy: 'zoom' })],
+  ['maxSide on resize', (m) => (m.crop = { policy: 'resize-center', maxSide: 512 })],
+  ['no video frames', (m) => (m.video.frames = 0)],
+  ['metrics not object', (m) => (m.metrics = [])],
+];
+
+describe('manifest', () => {
+  it('accepts the fixture bundle', () => {
+    expect(parseManifest(good).id).toBe('veracity-fixture-tiny');
+    expect(validateSchema(good)).toBe(true);
+  });
+
+  it.each(mutations)('rejects %s in both the runtime validator and the JSON schema', (_name, mutate) => {
+    const bad = clone(good);
+    mutate(bad);
+    expect(() => parseManifest(bad)).toThrow(/E_MANIFEST_INVALID/);
+    expect(validateSchema(bad)).toBe(false);
+  });
+
+  it('lists every problem at once', () => {
+    const bad = clone(good);
+    bad.schema = 3;
+    bad.input.layout = 'NHWC';
+    bad.calibration.temperature = 0;
+    try {
+      parseManifest(bad);
+      expect.unreachable();
+    } catch (e) {
+      expect(isVeracityError(e, 'E_MANIFEST_INVALID')).toBe(true);
+      expect((e as { details: string[] }).details).toHaveLength(3);
+    }
+  });
+
+  it('verifies the model bytes against sha256 and size', async () => {
+    const manifest = parseManifest(good);
+    const bytes = new Uint8Array(readFileSync(new URL('model.onnx', fixtureDir)));
+    await expect(verifyModelBytes(manifest, bytes)).resolves.toBeUndefined();
+    const flipped = bytes.slice();
+    flipped[100] = (flipped[100] as number) ^ 1;
+    await expect(verifyModelBytes(manifest, flipped)).rejects.toThrow(/E_SHA256_MISMATCH.*refusing/);
+    await expect(verifyModelBytes(manifest, bytes.subarray(0, 10))).rejects.toThrow(/E_SHA256_MISMATCH.*truncated/);
+  });
+
+  it('hashes like sha256sum', async () => {
+    expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});

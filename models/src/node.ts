@@ -1,0 +1,67 @@
+/** Node entry point: the core plus onnxruntime-node, sharp decoding and bundles read from folders or URLs. */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { type BundleSource, type ProgressCallback, loadBundle, readStream, urlBundleSource } from './bundle.js';
+import { type Detector, type DetectorOptions, createDetector } from './classify.js';
+import { ErrorCode, VeracityError, messageOf } from './errors.js';
+import { type NodeSessionOptions, createNodeSession } from './ort-node.js';
+
+export * from './index.js';
+export { decodeImageNode } from './decode-node.js';
+export { createNodeSession, type NodeSessionOptions } from './ort-node.js';
+
+/** A bundle in a local folder. */
+export function dirBundleSource(dir: string): BundleSource {
+  const root = resolve(dir);
+  return {
+    location: root,
+    async readManifest() {
+      let text: string;
+      try {
+        text = await readFile(join(root, 'manifest.json'), 'utf8');
+      } catch (e) {
+        throw new VeracityError(ErrorCode.BundleFetch, `cannot read ${join(root, 'manifest.json')}: ${messageOf(e)}`, { cause: e });
+      }
+      try {
+        return JSON.parse(text);
+      } catch (e) {
+        throw new VeracityError(ErrorCode.ManifestInvalid, `${join(root, 'manifest.json')} is not JSON: ${messageOf(e)}`);
+      }
+    },
+    async readModel(file, expectedBytes, onBytes) {
+      const path = join(root, file);
+      try {
+        const stream = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+        return await readStream(stream, expectedBytes, onBytes);
+      } catch (e) {
+        throw new VeracityError(ErrorCode.BundleFetch, `cannot read ${path}: ${messageOf(e)}`, { cause: e });
+      }
+    },
+  };
+}
+
+/** `http(s)://` and `file://` locations go through fetch; anything else is a folder path. */
+export function nodeBundleSource(location: string): BundleSource {
+  return /^https?:\/\//.test(location) ? urlBundleSource(location) : dirBundleSource(location.replace(/^file:\/\//, ''));
+}
+
+export interface NodeDetectorOptions extends DetectorOptions, NodeSessionOptions {
+  onProgress?: ProgressCallback;
+}
+
+export async function loadNodeDetector(location: string, options: NodeDetectorOptions = {}): Promise<Detector> {
+  const bundle = await loadBundle(nodeBundleSource(location), options.onProgress);
+  return createDetector(
+    bundle,
+    (model, onProgress) =>
+      createNodeSession(
+        model,
+        { inputName: bundle.manifest.input.name, outputName: bundle.manifest.input.output, threads: options.threads },
+        onProgress,
+      ),
+    options.onProgress,
+    options,
+  );
+}

@@ -1,0 +1,24 @@
+/** Browser entry point (pages, workers, extension offscreen documents): the core plus onnxruntime-web. */
+import { type ProgressCallback, loadBundle, urlBundleSource } from './bundle.js';
+import { type Detector, type DetectorOptions, createDetector } from './classify.js';
+import { type WebSessionOptions, createWebSession } from './ort-web.js';
+
+export * from './index.js';
+export { decodeBlob, pixelsOf } from './decode-web.js';
+export { createWebSession, type WebBackend, type WebSessionOptions } from './ort-web.js';
+
+export interface WebDetectorOptions extends DetectorOptions, WebSessionOptions {
+  onProgress?: ProgressCallback;
+}
+
+/** Downloads (with progress), verifies, compiles and warms up the bundle at `bundleUrl`. */
+export async function loadWebDetector(bundleUrl: string | URL, options: WebDetectorOptions = {}): Promise<Detector> {
+  const bundle = await loadBundle(urlBundleSource(bundleUrl), options.onProgress);
+  return createDetector(
+    bundle,
+    (model, onProgress) =>
+      createWebSession(model, { ...options, inputName: bundle.manifest.input.name, outputName: bundle.manifest.input.output }, onProgress),
+    options.onProgress,
+    options,
+  );
+}

@@ -1,0 +1,216 @@
+"""Dataset loading and augmentation for the Veracity detector.
+
+Works on any folder holding a manifest.csv with the columns
+  path,label,modality,group,source_repo,generator,license,sha256,notes
+(label in real|synthetic|semisynthetic; only modality=image rows are used).
+
+* Grids: rows whose notes say "2x2 grid" (or whose group ends in "grid2x2") are cut into 4 tiles.
+* Pairs: a "pair=KEY" token in notes links items (an AI edit and its source photo); the split unit of an item is
+  its pair key (else its path), so both sides of a pair always land on the same side of any split.
+* Shortcut neutralisation (every class treated identically): square random crops, random rescale x0.5-1.5,
+  random interpolation, re-encoding of every sample with random JPEG/WebP quality (sometimes twice).
+"""
+from __future__ import annotations
+
+import csv
+import fnmatch
+import hashlib
+import io
+import math
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from PIL import Image, ImageEnhance, ImageFilter
+
+LABEL_INDEX = {"real": 0, "synthetic": 1, "semisynthetic": 2}
+PAIR_RE = re.compile(r"pair=([^;,\s]+)")
+ROBUST_CHAIN = (("jpeg", 55), ("webp", 75), ("jpeg", 80))
+
+
+def read_manifest(root: str) -> list[dict]:
+    with open(os.path.join(root, "manifest.csv"), newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def is_grid(row: dict) -> bool:
+    return "2x2 grid" in (row.get("notes") or "") or row["group"].endswith("grid2x2")
+
+
+def unit_of(row: dict) -> str:
+    m = PAIR_RE.search(row.get("notes") or "")
+    return f"{row['group']}|pair={m.group(1)}" if m else row["path"]
+
+
+def build_items(root: str) -> list[dict]:
+    """One item per image (4 per 2x2 grid): {path, tile, label, y, group, unit}."""
+    items = []
+    for r in read_manifest(root):
+        if r["modality"] != "image" or r["label"] not in LABEL_INDEX:
+            continue
+        base = {"path": r["path"], "label": r["label"], "y": LABEL_INDEX[r["label"]], "group": r["group"], "unit": unit_of(r)}
+        if is_grid(r):
+            for t in range(4):
+                items.append({**base, "tile": t})
+        else:
+            items.append({**base, "tile": -1})
+    return items
+
+
+def unit_hash(unit: str, seed: int = 0) -> float:
+    h = hashlib.sha1(f"{seed}:{unit}".encode()).hexdigest()
+    return int(h[:8], 16) / 0xFFFFFFFF
+
+
+def split_items(items, val_frac=0.15, seed=0):
+    """Random split by unit (pairs and grid tiles stay together), val_frac of every group."""
+    train, val = [], []
+    for it in items:
+        (val if unit_hash(it["unit"], seed) < val_frac else train).append(it)
+    return train, val
+
+
+def load_image(root: str, item: dict) -> np.ndarray:
+    im = Image.open(os.path.join(root, item["path"]))
+    im = im.convert("RGB")
+    if item["tile"] >= 0:
+        w, h = im.size
+        tx, ty = item["tile"] % 2, item["tile"] // 2
+        im = im.crop((tx * w // 2, ty * h // 2, (tx + 1) * w // 2, (ty + 1) * h // 2))
+    return np.asarray(im, dtype=np.uint8).copy()
+
+
+def preload(root: str, items: list[dict], threads: int = 2) -> list[np.ndarray]:
+    """Decodes every item once (native resolution, uint8 HWC); tiles are cut here."""
+    with ThreadPoolExecutor(threads) as ex:
+        return list(ex.map(lambda it: load_image(root, it), items))
+
+
+# ---------------------------------------------------------------- codecs and deterministic transforms
+def encode(im: Image.Image, fmt: str, q: int) -> Image.Image:
+    buf = io.BytesIO()
+    if fmt == "jpeg":
+        im.save(buf, format="JPEG", quality=int(q))
+    else:
+        im.save(buf, format="WEBP", quality=int(q))
+    buf.seek(0)
+    out = Image.open(buf)
+    out.load()
+    return out.convert("RGB")
+
+
+def apply_chain(im: Image.Image, chain=ROBUST_CHAIN) -> Image.Image:
+    for fmt, q in chain:
+        im = encode(im, fmt, q)
+    return im
+
+
+def resize_shorter(im: Image.Image, s: int) -> Image.Image:
+    w, h = im.size
+    k = s / min(w, h)
+    return im.resize((max(s, round(w * k)), max(s, round(h * k))), Image.BILINEAR, reducing_gap=None)
+
+
+def crops_for_policy(im: Image.Image, size: int, policy: dict) -> list[Image.Image]:
+    """Python mirror of the runtime crop policies in manifest.crop (used for validation and parity)."""
+    p = policy["policy"]
+    if p == "squash":
+        return [im.resize((size, size), Image.BILINEAR)]
+    if p == "resize-center":
+        im = resize_shorter(im, size)
+        w, h = im.size
+        l, t = (w - size) // 2, (h - size) // 2
+        return [im.crop((l, t, l + size, t + size))]
+    if p in ("native-center", "native-five"):
+        max_side = policy.get("maxSide", 1024)
+        w, h = im.size
+        if max(w, h) > max_side:
+            k = max_side / max(w, h)
+            im = im.resize((max(1, round(w * k)), max(1, round(h * k))), Image.BILINEAR)
+        if min(im.size) < size:
+            im = resize_shorter(im, size)
+        w, h = im.size
+        l, t = (w - size) // 2, (h - size) // 2
+        out = [im.crop((l, t, l + size, t + size))]
+        if p == "native-five":
+            out += [
+                im.crop((0, 0, size, size)),
+                im.crop((w - size, 0, w, size)),
+                im.crop((0, h - size, size, h)),
+                im.crop((w - size, h - size, w, h)),
+            ]
+        return out
+    raise ValueError(f"unknown crop policy {p}")
+
+
+def to_chw(im: Image.Image) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(im, dtype=np.uint8).transpose(2, 0, 1))
+
+
+# ---------------------------------------------------------------- training augmentation
+INTERP = [Image.BILINEAR, Image.BICUBIC, Image.LANCZOS, Image.BOX]
+
+
+def augment(arr: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Random square crop at a random scale (x0.5-1.5), flips, colour, blur, noise, JPEG/WebP. Returns CHW uint8."""
+    im = Image.fromarray(arr)
+    w, h = im.size
+    # Occasionally compress the whole image before cropping (JPEG grid of the source, like a re-shared file).
+    if rng.random() < 0.2:
+        im = encode(im, "jpeg" if rng.random() < 0.6 else "webp", rng.integers(50, 96))
+    scale = math.exp(rng.uniform(math.log(0.5), math.log(1.5)))
+    side = size / scale
+    if side > min(w, h):
+        side = min(w, h)  # image too small for this scale: take the largest square and upscale more
+    side = max(8, int(round(side)))
+    l = int(rng.integers(0, w - side + 1))
+    t = int(rng.integers(0, h - side + 1))
+    im = im.crop((l, t, l + side, t + side))
+    if side != size:
+        im = im.resize((size, size), INTERP[int(rng.integers(0, len(INTERP)))])
+    if rng.random() < 0.5:
+        im = im.transpose(Image.FLIP_LEFT_RIGHT)
+    if rng.random() < 0.3:
+        im = ImageEnhance.Brightness(im).enhance(rng.uniform(0.8, 1.2))
+        im = ImageEnhance.Contrast(im).enhance(rng.uniform(0.8, 1.2))
+        im = ImageEnhance.Color(im).enhance(rng.uniform(0.7, 1.3))
+    if rng.random() < 0.15:
+        im = im.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
+    if rng.random() < 0.15:
+        a = np.asarray(im, dtype=np.float32) + rng.normal(0, rng.uniform(1, 6), (size, size, 3))
+        im = Image.fromarray(np.clip(a + 0.5, 0, 255).astype(np.uint8))
+    # Re-encode every sample, every class alike: JPEG or WebP at a random quality, sometimes a chain of two.
+    n_codec = 1 if rng.random() < 0.75 else 2
+    for _ in range(n_codec):
+        im = encode(im, "jpeg" if rng.random() < 0.6 else "webp", rng.integers(50, 96))
+    return to_chw(im)
+
+
+def sample_weights(items: list[dict], upweight: dict[str, float]) -> np.ndarray:
+    """Per-item sampling weight: each group gets mass ~ sqrt(size) x its upweight; real and AI halves balanced."""
+    groups = {}
+    for it in items:
+        groups.setdefault(it["group"], 0)
+        groups[it["group"]] += 1
+    w = np.zeros(len(items))
+    for i, it in enumerate(items):
+        g = it["group"]
+        up = 1.0
+        for pat, f in upweight.items():
+            if fnmatch.fnmatch(g, pat):
+                up = f
+        w[i] = up * math.sqrt(groups[g]) / groups[g]
+    is_ai = np.array([it["y"] != 0 for it in items])
+    if is_ai.any() and (~is_ai).any():
+        w[is_ai] *= 0.5 / w[is_ai].sum()
+        w[~is_ai] *= 0.5 / w[~is_ai].sum()
+    return w / w.sum()
+
+
+def parse_upweight(spec: str) -> dict[str, float]:
+    out = {}
+    for part in filter(None, (spec or "").split(",")):
+        k, v = part.split("=")
+        out[k.strip()] = float(v)
+    return out
