@@ -1,4 +1,4 @@
-import { ErrorCode, VeracityError, messageOf } from './errors.js';
+import { ErrorCode, messageOf, VeracityError } from './errors.js';
 import { type Manifest, parseManifest, verifyModelBytes } from './manifest.js';
 
 export type LoadStage = 'manifest' | 'download' | 'verify' | 'compile' | 'warmup' | 'ready';
@@ -93,9 +93,7 @@ export async function loadBundle(source: BundleSource, onProgress: ProgressCallb
   const manifest = parseManifest(await source.readManifest());
   const total = manifest.model.bytes;
   onProgress({ stage: 'download', loaded: 0, total });
-  const model = await source.readModel(manifest.model.file, total, (loaded) =>
-    onProgress({ stage: 'download', loaded, total }),
-  );
+  const model = await source.readModel(manifest.model.file, total, (loaded) => onProgress({ stage: 'download', loaded, total }));
   onProgress({ stage: 'verify' });
   await verifyModelBytes(manifest, model);
   return { manifest, model };

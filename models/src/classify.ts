@@ -34,6 +34,19 @@ export function calibrate(logits: ArrayLike<number>, temperature: number): Proba
   return e.map((v) => v / s) as Probabilities;
 }
 
+/** Largest absolute difference between two lists of probability vectors (parity checks across platforms). */
+export function maxAbsDiff(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as ArrayLike<number>;
+    const y = b[i] as ArrayLike<number>;
+    if (x.length !== y.length) return Number.POSITIVE_INFINITY;
+    for (let j = 0; j < x.length; j++) worst = Math.max(worst, Math.abs((x[j] as number) - (y[j] as number)));
+  }
+  return worst;
+}
+
 export function verdict(probabilities: Probabilities): Verdict {
   let best = 0;
   for (let i = 1; i < 3; i++) if (probabilities[i]! > probabilities[best]!) best = i;
@@ -91,7 +104,10 @@ export class Detector {
   async classifyTensor(pixels: Uint8Array, batch: number): Promise<Probabilities[]> {
     const per = 3 * this.size * this.size;
     if (!Number.isInteger(batch) || batch < 1 || pixels.length !== batch * per) {
-      throw new VeracityError(ErrorCode.InvalidImage, `expected ${batch} x 3 x ${this.size} x ${this.size} bytes, got ${pixels.length}`);
+      throw new VeracityError(
+        ErrorCode.InvalidImage,
+        `expected ${batch} x 3 x ${this.size} x ${this.size} bytes, got ${pixels.length}`,
+      );
     }
     const out: Probabilities[] = [];
     for (let at = 0; at < batch; at += this.maxBatch) {
@@ -99,7 +115,10 @@ export class Detector {
       const slice = pixels.subarray(at * per, (at + n) * per);
       const logits = await this.queue.run(() => this.session.run(slice, n, this.size));
       if (logits.length !== n * 3 || !logits.every(Number.isFinite)) {
-        throw new VeracityError(ErrorCode.ModelOutput, `model returned ${logits.length} values (expected ${n * 3}) or non-finite logits`);
+        throw new VeracityError(
+          ErrorCode.ModelOutput,
+          `model returned ${logits.length} values (expected ${n * 3}) or non-finite logits`,
+        );
       }
       for (let i = 0; i < n; i++) {
         out.push(calibrate(logits.subarray(i * 3, i * 3 + 3), this.manifest.calibration.temperature));
@@ -120,7 +139,7 @@ export class Detector {
     const crops = cropsPerImage(this.manifest.crop);
     const per = 3 * this.size * this.size;
     const tensor = new Uint8Array(images.length * crops * per);
-    images.forEach((img, i) => tensor.set(this.tensorFor(img), i * crops * per));
+    for (const [i, img] of images.entries()) tensor.set(this.tensorFor(img), i * crops * per);
     const probs = await this.classifyTensor(tensor, images.length * crops);
     const ms = (now() - started) / images.length;
     return images.map((_, i) => ({ ...verdict(meanProbabilities(probs.slice(i * crops, (i + 1) * crops))), ms }));

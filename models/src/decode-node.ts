@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { ErrorCode, VeracityError, messageOf } from './errors.js';
+import { ErrorCode, messageOf, VeracityError } from './errors.js';
 import { MAX_PIXELS, type RawImage } from './image.js';
 
 /**

@@ -1,4 +1,4 @@
-import { ErrorCode, VeracityError, messageOf } from './errors.js';
+import { ErrorCode, messageOf, VeracityError } from './errors.js';
 import type { RawImage } from './image.js';
 
 type Drawable = ImageBitmap | OffscreenCanvas | VideoFrame | HTMLVideoElement | HTMLImageElement | HTMLCanvasElement;
@@ -27,9 +27,13 @@ export async function decodeBlob(blob: Blob): Promise<RawImage> {
   try {
     bitmap = await createImageBitmap(blob, { premultiplyAlpha: 'none', imageOrientation: 'from-image' });
   } catch (e) {
-    throw new VeracityError(ErrorCode.Decode, `cannot decode image (${blob.type || 'unknown type'}, ${blob.size} bytes): ${messageOf(e)}`, {
-      cause: e,
-    });
+    throw new VeracityError(
+      ErrorCode.Decode,
+      `cannot decode image (${blob.type || 'unknown type'}, ${blob.size} bytes): ${messageOf(e)}`,
+      {
+        cause: e,
+      },
+    );
   }
   try {
     return pixelsOf(bitmap, bitmap.width, bitmap.height);

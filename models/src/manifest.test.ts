@@ -10,6 +10,7 @@ const schema = JSON.parse(readFileSync(new URL('../manifest.schema.json', import
 const validateSchema = new Ajv2020({ allErrors: true }).compile(schema);
 
 const clone = <T>(v: T): T => structuredClone(v);
+// biome-ignore lint/suspicious/noExplicitAny: the mutations poke arbitrary JSON paths of a parsed manifest
 const mutations: Array<[string, (m: Record<string, any>) => void]> = [
   ['wrong schema', (m) => (m.schema = 2)],
   ['missing id', (m) => delete m.id],
@@ -64,6 +65,8 @@ describe('manifest', () => {
   });
 
   it('hashes like sha256sum', async () => {
-    expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
   });
 });

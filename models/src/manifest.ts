@@ -51,8 +51,7 @@ export function parseManifest(value: unknown): Manifest {
     if (!ok) problems.push(`${path} ${what}`);
   };
   const str = (v: unknown) => typeof v === 'string' && v.length > 0;
-  const posInt = (v: unknown, max = Number.MAX_SAFE_INTEGER) =>
-    typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= max;
+  const posInt = (v: unknown, max = Number.MAX_SAFE_INTEGER) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= max;
 
   if (!isObject(value)) throw new VeracityError(ErrorCode.ManifestInvalid, 'manifest is not a JSON object');
   need(value.schema === 1, 'schema', 'must be 1');
@@ -63,7 +62,11 @@ export function parseManifest(value: unknown): Manifest {
   const model = value.model;
   if (isObject(model)) {
     need(str(model.file) && !String(model.file).includes('..'), 'model.file', 'must be a relative file name');
-    need(typeof model.sha256 === 'string' && /^[0-9a-f]{64}$/.test(model.sha256), 'model.sha256', 'must be 64 lowercase hex digits');
+    need(
+      typeof model.sha256 === 'string' && /^[0-9a-f]{64}$/.test(model.sha256),
+      'model.sha256',
+      'must be 64 lowercase hex digits',
+    );
     need(posInt(model.bytes), 'model.bytes', 'must be a positive integer');
     need(model.opset === undefined || posInt(model.opset), 'model.opset', 'must be a positive integer when present');
   } else problems.push('model must be an object');
@@ -78,7 +81,9 @@ export function parseManifest(value: unknown): Manifest {
   } else problems.push('input must be an object');
 
   need(
-    Array.isArray(value.labels) && value.labels.length === LABELS.length && LABELS.every((l, i) => (value.labels as unknown[])[i] === l),
+    Array.isArray(value.labels) &&
+      value.labels.length === LABELS.length &&
+      LABELS.every((l, i) => (value.labels as unknown[])[i] === l),
     'labels',
     `must be exactly ${JSON.stringify(LABELS)}`,
   );
@@ -97,7 +102,11 @@ export function parseManifest(value: unknown): Manifest {
   if (isObject(crop)) {
     need(CROP_POLICIES.includes(crop.policy as string), 'crop.policy', `must be one of ${CROP_POLICIES.join(', ')}`);
     const native = crop.policy === 'native-center' || crop.policy === 'native-five';
-    need(crop.maxSide === undefined || (native && posInt(crop.maxSide)), 'crop.maxSide', 'must be a positive integer, only for native policies');
+    need(
+      crop.maxSide === undefined || (native && posInt(crop.maxSide)),
+      'crop.maxSide',
+      'must be a positive integer, only for native policies',
+    );
   } else problems.push('crop must be an object');
 
   const video = value.video;

@@ -99,5 +99,13 @@ export interface BinaryReport {
 export function binaryReport(y: ArrayLike<number>, p: ArrayLike<number>): BinaryReport {
   const m = mcc(y, p);
   const b = brier(y, p);
-  return { n: y.length, auc: auc(y, p), accuracy: accuracy(y, p), mcc: m, brier: b, crossEntropy: crossEntropy(y, p), sn34: sn34(m, b) };
+  return {
+    n: y.length,
+    auc: auc(y, p),
+    accuracy: accuracy(y, p),
+    mcc: m,
+    brier: b,
+    crossEntropy: crossEntropy(y, p),
+    sn34: sn34(m, b),
+  };
 }

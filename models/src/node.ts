@@ -3,13 +3,13 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { type BundleSource, type ProgressCallback, loadBundle, readStream, urlBundleSource } from './bundle.js';
-import { type Detector, type DetectorOptions, createDetector } from './classify.js';
-import { ErrorCode, VeracityError, messageOf } from './errors.js';
-import { type NodeSessionOptions, createNodeSession } from './ort-node.js';
+import { type BundleSource, loadBundle, type ProgressCallback, readStream, urlBundleSource } from './bundle.js';
+import { createDetector, type Detector, type DetectorOptions } from './classify.js';
+import { ErrorCode, messageOf, VeracityError } from './errors.js';
+import { createNodeSession, type NodeSessionOptions } from './ort-node.js';
 
-export * from './index.js';
 export { decodeImageNode } from './decode-node.js';
+export * from './index.js';
 export { createNodeSession, type NodeSessionOptions } from './ort-node.js';
 
 /** A bundle in a local folder. */
@@ -22,7 +22,9 @@ export function dirBundleSource(dir: string): BundleSource {
       try {
         text = await readFile(join(root, 'manifest.json'), 'utf8');
       } catch (e) {
-        throw new VeracityError(ErrorCode.BundleFetch, `cannot read ${join(root, 'manifest.json')}: ${messageOf(e)}`, { cause: e });
+        throw new VeracityError(ErrorCode.BundleFetch, `cannot read ${join(root, 'manifest.json')}: ${messageOf(e)}`, {
+          cause: e,
+        });
       }
       try {
         return JSON.parse(text);

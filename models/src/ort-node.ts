@@ -1,7 +1,7 @@
 // The only module that imports onnxruntime-node.
 import * as ort from 'onnxruntime-node';
 import type { ProgressCallback } from './bundle.js';
-import { ErrorCode, VeracityError, messageOf } from './errors.js';
+import { ErrorCode, messageOf, VeracityError } from './errors.js';
 import type { ModelSession } from './session.js';
 
 export interface NodeSessionOptions {

@@ -2,7 +2,7 @@
 // .wasm file, so a page ships a single 28 MB binary whichever backend it ends up on.
 import * as ort from 'onnxruntime-web';
 import type { ProgressCallback } from './bundle.js';
-import { ErrorCode, VeracityError, messageOf } from './errors.js';
+import { ErrorCode, messageOf, VeracityError } from './errors.js';
 import type { AdapterInfo, BackendInfo, ModelSession } from './session.js';
 
 export type WebBackend = 'webgpu' | 'wasm';

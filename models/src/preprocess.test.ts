@@ -50,7 +50,8 @@ describe('preprocess', () => {
   it('antialiases when downscaling: a 1 px checkerboard becomes mid grey, not an aliased pattern', () => {
     const n = 256;
     const data = new Uint8Array(n * n * 3);
-    for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) data.fill((x + y) % 2 ? 255 : 0, (y * n + x) * 3, (y * n + x) * 3 + 3);
+    for (let y = 0; y < n; y++)
+      for (let x = 0; x < n; x++) data.fill((x + y) % 2 ? 255 : 0, (y * n + x) * 3, (y * n + x) * 3 + 3);
     const t = imageToTensor({ data, width: n, height: n, channels: 3 }, 64, { policy: 'squash' });
     expect(Math.max(...t.map((v) => Math.abs(v - 127.5)))).toBeLessThanOrEqual(1);
   });

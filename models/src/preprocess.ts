@@ -121,7 +121,7 @@ export function resampleBoxToChw(rgb: RawImage, box: Box, size: number, out: Uin
 
 function clampByte(v: number): number {
   const r = Math.round(v);
-  return r < 0 ? 0 : r > 255 ? 255 : r;
+  return Math.min(255, Math.max(0, r));
 }
 
 /**
@@ -166,6 +166,6 @@ export function imageToTensor(image: RawImage, size: number, crop: CropSpec): Ui
   const boxes = cropBoxes(rgb.width, rgb.height, size, crop);
   const per = 3 * size * size;
   const out = new Uint8Array(boxes.length * per);
-  boxes.forEach((box, i) => resampleBoxToChw(rgb, box, size, out, i * per));
+  for (const [i, box] of boxes.entries()) resampleBoxToChw(rgb, box, size, out, i * per);
   return out;
 }

@@ -1,10 +1,10 @@
 /** Browser entry point (pages, workers, extension offscreen documents): the core plus onnxruntime-web. */
-import { type ProgressCallback, loadBundle, urlBundleSource } from './bundle.js';
-import { type Detector, type DetectorOptions, createDetector } from './classify.js';
-import { type WebSessionOptions, createWebSession } from './ort-web.js';
+import { loadBundle, type ProgressCallback, urlBundleSource } from './bundle.js';
+import { createDetector, type Detector, type DetectorOptions } from './classify.js';
+import { createWebSession, type WebSessionOptions } from './ort-web.js';
 
-export * from './index.js';
 export { decodeBlob, pixelsOf } from './decode-web.js';
+export * from './index.js';
 export { createWebSession, type WebBackend, type WebSessionOptions } from './ort-web.js';
 
 export interface WebDetectorOptions extends DetectorOptions, WebSessionOptions {
@@ -17,7 +17,11 @@ export async function loadWebDetector(bundleUrl: string | URL, options: WebDetec
   return createDetector(
     bundle,
     (model, onProgress) =>
-      createWebSession(model, { ...options, inputName: bundle.manifest.input.name, outputName: bundle.manifest.input.output }, onProgress),
+      createWebSession(
+        model,
+        { ...options, inputName: bundle.manifest.input.name, outputName: bundle.manifest.input.output },
+        onProgress,
+      ),
     options.onProgress,
     options,
   );

@@ -10,7 +10,7 @@ import { ErrorCode, VeracityError } from './errors.js';
 import type { RawImage } from './image.js';
 import type { Manifest } from './manifest.js';
 import type { BackendInfo } from './session.js';
-import { type WebDetectorOptions, loadWebDetector } from './web.js';
+import { loadWebDetector, type WebDetectorOptions } from './web.js';
 
 export type WorkerLoadOptions = Omit<WebDetectorOptions, 'onProgress'> & { bundleUrl: string };
 

@@ -1,0 +1,3 @@
+import { exposeDetector } from '@veracity/models/worker';
+
+exposeDetector();
