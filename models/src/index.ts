@@ -1,6 +1,7 @@
 /** The platform-free core: no DOM, no chrome.*, no node:*. Platform entry points are node.ts and web.ts. */
 export * from './bundle.js';
 export * from './classify.js';
+export * from './dataset.js';
 export * from './errors.js';
 export * from './image.js';
 export * from './manifest.js';

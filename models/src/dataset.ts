@@ -1,0 +1,79 @@
+import { LABELS, type Label } from './manifest.js';
+
+/**
+ * A labelled media set: a folder with `manifest.csv` in the columns of ../shared/datasets (path, label, modality,
+ * group, source_repo, generator, license, sha256, notes). Only the first four are required, so any user's set works.
+ */
+export interface DatasetRow {
+  path: string;
+  label: Label;
+  modality: 'image' | 'video';
+  group: string;
+  [column: string]: string;
+}
+
+/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field === '') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += ch;
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows.filter((r) => r.length > 1 || r[0] !== '');
+}
+
+export interface ParsedDataset {
+  rows: DatasetRow[];
+  /** Lines that could not be used, with the reason (1-based line numbers counting the header). */
+  rejected: Array<{ line: number; reason: string }>;
+}
+
+const REQUIRED = ['path', 'label', 'modality', 'group'] as const;
+
+export function parseDatasetManifest(text: string): ParsedDataset {
+  const [header, ...body] = parseCsv(text);
+  if (!header) throw new Error('manifest.csv is empty');
+  const missing = REQUIRED.filter((c) => !header.includes(c));
+  if (missing.length > 0) throw new Error(`manifest.csv lacks the column(s) ${missing.join(', ')}`);
+  const rows: DatasetRow[] = [];
+  const rejected: ParsedDataset['rejected'] = [];
+  body.forEach((cells, i) => {
+    const row = Object.fromEntries(header.map((h, j) => [h, cells[j] ?? ''])) as Record<string, string>;
+    const line = i + 2;
+    if (!LABELS.includes(row.label as Label)) rejected.push({ line, reason: `unknown label "${row.label}"` });
+    else if (row.modality !== 'image' && row.modality !== 'video')
+      rejected.push({ line, reason: `unknown modality "${row.modality}"` });
+    else if (!row.path || row.path.includes('..') || row.path.startsWith('/'))
+      rejected.push({ line, reason: `bad path "${row.path}"` });
+    else rows.push({ ...row, group: row.group || 'ungrouped' } as DatasetRow);
+  });
+  return { rows, rejected };
+}
+
+/** 1 for AI (synthetic or semisynthetic), 0 for real: the binary target of every metric. */
+export function isAi(label: Label): 0 | 1 {
+  return label === 'real' ? 0 : 1;
+}

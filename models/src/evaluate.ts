@@ -1,0 +1,46 @@
+import { type BinaryReport, binaryReport, percentile } from './metrics.js';
+
+export interface Scored {
+  group: string;
+  /** 1 AI, 0 real. */
+  y: 0 | 1;
+  /** Predicted P(AI). */
+  p: number;
+}
+
+export interface EvaluationReport {
+  overall: BinaryReport;
+  groups: Record<string, BinaryReport>;
+  latency_ms: { p50: number; p95: number };
+  unreadable: string[];
+}
+
+/** Overall and per-group binary metrics; a group with one class gets AUC/MCC per their conventions (NaN / 0). */
+export function evaluationReport(scored: Scored[], latencies: number[], unreadable: string[]): EvaluationReport {
+  const report = (items: Scored[]) =>
+    binaryReport(
+      items.map((s) => s.y),
+      items.map((s) => s.p),
+    );
+  const byGroup = new Map<string, Scored[]>();
+  for (const s of scored) byGroup.set(s.group, [...(byGroup.get(s.group) ?? []), s]);
+  return {
+    overall: report(scored),
+    groups: Object.fromEntries([...byGroup.keys()].sort().map((g) => [g, report(byGroup.get(g) ?? [])])),
+    latency_ms: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
+    unreadable,
+  };
+}
+
+/** A fixed-width table for terminals. */
+export function formatReport(r: EvaluationReport): string {
+  const num = (v: number, w = 7) => (Number.isNaN(v) ? '-' : v.toFixed(3)).padStart(w);
+  const line = (name: string, m: BinaryReport) =>
+    `${name.padEnd(32)}${String(m.n).padStart(6)}${num(m.auc)}${num(m.accuracy)}${num(m.mcc)}${num(m.brier)}${num(m.crossEntropy)}${num(m.sn34)}`;
+  return [
+    `${'group'.padEnd(32)}${'n'.padStart(6)}${'AUC'.padStart(7)}${'acc'.padStart(7)}${'MCC'.padStart(7)}${'Brier'.padStart(7)}${'CE'.padStart(7)}${'sn34'.padStart(7)}`,
+    ...Object.entries(r.groups).map(([g, m]) => line(g, m)),
+    line('OVERALL', r.overall),
+    `latency per image: p50 ${r.latency_ms.p50.toFixed(1)} ms, p95 ${r.latency_ms.p95.toFixed(1)} ms; unreadable: ${r.unreadable.length}`,
+  ].join('\n');
+}
