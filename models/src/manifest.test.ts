@@ -10,7 +10,7 @@ const schema = JSON.parse(readFileSync(new URL('../manifest.schema.json', import
 const validateSchema = new Ajv2020({ allErrors: true }).compile(schema);
 
 const clone = <T>(v: T): T => structuredClone(v);
-// biome-ignore lint/suspicious/noExplicitAny: the mutations poke arbitrary JSON paths of a parsed manifest
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the mutations poke arbitrary JSON paths of parsed JSON
 const mutations: Array<[string, (m: Record<string, any>) => void]> = [
   ['wrong schema', (m) => (m.schema = 2)],
   ['missing id', (m) => delete m.id],

@@ -9,7 +9,7 @@ export function auc(y: ArrayLike<number>, p: ArrayLike<number>): number {
   const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => (p[a] as number) - (p[b] as number));
   let pos = 0;
   let rankSumPos = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && p[idx[j + 1] as number] === p[idx[i] as number]) j++;
     const avgRank = (i + j) / 2 + 1;
@@ -37,8 +37,11 @@ export function confusion(y: ArrayLike<number>, p: ArrayLike<number>, threshold 
   const c = { tp: 0, tn: 0, fp: 0, fn: 0 };
   for (let i = 0; i < y.length; i++) {
     const predicted = (p[i] as number) >= threshold;
-    if (y[i] === 1) predicted ? c.tp++ : c.fn++;
-    else predicted ? c.fp++ : c.tn++;
+    if (y[i] === 1) {
+      if (predicted) c.tp++;
+      else c.fn++;
+    } else if (predicted) c.fp++;
+    else c.tn++;
   }
   return c;
 }
