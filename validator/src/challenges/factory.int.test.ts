@@ -1,0 +1,86 @@
+// Integration: real files from the dataset through sharp and ffmpeg. Uses $VERACITY_DATASET (default ../shared/datasets).
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../random.js';
+import { applyAugment, drawAugment, MAX_SIDE } from './augment.js';
+import { ChallengeDataset } from './dataset.js';
+import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './factory.js';
+
+const DATASET = resolve(process.env.VERACITY_DATASET ?? join(import.meta.dirname, '../../../../shared/datasets'));
+const dataset = ChallengeDataset.load(DATASET);
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('challenge factory (real dataset, sharp, ffmpeg)', () => {
+  it('is deterministic under a seed and differs across seeds', async () => {
+    const config = { ...DEFAULT_CHALLENGE_CONFIG, modalityMix: { image: 1, video: 0 }, seed: 'test-seed' };
+    const a = new ChallengeFactory(dataset, config);
+    const b = new ChallengeFactory(dataset, config);
+    const c = new ChallengeFactory(dataset, { ...config, seed: 'other-seed' });
+    for (let i = 0; i < 3; i++) {
+      const [x, y, z] = await Promise.all([a.next(), b.next(), c.next()]);
+      expect(x.id).toBe(y.id);
+      expect(sha(x.media[0]!)).toBe(sha(y.media[0]!));
+      expect(x.id).not.toBe(z.id);
+    }
+  });
+
+  it('never sends the dataset file as is: every level re-encodes and most change the pixels', async () => {
+    const row = dataset.rows.find((r) => r.modality === 'image')!;
+    const original = await sharp(dataset.path(row)).toBuffer();
+    const rng = new Rng(1);
+    for (const level of ['none', 'geometric', 'medium', 'hard'] as const) {
+      const p = drawAugment(rng, level);
+      const out = await applyAugment(dataset.path(row), p, rng.fork('n'));
+      expect(sha(out)).not.toBe(sha(original));
+      const meta = await sharp(out).metadata();
+      expect(Math.max(meta.width!, meta.height!)).toBeLessThanOrEqual(MAX_SIDE);
+      expect(meta.exif).toBeUndefined();
+      expect(meta.format).toBe(p.format.type);
+    }
+  });
+
+  it('follows the label mix (50/35/15) over many draws', async () => {
+    const rng = new Rng(3);
+    const counts = { real: 0, synthetic: 0, semisynthetic: 0 };
+    for (let i = 0; i < 4000; i++) counts[dataset.sample(rng, 'image', DEFAULT_CHALLENGE_CONFIG.labelMix).label]++;
+    expect(counts.real / 4000).toBeCloseTo(0.5, 1);
+    expect(counts.synthetic / 4000).toBeCloseTo(0.35, 1);
+    expect(counts.semisynthetic / 4000).toBeCloseTo(0.15, 1);
+  });
+
+  it('cuts video challenges into frame lists', async () => {
+    const f = new ChallengeFactory(dataset, {
+      ...DEFAULT_CHALLENGE_CONFIG,
+      modalityMix: { image: 0, video: 1 },
+      videoFrames: 4,
+      seed: 9,
+    });
+    const c = await f.next();
+    expect(c.modality).toBe('video');
+    expect(c.media).toHaveLength(4);
+    for (const frame of c.media) expect((await sharp(frame).metadata()).width).toBeGreaterThan(0);
+    expect(new Set(c.media.map(sha)).size).toBe(4);
+  }, 60_000);
+
+  it('skips a corrupt file and records it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'veracity-ds-'));
+    writeFileSync(join(dir, 'bad.jpg'), 'not an image');
+    writeFileSync(
+      join(dir, 'good.png'),
+      await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } })
+        .png()
+        .toBuffer(),
+    );
+    writeFileSync(join(dir, 'manifest.csv'), 'path,label,modality,group\nbad.jpg,real,image,g\ngood.png,synthetic,image,g\n');
+    const f = new ChallengeFactory(ChallengeDataset.load(dir), { ...DEFAULT_CHALLENGE_CONFIG, seed: 5 });
+    const labels = new Set<string>();
+    for (let i = 0; i < 6; i++) labels.add((await f.next()).label);
+    expect(labels).toEqual(new Set(['synthetic']));
+    expect(f.unreadable).toHaveLength(1);
+    expect(f.unreadable[0]?.path).toBe('bad.jpg');
+  });
+});
