@@ -1,0 +1,83 @@
+// Integration: a real SQLite file (better-sqlite3), a real restart, and a real SIGKILL in the middle of writes.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { scoreMiner } from './scoring.js';
+import { type AnswerLog, Store } from './store.js';
+
+const tmp = () => join(mkdtempSync(join(tmpdir(), 'veracity-store-')), 'validator.db');
+const answer = (hotkey: string, n: number, ai: number | null, truth: 0 | 1 = 1): AnswerLog => ({
+  hotkey,
+  challengeId: `c${n}`,
+  modality: 'image',
+  truth,
+  ai,
+  outcome: ai === null ? 'timeout' : 'ok',
+  latencyMs: ai === null ? null : 10,
+  at: 1000 + n,
+});
+
+describe('store', () => {
+  it('keeps windows newest-last, ignores a second answer to one challenge, and survives a restart', () => {
+    const path = tmp();
+    const store = new Store(path);
+    store.recordAnswers(Array.from({ length: 8 }, (_, n) => answer('alice', n, n / 10, (n % 2) as 0 | 1)));
+    store.recordAnswers([answer('alice', 7, 0.99)]); // duplicate of c7: ignored
+    store.recordAnswers([answer('bob', 1, null)]);
+    const window = store.window('alice', 'image', 5);
+    expect(window.map((r) => r.ai)).toEqual([0.3, 0.4, 0.5, 0.6, 0.7]);
+    const before = scoreMiner(store.window('alice', 'image', 200));
+    store.close();
+
+    const reopened = new Store(path);
+    expect(scoreMiner(reopened.window('alice', 'image', 200))).toEqual(before);
+    expect(reopened.window('bob', 'image', 200)).toEqual([{ modality: 'image', truth: 1, ai: null }]);
+    expect(reopened.counts()).toEqual({ miners: 2, answers: 9, challenges: 0 });
+    reopened.forgetMiner('bob');
+    expect(reopened.window('bob', 'image', 200)).toEqual([]);
+    reopened.close();
+  });
+
+  it('refuses impossible rows (constraints back up the protocol checks)', () => {
+    const store = new Store(tmp());
+    expect(() => store.recordAnswers([answer('x', 1, 1.5)])).toThrow(/CHECK/);
+    expect(store.counts().answers).toBe(0);
+    store.close();
+  });
+
+  it('stores weight history in order', () => {
+    const store = new Store(tmp());
+    store.recordWeights({ at: 1, weights: { '1': 0.5, '2': 0.5 }, status: 'set' });
+    store.recordWeights({ at: 2, weights: { '1': 1 }, status: 'failed', detail: 'SettingWeightsTooFast' });
+    expect(store.weightHistory().map((w) => [w.at, w.status, w.detail])).toEqual([
+      [1, 'set', undefined],
+      [2, 'failed', 'SettingWeightsTooFast'],
+    ]);
+    store.close();
+  });
+
+  it('a process killed mid-write leaves a consistent database with whole rounds only', async () => {
+    const path = tmp();
+    const ROUND = 7;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'test-support/crash-writer.ts'), path, String(ROUND)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    await new Promise<void>((ok) => child.stdout.once('data', () => ok()));
+    await new Promise((ok) => setTimeout(ok, 400));
+    child.kill('SIGKILL');
+    await new Promise((ok) => child.once('exit', ok));
+
+    const store = new Store(path);
+    expect(store.integrityOk()).toBe(true);
+    const { answers } = store.counts();
+    expect(answers).toBeGreaterThan(ROUND);
+    expect(answers % ROUND).toBe(0);
+    store.close();
+  }, 30_000);
+});
