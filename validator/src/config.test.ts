@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULTS, redact, resolveConfig } from './config.js';
+
+const noFile = () => {
+  throw new Error('ENOENT');
+};
+
+describe('config', () => {
+  it('layers defaults < file < env < flags', () => {
+    const c = resolveConfig(
+      ['--port', '9001', '--config', 'v.json'],
+      { VERACITY_PORT: '9000', VERACITY_SAMPLE_SIZE: '7', VERACITY_HOTKEY_URI: '//Alice' },
+      () => JSON.stringify({ port: 8000, sampleSize: 3, db: '/var/lib/v.db' }),
+    );
+    expect(c).not.toBe('help');
+    if (c === 'help') return;
+    expect(c.port).toBe(9001);
+    expect(c.sampleSize).toBe(7);
+    expect(c.db).toBe('/var/lib/v.db');
+    expect(c.timeoutMs).toBe(DEFAULTS.timeoutMs);
+    expect(c.hotkeyUri).toBe('//Alice');
+    expect(redact(c).hotkeyUri).toBe('***');
+  });
+
+  it('names every problem at once', () => {
+    try {
+      resolveConfig(['--port', 'abc', '--timeout-ms', '5', '--chain', 'http://x'], {}, noFile);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const problems = (e as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/port must be a non-negative integer/);
+      expect(problems).toMatch(/timeoutMs must be at least 100/);
+      expect(problems).toMatch(/ws:\/\//);
+      expect(problems).toMatch(/needs a hotkey/);
+    }
+  });
+
+  it('refuses secrets in config files and unknown keys', () => {
+    expect(() =>
+      resolveConfig(['--config', 'v.json'], {}, () => JSON.stringify({ hotkeyUri: '//Alice', colour: 'red' })),
+    ).toThrow(/secret[\s\S]*unknown key "colour"/);
+    expect(() => resolveConfig(['--config', 'missing.json'], {}, noFile)).toThrow(/cannot read config file/);
+  });
+
+  it('rejects unknown flags and offers help', () => {
+    expect(() => resolveConfig(['--hotkey-uri', '//Alice'], {}, noFile)).toThrow();
+    expect(resolveConfig(['--help'], {}, noFile)).toBe('help');
+  });
+});

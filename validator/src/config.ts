@@ -1,0 +1,150 @@
+/**
+ * Validator configuration from defaults < JSON config file < environment < command-line flags, checked once at
+ * start-up so a bad value stops the validator with every problem named, not an hour later mid-round.
+ */
+import { parseArgs } from 'node:util';
+
+export interface ValidatorConfig {
+  /** Labelled media folder with manifest.csv. */
+  dataset: string;
+  /** SQLite file for miners, answers, challenges and weights. */
+  db: string;
+  host: string;
+  port: number;
+  /** Challenge stream seed; keep it private (it makes challenges reproducible). */
+  seed: string;
+  roundIntervalMs: number;
+  /** Miners sampled per round. */
+  sampleSize: number;
+  /** Time a miner has to answer a challenge. */
+  timeoutMs: number;
+  /** Chain websocket endpoint; empty runs the validator without a chain (scores only). */
+  chainEndpoint: string;
+  netuid: number;
+  /** Hotkey as a secret URI or mnemonic (env only: never a flag, which would land in shell history and `ps`). */
+  hotkeyUri: string;
+  /** polkadot-js JSON keystore file and its password (the password from env only). */
+  keystore: string;
+  keystorePassword: string;
+  weightsIntervalMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export const DEFAULTS: ValidatorConfig = {
+  dataset: '../shared/datasets',
+  db: 'validator.db',
+  host: '127.0.0.1',
+  port: 8790,
+  seed: '',
+  roundIntervalMs: 3000,
+  sampleSize: 50,
+  timeoutMs: 12_000,
+  chainEndpoint: '',
+  netuid: 2,
+  hotkeyUri: '',
+  keystore: '',
+  keystorePassword: '',
+  weightsIntervalMs: 60_000,
+  logLevel: 'info',
+};
+
+/** flag name -> [config key, environment variable] */
+const FIELDS: Record<string, [keyof ValidatorConfig, string | null]> = {
+  dataset: ['dataset', 'VERACITY_DATASET'],
+  db: ['db', 'VERACITY_DB'],
+  host: ['host', 'VERACITY_HOST'],
+  port: ['port', 'VERACITY_PORT'],
+  seed: ['seed', 'VERACITY_SEED'],
+  'round-interval-ms': ['roundIntervalMs', 'VERACITY_ROUND_INTERVAL_MS'],
+  'sample-size': ['sampleSize', 'VERACITY_SAMPLE_SIZE'],
+  'timeout-ms': ['timeoutMs', 'VERACITY_TIMEOUT_MS'],
+  chain: ['chainEndpoint', 'VERACITY_CHAIN'],
+  netuid: ['netuid', 'VERACITY_NETUID'],
+  keystore: ['keystore', 'VERACITY_KEYSTORE'],
+  'weights-interval-ms': ['weightsIntervalMs', 'VERACITY_WEIGHTS_INTERVAL_MS'],
+  'log-level': ['logLevel', 'VERACITY_LOG_LEVEL'],
+};
+/** Secrets come from the environment only. */
+const SECRET_ENV: Partial<Record<keyof ValidatorConfig, string>> = {
+  hotkeyUri: 'VERACITY_HOTKEY_URI',
+  keystorePassword: 'VERACITY_KEYSTORE_PASSWORD',
+};
+
+export const HELP = `usage: veracity-validator [--config FILE] [options]
+${Object.entries(FIELDS)
+  .map(([flag, [key, env]]) => `  --${flag.padEnd(22)} ${env ?? ''} (default: ${JSON.stringify(DEFAULTS[key])})`)
+  .join('\n')}
+secrets, from the environment only: VERACITY_HOTKEY_URI (secret URI or mnemonic), VERACITY_KEYSTORE_PASSWORD`;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+export function resolveConfig(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string,
+): ValidatorConfig | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      ...Object.fromEntries(Object.keys(FIELDS).map((f) => [f, { type: 'string' as const }])),
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = { ...DEFAULTS };
+  const file = (values.config as string | undefined) ?? env.VERACITY_CONFIG;
+  if (file) {
+    try {
+      const parsed = JSON.parse(readFile(file)) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(parsed)) {
+        if (!(k in DEFAULTS)) problems.push(`${file}: unknown key "${k}"`);
+        else if (k in SECRET_ENV)
+          problems.push(`${file}: "${k}" is a secret: set ${SECRET_ENV[k as keyof ValidatorConfig]} instead`);
+        else raw[k] = v;
+      }
+    } catch (e) {
+      problems.push(`cannot read config file ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  for (const [flag, [key, envName]] of Object.entries(FIELDS)) {
+    if (envName && env[envName] !== undefined) raw[key] = env[envName];
+    const v = (values as Record<string, unknown>)[flag];
+    if (v !== undefined) raw[key] = v;
+  }
+  for (const [key, envName] of Object.entries(SECRET_ENV)) if (env[envName!] !== undefined) raw[key] = env[envName!];
+
+  const out = { ...DEFAULTS } as Record<string, unknown>;
+  for (const key of Object.keys(DEFAULTS) as Array<keyof ValidatorConfig>) {
+    const v = raw[key];
+    if (typeof DEFAULTS[key] === 'number') {
+      const n = typeof v === 'number' ? v : Number(v);
+      if (!Number.isInteger(n) || n < 0) problems.push(`${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
+      out[key] = n;
+    } else out[key] = String(v);
+  }
+  const c = out as unknown as ValidatorConfig;
+  if (c.port > 65535) problems.push(`port ${c.port} is out of range`);
+  if (c.sampleSize < 1) problems.push('sampleSize must be at least 1');
+  if (c.timeoutMs < 100) problems.push('timeoutMs must be at least 100');
+  if (c.netuid > 65535) problems.push(`netuid ${c.netuid} is out of range`);
+  if (!['debug', 'info', 'warn', 'error'].includes(c.logLevel)) problems.push(`logLevel must be debug, info, warn or error`);
+  if (c.chainEndpoint && !/^wss?:\/\//.test(c.chainEndpoint))
+    problems.push(`chain endpoint must be ws:// or wss://, got ${c.chainEndpoint}`);
+  if (c.chainEndpoint && !c.hotkeyUri && !c.keystore)
+    problems.push('a chain endpoint needs a hotkey: VERACITY_HOTKEY_URI or --keystore');
+  if (c.keystore && !c.keystorePassword) problems.push('--keystore needs VERACITY_KEYSTORE_PASSWORD');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return c;
+}
+
+/** The config with secrets masked, for logs and the status page. */
+export function redact(c: ValidatorConfig): Record<string, unknown> {
+  return { ...c, hotkeyUri: c.hotkeyUri ? '***' : '', keystorePassword: c.keystorePassword ? '***' : '' };
+}
