@@ -1,0 +1,54 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one validator (served at /metrics). One registry per instance keeps tests isolated. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'veracity_validator_' });
+  return {
+    registry,
+    minersConnected: new Gauge({
+      name: 'veracity_miners_connected',
+      help: 'Authenticated miner connections',
+      registers: [registry],
+    }),
+    rounds: new Counter({ name: 'veracity_rounds_total', help: 'Challenge rounds dispatched', registers: [registry] }),
+    answers: new Counter({
+      name: 'veracity_answers_total',
+      help: 'Answers recorded, by outcome (ok, timeout, invalid)',
+      labelNames: ['outcome', 'modality'] as const,
+      registers: [registry],
+    }),
+    answerLatency: new Histogram({
+      name: 'veracity_answer_latency_seconds',
+      help: 'Dispatch to recorded answer',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 12],
+      registers: [registry],
+    }),
+    prepareSeconds: new Histogram({
+      name: 'veracity_challenge_prepare_seconds',
+      help: 'Time to draw, decode, augment and encode one challenge',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
+    protocolErrors: new Counter({
+      name: 'veracity_protocol_errors_total',
+      help: 'Refused frames and connections, by error code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    minerScore: new Gauge({
+      name: 'veracity_miner_score',
+      help: 'Combined sn34 score per miner',
+      labelNames: ['hotkey'] as const,
+      registers: [registry],
+    }),
+    weightsSet: new Counter({
+      name: 'veracity_weights_total',
+      help: 'Weight submissions, by result',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
