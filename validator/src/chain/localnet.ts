@@ -1,0 +1,182 @@
+/**
+ * A real subtensor runtime, offline: chopsticks runs the runtime wasm from a raw chain spec, serving a websocket
+ * endpoint on 127.0.0.1, and `bootstrapSubnet` turns the fresh chain into a subnet with a validator and miners.
+ *
+ * Start-up traps handled here (see README.md):
+ * - the runtime imports host functions chopsticks lacks (bls12_381): `allow-unresolved-imports`;
+ * - chopsticks' own probe of `AuraApi_slot_duration` ignores that flag, fails and silently assumes 12000 ms, so the
+ *   first block panics ("Timestamp slot must match CurrentSlot"): we read the real slot duration with `runTask`
+ *   (unresolved imports allowed) and pre-seed chopsticks' memoised `getAuraSlotDuration` for that code;
+ * - the spec has no `Timestamp.Now`, so the first block's slot comes from two clock reads that can straddle a slot
+ *   boundary: we insert a slot-aligned `Timestamp.Now` into the genesis storage.
+ */
+import type { ApiPromise } from '@polkadot/api';
+import type { HexString } from '@polkadot/util/types';
+import { rawRpc } from './tx.js';
+import { CODE_KEY, defaultSpec, loadRawSpec, resolveSpecFile, slotAligned, TIMESTAMP_NOW_KEY, u64LeHex } from './spec.js';
+
+export type ChopsticksLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+export interface LocalnetOptions {
+  /** Raw chain spec: a file path or an http(s) URL (default: VERACITY_CHAIN_SPEC or ../shared/chain/aura-dev-raw-293.json). */
+  spec?: string;
+  /** Expected sha256 of the spec file (checked when given; recommended for URLs). */
+  specSha256?: string;
+  /** Cache folder for downloaded specs. */
+  cacheDir?: string;
+  /** Port on 127.0.0.1; 0 (the default) picks a free one. Note chopsticks moves up to 9 ports on when it is taken. */
+  port?: number;
+  /** SQLite file where chopsticks keeps blocks and storage (to restart a prepared chain with `resume`). */
+  db?: string;
+  /** Resume from the highest block in `db`. */
+  resume?: boolean;
+  /**
+   * chopsticks' log level (default 'warn'). chopsticks reads it from LOG_LEVEL when it is first imported, so this
+   * only applies when chopsticks has not been imported yet in this process, and an explicit LOG_LEVEL wins.
+   */
+  logLevel?: ChopsticksLogLevel;
+}
+
+export interface Localnet {
+  /** ws://127.0.0.1:PORT */
+  endpoint: string;
+  port: number;
+  /** The runtime's real Aura slot duration (ms); every block advances the chain clock by this much. */
+  slotDurationMs: number;
+  /** Block number of the head when the chain came up. */
+  startBlock: number;
+  /** Build `count` empty blocks directly (same as the `dev_newBlock` RPC); returns the new head number. */
+  newBlocks(count: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+let openLocalnets = 0;
+
+type Chopsticks = typeof import('@acala-network/chopsticks');
+
+async function importChopsticks(logLevel: ChopsticksLogLevel): Promise<Chopsticks> {
+  process.env.LOG_LEVEL ??= logLevel;
+  return import('@acala-network/chopsticks');
+}
+
+/** Read the runtime's `AuraApi_slot_duration` itself, with unresolved imports allowed (chopsticks' probe does not). */
+export async function readAuraSlotDuration(cs: Chopsticks, wasm: HexString, storage: Record<string, string>): Promise<number> {
+  const result = await cs.runTask(
+    {
+      wasm,
+      calls: [['AuraApi_slot_duration', []]],
+      mockSignatureHost: false,
+      allowUnresolvedImports: true,
+      runtimeLogLevel: 0,
+    },
+    {
+      ...cs.emptyTaskHandler,
+      getStorage: async (key: HexString) => storage[key] as HexString | undefined,
+      getNextKey: async (prefix: HexString, key: HexString) =>
+        Object.keys(storage)
+          .sort()
+          .find((k) => k.startsWith(prefix) && k > key) as HexString | undefined,
+    } as never,
+  );
+  if ('Error' in result) throw new Error(`AuraApi_slot_duration failed in the runtime: ${result.Error}`);
+  const bytes = Buffer.from(result.Call.result.slice(2), 'hex');
+  if (bytes.length < 8) throw new Error(`AuraApi_slot_duration returned ${result.Call.result}`);
+  return Number(bytes.readBigUInt64LE(0));
+}
+
+/** Start chopsticks on a raw spec with every start-up trap handled. */
+export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localnet> {
+  const specFile = await resolveSpecFile(opts.spec ?? defaultSpec(), {
+    sha256: opts.specSha256,
+    cacheDir: opts.cacheDir,
+  });
+  const spec = loadRawSpec(specFile);
+  const cs = await importChopsticks(opts.logLevel ?? 'warn');
+  const top = spec.genesis.raw.top;
+  const wasm = top[CODE_KEY] as HexString;
+
+  const slotDurationMs = await readAuraSlotDuration(cs, wasm, top);
+  // Pre-seed chopsticks' memoised probe so it never runs (and never falls back to 12000 ms). The block reads `:code`
+  // back from the same genesis map, so the key is the same string; the lower-case form is there in case it is not.
+  const cache = cs.getAuraSlotDuration.cache as unknown as Map<string, Promise<number>>;
+  cache.set(wasm, Promise.resolve(slotDurationMs));
+  cache.set(wasm.toLowerCase(), Promise.resolve(slotDurationMs));
+
+  if (!top[TIMESTAMP_NOW_KEY]) top[TIMESTAMP_NOW_KEY] = u64LeHex(slotAligned(Date.now(), slotDurationMs));
+
+  const server = await cs.setupWithServer({
+    genesis: spec as never,
+    host: '127.0.0.1',
+    port: opts.port ?? 0,
+    'build-block-mode': cs.BuildBlockMode.Instant,
+    'allow-unresolved-imports': true,
+    db: opts.db,
+    resume: opts.resume ? true : undefined,
+  } as never);
+  openLocalnets++;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    try {
+      // A block's inclusion is announced before chopsticks saves it to the db: let pending builds and saves finish
+      // before the db closes under them.
+      await server.chain.upcomingBlocks().catch(() => 0);
+      await new Promise((r) => setTimeout(r, 50));
+      await server.close();
+    } finally {
+      openLocalnets--;
+      // The wasm executor is one worker thread per process; stop it once the last chain is gone so nothing
+      // keeps the process alive.
+      if (openLocalnets === 0) await cs.destroyWorker();
+    }
+  };
+  try {
+    const seen = await cs.getSlotDuration(server.chain.head);
+    if (seen !== slotDurationMs) {
+      throw new Error(`chopsticks sees a ${seen} ms slot, the runtime says ${slotDurationMs} ms: pre-seeding failed`);
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const port = Number(server.addr.split(':').pop());
+  return {
+    endpoint: `ws://127.0.0.1:${port}`,
+    port,
+    slotDurationMs,
+    startBlock: server.chain.head.number,
+    async newBlocks(count: number) {
+      for (let i = 0; i < count; i++) await server.chain.newBlock();
+      return server.chain.head.number;
+    },
+    close,
+  };
+}
+
+/**
+ * Build `count` blocks on a chopsticks endpoint (`dev_newBlock`); on a real node, where that RPC does not exist,
+ * wait for `count` new heads instead. Returns the head number after.
+ */
+export async function advanceBlocks(api: ApiPromise, count: number): Promise<number> {
+  if (count <= 0) return (await api.rpc.chain.getHeader()).number.toNumber();
+  try {
+    await rawRpc(api, 'dev_newBlock', [{ count }]);
+    return (await api.rpc.chain.getHeader()).number.toNumber();
+  } catch (e) {
+    if (!/not found|does not exist|not supported|Method not found/i.test(String((e as Error).message))) throw e;
+  }
+  const start = (await api.rpc.chain.getHeader()).number.toNumber();
+  return new Promise<number>((resolve, reject) => {
+    let unsub: (() => void) | undefined;
+    api.rpc.chain
+      .subscribeNewHeads((h) => {
+        const n = h.number.toNumber();
+        if (n >= start + count) {
+          unsub?.();
+          resolve(n);
+        }
+      })
+      .then((u) => (unsub = u), reject);
+  });
+}

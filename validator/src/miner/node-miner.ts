@@ -1,0 +1,206 @@
+/**
+ * veracity-miner-node: the reference miner. Dials a validator, proves its hotkey, answers challenges with the model
+ * runtime (onnxruntime-node), reconnects with backoff and jitter, and detects a dead validator by heartbeats.
+ * Behaviours other than 'model' exist for tests and benchmarks (a miner that guesses, one that never answers).
+ */
+import { type Detector, decodeImageNode, type Probabilities } from '@veracity/models/node';
+import {
+  type AnswerMessage,
+  backoffDelay,
+  ChallengeAssembler,
+  type CompleteChallenge,
+  cryptoReady,
+  decodeBinary,
+  decodeText,
+  DEFAULT_HEARTBEAT_MS,
+  encode,
+  HeartbeatMonitor,
+  PROTOCOL_VERSION,
+  pongFor,
+  type Signer,
+  signAuth,
+  transportMaxPayload,
+  verifyHello,
+} from '@veracity/protocol';
+import { WebSocket } from 'ws';
+
+export type MinerBehaviour = 'model' | 'random' | 'silent';
+
+export interface NodeMinerOptions {
+  url: string;
+  signer: Signer;
+  netuid: number;
+  /** Accept only this validator hotkey (default: any whose hello verifies). */
+  validator?: string;
+  behaviour: MinerBehaviour;
+  detector?: Detector;
+  onEvent?: (event: MinerEvent) => void;
+  random?: () => number;
+}
+
+export type MinerEvent =
+  | { type: 'connected'; uid?: number }
+  | { type: 'answered'; id: string; ms: number }
+  | { type: 'result'; id: string; correct?: boolean }
+  | { type: 'closed'; code: number; reason: string; retryInMs: number | null }
+  | { type: 'error'; message: string };
+
+export class NodeMiner {
+  private ws?: WebSocket;
+  private attempt = 0;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+  private heartbeat?: HeartbeatMonitor;
+  answered = 0;
+  lastClose?: { code: number; reason: string };
+
+  constructor(private readonly o: NodeMinerOptions) {
+    if (o.behaviour === 'model' && !o.detector) throw new Error('a model miner needs a detector');
+  }
+
+  async start(): Promise<void> {
+    await cryptoReady();
+    this.connect();
+  }
+
+  private emit(e: MinerEvent): void {
+    this.o.onEvent?.(e);
+  }
+
+  private connect(): void {
+    const ws = new WebSocket(this.o.url, { maxPayload: transportMaxPayload('miner') });
+    this.ws = ws;
+    const assembler = new ChallengeAssembler();
+    let open = false;
+    ws.on('message', (data, isBinary) => {
+      this.heartbeat?.onInbound();
+      if (isBinary) {
+        const frame = decodeBinary(data);
+        if (!frame.ok) return void ws.close(4000, frame.error.message.slice(0, 100));
+        const ev = assembler.media(frame.frame);
+        if (ev.status === 'error') return void ws.close(4000, ev.error.message.slice(0, 100));
+        if (ev.status === 'complete') void this.answer(ws, ev.challenge);
+        return;
+      }
+      const decoded = decodeText(data.toString(), undefined, { from: 'validator' });
+      if (!decoded.ok) return this.emit({ type: 'error', message: `${decoded.error.code}: ${decoded.error.message}` });
+      const m = decoded.message;
+      switch (m.type) {
+        case 'hello': {
+          const ok = verifyHello({
+            hello: m,
+            now: Date.now(),
+            netuid: this.o.netuid,
+            ...(this.o.validator ? { validator: this.o.validator } : {}),
+          });
+          if (!ok.ok) return void ws.close(4002, ok.error.message.slice(0, 100));
+          return void ws.send(encode(signAuth(this.o.signer, m, Date.now())));
+        }
+        case 'welcome':
+          open = true;
+          this.attempt = 0;
+          this.heartbeat = new HeartbeatMonitor({ intervalMs: m.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, now: Date.now });
+          this.emit({ type: 'connected', ...(m.uid === undefined ? {} : { uid: m.uid }) });
+          return this.armHeartbeat(ws);
+        case 'challenge': {
+          const ev = assembler.challenge(m, Date.now());
+          if (ev.status === 'error') ws.close(4000, ev.error.message.slice(0, 100));
+          return;
+        }
+        case 'ping':
+          return void ws.send(encode(pongFor(m)));
+        case 'pong':
+          this.heartbeat?.onPong(m);
+          return;
+        case 'result':
+          return this.emit({ type: 'result', id: m.id, ...(m.correct === undefined ? {} : { correct: m.correct }) });
+        case 'error':
+          return this.emit({ type: 'error', message: `${m.code}: ${m.message}` });
+        default:
+          return;
+      }
+    });
+    ws.on('error', (e) => this.emit({ type: 'error', message: e.message }));
+    ws.on('close', (code, reason) => {
+      clearTimeout(this.timer);
+      this.lastClose = { code, reason: reason.toString() };
+      if (this.stopped) return this.emit({ type: 'closed', code, reason: reason.toString(), retryInMs: null });
+      // Refusals that will repeat (bad key, unregistered) wait long; everything else backs off from 0.5 s.
+      const permanent = code === 4002 || code === 4004;
+      const retryInMs = backoffDelay(permanent ? this.attempt + 6 : this.attempt, {
+        baseMs: 500,
+        maxMs: 30_000,
+        ...(this.o.random ? { random: this.o.random } : {}),
+      });
+      this.attempt++;
+      this.emit({ type: 'closed', code, reason: reason.toString(), retryInMs });
+      void open;
+      this.timer = setTimeout(() => this.connect(), retryInMs);
+    });
+  }
+
+  private armHeartbeat(ws: WebSocket): void {
+    const hb = this.heartbeat;
+    if (!hb) return;
+    const action = hb.poll();
+    if (action.action === 'dead') return void ws.terminate();
+    if (action.action === 'ping' && ws.readyState === WebSocket.OPEN) ws.send(encode(action.ping));
+    this.timer = setTimeout(() => this.armHeartbeat(ws), action.action === 'wait' ? action.inMs : hb.intervalMs);
+  }
+
+  private async answer(ws: WebSocket, c: CompleteChallenge): Promise<void> {
+    if (this.o.behaviour === 'silent') return;
+    const t0 = performance.now();
+    let probabilities: Probabilities;
+    if (this.o.behaviour === 'random') {
+      const r = [this.rand(), this.rand(), this.rand()];
+      const s = r[0]! + r[1]! + r[2]!;
+      probabilities = [r[0]! / s, r[1]! / s, 1 - r[0]! / s - r[1]! / s];
+    } else {
+      try {
+        const frames = await Promise.all(c.media.map((m) => decodeImageNode(m)));
+        const d = this.o.detector!;
+        probabilities =
+          c.modality === 'video'
+            ? (await d.classifyFrames(frames)).probabilities
+            : (await d.classifyImage(frames[0]!)).probabilities;
+      } catch (e) {
+        return this.emit({
+          type: 'error',
+          message: `cannot score challenge ${c.id}: ${e instanceof Error ? e.message : String(e)}`,
+        });
+      }
+    }
+    // Work past the deadline is dropped: a late answer is not scored and only costs bandwidth.
+    if (Date.now() > c.deadline || ws.readyState !== WebSocket.OPEN) return;
+    const ms = performance.now() - t0;
+    const answer: AnswerMessage = {
+      v: PROTOCOL_VERSION,
+      type: 'answer',
+      id: c.id,
+      probabilities: normalise(probabilities),
+      ms: Math.round(ms * 1000) / 1000,
+    };
+    ws.send(encode(answer));
+    this.answered++;
+    this.emit({ type: 'answered', id: c.id, ms });
+  }
+
+  private rand(): number {
+    return (this.o.random ?? Math.random)();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.ws?.close(1000);
+  }
+}
+
+/** Float rounding can leave a sum 1 +- 1e-16; the protocol allows 1e-6, but make the sum exact anyway. */
+function normalise(p: Probabilities): [number, number, number] {
+  const s = p[0] + p[1] + p[2];
+  const a = p[0] / s;
+  const b = p[1] / s;
+  return [a, b, Math.max(0, 1 - a - b)];
+}
