@@ -1,0 +1,122 @@
+/**
+ * The validator's composition root: config -> store, dataset, challenge factory, metrics, status page, socket server.
+ * Everything below receives what it needs as arguments; this is the only place that reads the environment.
+ */
+import { readFileSync } from 'node:fs';
+import { ChallengeDataset } from './challenges/dataset.js';
+import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './challenges/factory.js';
+import { loadHotkey } from './chain/keys.js';
+import { ConfigError, HELP, redact, resolveConfig, type ValidatorConfig } from './config.js';
+import { createLogger } from './log.js';
+import { ValidatorServer } from './server.js';
+import { ensureStatusPage } from './status/build-page.js';
+import { statusHandler } from './status/http.js';
+import { createMetrics } from './status/metrics.js';
+import type { StatusSnapshot } from './status/types.js';
+import { Store } from './store.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function runValidator(config: ValidatorConfig): Promise<{ url: string; close: () => Promise<void> }> {
+  const log = createLogger(config.logLevel);
+  log.info('starting validator', { version: VERSION, config: redact(config) });
+  const devKey = !config.hotkeyUri && !config.keystore;
+  if (devKey)
+    log.warn('no hotkey configured: using the public development key //Alice (fine for a local net, never for a real one)');
+  const signer = await loadHotkey(
+    devKey ? { uri: '//Alice' } : { uri: config.hotkeyUri, keystore: config.keystore, keystorePassword: config.keystorePassword },
+  );
+  const store = new Store(config.db);
+  const factory = new ChallengeFactory(ChallengeDataset.load(config.dataset), {
+    ...DEFAULT_CHALLENGE_CONFIG,
+    // No seed configured: a fresh secret one per start, so miners cannot precompute the stream.
+    seed: config.seed || crypto.randomUUID(),
+  });
+  const metrics = createMetrics();
+  const pageDir = await ensureStatusPage().catch((e: unknown) => {
+    log.warn('status page unavailable', { error: e instanceof Error ? e.message : String(e) });
+    return null;
+  });
+  const startedAt = Date.now();
+  let server: ValidatorServer | undefined;
+  const snapshot = (): StatusSnapshot => {
+    const scores = server?.scores() ?? new Map();
+    const connected = new Set(server?.connected() ?? []);
+    const weights = store.weightHistory(200);
+    return {
+      validator: { version: VERSION, hotkey: signer.address, netuid: config.netuid, startedAt },
+      chain: { endpoint: config.chainEndpoint || null, connected: false, block: null, lastWeights: weights.at(-1) ?? null },
+      rounds: server?.roundsRun ?? 0,
+      miners: store.miners().map((m) => {
+        const s = scores.get(m.hotkey);
+        const img = s?.detail.modalities.image;
+        const vid = s?.detail.modalities.video;
+        return {
+          hotkey: m.hotkey,
+          uid: m.uid,
+          connected: connected.has(m.hotkey),
+          answers: { image: img?.n ?? 0, video: vid?.n ?? 0 },
+          scores: { image: img?.scored ? img.sn34 : null, video: vid?.scored ? vid.sn34 : null, total: s?.score ?? 0 },
+          weight: s?.weight ?? 0,
+          lastSeen: m.lastSeen,
+        };
+      }),
+      weights,
+      unreadable: factory.unreadable,
+    };
+  };
+  server = new ValidatorServer({
+    host: config.host,
+    port: config.port,
+    netuid: config.netuid,
+    signer,
+    store,
+    factory,
+    metrics,
+    log,
+    sampleSize: config.sampleSize,
+    timeoutMs: config.timeoutMs,
+    roundIntervalMs: config.roundIntervalMs,
+    http: statusHandler({ metrics, snapshot, pageDir }),
+  });
+  const url = await server.listen();
+  // Until chain weights are wired (issue 4), the weight vector is computed and recorded locally on a schedule,
+  // which is what the status page charts.
+  const weightsTimer = setInterval(() => {
+    const w = Object.fromEntries([...server!.scores()].map(([k, v]) => [k, v.weight]));
+    if (Object.keys(w).length > 0)
+      store.recordWeights({ at: Date.now(), weights: w, status: 'pending', detail: 'computed locally; no chain configured' });
+  }, config.weightsIntervalMs);
+  const httpUrl = url.replace(/^ws/, 'http');
+  log.info('validator ready', { miners: url, status: httpUrl, metrics: `${httpUrl}metrics` });
+  return {
+    url,
+    close: async () => {
+      clearInterval(weightsTimer);
+      await server!.close();
+      store.close();
+      log.info('validator stopped');
+    },
+  };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let config: ValidatorConfig | 'help';
+  try {
+    config = resolveConfig(argv, process.env, (p) => readFileSync(p, 'utf8'));
+  } catch (e) {
+    process.stderr.write(`${e instanceof ConfigError ? e.message : String(e)}\n\n${HELP}\n`);
+    process.exit(2);
+  }
+  if (config === 'help') return void console.log(HELP);
+  const running = await runValidator(config);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await running.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
