@@ -38,15 +38,14 @@ export async function runValidator(config: ValidatorConfig): Promise<{ url: stri
     return null;
   });
   const startedAt = Date.now();
-  let server: ValidatorServer | undefined;
-  const snapshot = (): StatusSnapshot => {
-    const scores = server?.scores() ?? new Map();
-    const connected = new Set(server?.connected() ?? []);
+  const snapshot = (server: ValidatorServer): StatusSnapshot => {
+    const scores = server.scores();
+    const connected = new Set(server.connected());
     const weights = store.weightHistory(200);
     return {
       validator: { version: VERSION, hotkey: signer.address, netuid: config.netuid, startedAt },
       chain: { endpoint: config.chainEndpoint || null, connected: false, block: null, lastWeights: weights.at(-1) ?? null },
-      rounds: server?.roundsRun ?? 0,
+      rounds: server.roundsRun,
       miners: store.miners().map((m) => {
         const s = scores.get(m.hotkey);
         const img = s?.detail.modalities.image;
@@ -65,7 +64,7 @@ export async function runValidator(config: ValidatorConfig): Promise<{ url: stri
       unreadable: factory.unreadable,
     };
   };
-  server = new ValidatorServer({
+  const server: ValidatorServer = new ValidatorServer({
     host: config.host,
     port: config.port,
     netuid: config.netuid,
@@ -77,13 +76,14 @@ export async function runValidator(config: ValidatorConfig): Promise<{ url: stri
     sampleSize: config.sampleSize,
     timeoutMs: config.timeoutMs,
     roundIntervalMs: config.roundIntervalMs,
-    http: statusHandler({ metrics, snapshot, pageDir }),
+    // The status handler runs only after listen(), by which time `server` is initialised.
+    http: statusHandler({ metrics, snapshot: () => snapshot(server), pageDir }),
   });
   const url = await server.listen();
   // Until chain weights are wired (issue 4), the weight vector is computed and recorded locally on a schedule,
   // which is what the status page charts.
   const weightsTimer = setInterval(() => {
-    const w = Object.fromEntries([...server!.scores()].map(([k, v]) => [k, v.weight]));
+    const w = Object.fromEntries([...server.scores()].map(([k, v]) => [k, v.weight]));
     if (Object.keys(w).length > 0)
       store.recordWeights({ at: Date.now(), weights: w, status: 'pending', detail: 'computed locally; no chain configured' });
   }, config.weightsIntervalMs);
@@ -93,7 +93,7 @@ export async function runValidator(config: ValidatorConfig): Promise<{ url: stri
     url,
     close: async () => {
       clearInterval(weightsTimer);
-      await server!.close();
+      await server.close();
       store.close();
       log.info('validator stopped');
     },
