@@ -99,3 +99,22 @@ describe('runtime in Node (fixture bundle)', () => {
     await expect(loadNodeDetector(join(dir, 'nope'))).rejects.toSatisfy((e) => isVeracityError(e, 'E_BUNDLE_FETCH'));
   });
 });
+
+// The shipped detector (models/bundle) must match the PyTorch model it was exported from, through this runtime.
+describe('shipped detector bundle', () => {
+  const bundle = fileURLToPath(new URL('../bundle/', import.meta.url));
+  it('loads, verifies its sha256 and reproduces the PyTorch probabilities within 1e-4', async () => {
+    const detector = await loadNodeDetector(bundle);
+    try {
+      const parity = JSON.parse(readFileSync(join(bundle, 'parity.json'), 'utf8')) as {
+        cases: Array<{ pixels_b64: string; probs: number[] }>;
+      };
+      expect(parity.cases.length).toBeGreaterThanOrEqual(4);
+      const pixels = Buffer.concat(parity.cases.map((c) => Buffer.from(c.pixels_b64, 'base64')));
+      const probs = await detector.classifyTensor(new Uint8Array(pixels), parity.cases.length);
+      expect(maxAbsDiff(parity.cases.map((c) => c.probs), probs)).toBeLessThan(1e-4);
+    } finally {
+      await detector.dispose();
+    }
+  });
+});

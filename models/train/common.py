@@ -1,0 +1,108 @@
+"""Model construction, scoring and metrics shared by train.py, evaluate.py and export_detector.py."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from data import ROBUST_CHAIN, apply_chain, crops_for_policy, to_chw
+from export_common import UInt8Input
+from mobilenet_port import MobileNetV2Keras
+
+# nsfwjs feeds pixels / 255 (no mean subtraction): keep its input scaling so the pretrained weights see what
+# they were trained on. In UInt8Input terms: (x - 0) / (1 * 255).
+NSFWJS_MEAN = (0.0, 0.0, 0.0)
+NSFWJS_STD = (1.0, 1.0, 1.0)
+
+
+def build_model(cut: str, dropout: float = 0.2) -> UInt8Input:
+    return UInt8Input(MobileNetV2Keras(cut=cut, num_classes=3, dropout=dropout), mean=NSFWJS_MEAN, std=NSFWJS_STD)
+
+
+def ai_score_from_logits(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """P(AI) = p_synthetic + p_semisynthetic = 1 - p_real."""
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return 1.0 - p[:, 0]
+
+
+def auc(y: np.ndarray, s: np.ndarray) -> float:
+    """ROC AUC (Mann-Whitney, ties averaged). y: 1 = positive (AI)."""
+    y = np.asarray(y).astype(bool)
+    s = np.asarray(s, dtype=np.float64)
+    npos, nneg = int(y.sum()), int((~y).sum())
+    if npos == 0 or nneg == 0:
+        return float("nan")
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(len(s))
+    ss = s[order]
+    i = 0
+    while i < len(s):
+        j = i
+        while j + 1 < len(s) and ss[j + 1] == ss[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1
+        i = j + 1
+    return float((ranks[y].sum() - npos * (npos + 1) / 2) / (npos * nneg))
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """Temperature scaling: T minimising the 3-class NLL on held-out logits (grid in log space, then refine)."""
+    lt = torch.from_numpy(logits).double()
+    yt = torch.from_numpy(np.asarray(y)).long()
+
+    def nll(t):
+        return float(F.cross_entropy(lt / t, yt))
+
+    grid = np.exp(np.linspace(math.log(0.2), math.log(10.0), 161))
+    best = min(grid, key=nll)
+    fine = np.exp(np.linspace(math.log(best) - 0.05, math.log(best) + 0.05, 41))
+    return float(min(fine, key=nll))
+
+
+def ece(y_ai: np.ndarray, p_ai: np.ndarray, bins: int = 10) -> float:
+    edges = np.linspace(0, 1, bins + 1)
+    e = 0.0
+    for a, b in zip(edges[:-1], edges[1:]):
+        m = (p_ai >= a) & (p_ai < b if b < 1 else p_ai <= b)
+        if m.any():
+            e += m.mean() * abs(p_ai[m].mean() - y_ai[m].mean())
+    return float(e)
+
+
+def eval_tensors(arrays, size: int, policy: dict, robust: bool) -> list[np.ndarray]:
+    """For each image (uint8 HWC): its policy crops as uint8 [k,3,S,S]; robust applies the compression chain to the
+    whole image first (JPEG q55 -> WebP q75 -> JPEG q80)."""
+    from PIL import Image
+
+    out = []
+    for a in arrays:
+        im = Image.fromarray(a)
+        if robust:
+            im = apply_chain(im, ROBUST_CHAIN)
+        out.append(np.stack([to_chw(c) for c in crops_for_policy(im, size, policy)]))
+    return out
+
+
+@torch.no_grad()
+def predict(model, crops: list[np.ndarray], batch: int = 64) -> np.ndarray:
+    """Logits per image; multi-crop images get the mean of their crop probabilities, returned as log-probs."""
+    model.eval()
+    flat = np.concatenate(crops)
+    idx = np.repeat(np.arange(len(crops)), [len(c) for c in crops])
+    outs = []
+    for i in range(0, len(flat), batch):
+        outs.append(model(torch.from_numpy(flat[i : i + batch])).numpy())
+    logits = np.concatenate(outs)
+    if all(len(c) == 1 for c in crops):
+        return logits
+    # average probabilities over crops, return log of the mean (acts as logits for softmax)
+    p = torch.softmax(torch.from_numpy(logits), 1).numpy()
+    agg = np.zeros((len(crops), 3))
+    np.add.at(agg, idx, p)
+    agg /= np.array([len(c) for c in crops])[:, None]
+    return np.log(np.clip(agg, 1e-12, 1))

@@ -1,0 +1,168 @@
+"""Metrics for the Veracity detector.
+
+Subcommands (run from the repo root):
+  val    RUN_DIR                     validation-split AUCs (clean and robustness chain), per-group AUCs, temperature
+  folds  RUN_DIR [RUN_DIR ...]       leave-groups-out AUC per held-out group from train.py --holdout runs
+  policy CKPT [--data D]             validation AUC of one checkpoint under each runtime crop policy
+
+Leave-groups-out pairing: a held-out group with both labels is scored on its own items (AI vs real inside the
+group). A held-out group with one label only is scored against the items of the other label held out in the same
+fold (e.g. a synthetic-only generator group against the real photo groups held out with it), which is why folds
+are chosen so that each holds out real and AI groups together. All AUCs: P(AI) = 1 - p_real, AI = synthetic or
+semisynthetic. --json writes the result.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from common import ai_score_from_logits, auc, ece, fit_temperature  # noqa: E402
+
+
+def _r(x):
+    return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), 4)
+
+
+def val_metrics(run_dir: str) -> dict:
+    p = np.load(os.path.join(run_dir, "preds.npz"))
+    y = p["val_y"]
+    yb = (y != 0).astype(int)
+    groups = p["val_group"]
+    out = {"n": int(len(y)), "n_ai": int(yb.sum())}
+    lc, lr = p["val_clean"], p["val_robust"]
+    # Temperature: fitted on the validation logits, clean and robustness-chain versions together.
+    t = fit_temperature(np.concatenate([lc, lr]), np.concatenate([y, y]))
+    out["temperature"] = round(t, 4)
+    for name, lg in (("clean", lc), ("robust", lr)):
+        s = ai_score_from_logits(lg)
+        out[f"auc_{name}"] = _r(auc(yb, s))
+        st = ai_score_from_logits(lg, t)
+        out[f"acc_at_0.5_{name}"] = _r(((st > 0.5) == yb).mean())
+        out[f"ece_{name}_T1"] = _r(ece(yb, s))
+        out[f"ece_{name}_T"] = _r(ece(yb, st))
+    per = {}
+    for g in sorted(set(groups)):
+        m = groups == g
+        if len(set(yb[m])) == 2:
+            per[g] = {"n": int(m.sum()), "auc": _r(auc(yb[m], ai_score_from_logits(lc[m]))), "auc_robust": _r(auc(yb[m], ai_score_from_logits(lr[m])))}
+        else:
+            # one-label group: accuracy of the thresholded (p > 0.5, calibrated) decision
+            acc = ((ai_score_from_logits(lc[m], t) > 0.5) == yb[m]).mean()
+            acc_r = ((ai_score_from_logits(lr[m], t) > 0.5) == yb[m]).mean()
+            per[g] = {"n": int(m.sum()), "label": "ai" if yb[m][0] else "real", "acc": _r(acc), "acc_robust": _r(acc_r)}
+    out["per_group"] = per
+    return out
+
+
+def fold_metrics(run_dirs: list[str]) -> dict:
+    per, folds = {}, []
+    all_y, all_s, all_sr = [], [], []
+    for d in run_dirs:
+        p = np.load(os.path.join(d, "preds.npz"))
+        if "holdout_y" not in p:
+            continue
+        yb = (p["holdout_y"] != 0).astype(int)
+        groups = p["holdout_group"]
+        sc = ai_score_from_logits(p["holdout_clean"])
+        sr = ai_score_from_logits(p["holdout_robust"])
+        all_y.append(yb), all_s.append(sc), all_sr.append(sr)
+        summ = json.load(open(os.path.join(d, "summary.json")))
+        folds.append({"run": os.path.basename(d.rstrip("/")), "groups": sorted(set(groups)), "minutes": _r(summ["minutes"]),
+                      "samples": summ["samples"], "auc": _r(auc(yb, sc)), "auc_robust": _r(auc(yb, sr))})
+        for g in sorted(set(groups)):
+            m = groups == g
+            labels = set(yb[m])
+            if len(labels) == 2:
+                sel, against = m, "itself"
+            else:
+                other = (yb != yb[m][0])
+                sel = m | other
+                against = sorted(set(groups[other])) or None
+            if len(set(yb[sel])) < 2:
+                per[g] = {"n": int(m.sum()), "auc": None, "note": "no opposite label held out in this fold"}
+                continue
+            per[g] = {"n": int(m.sum()), "auc": _r(auc(yb[sel], sc[sel])), "auc_robust": _r(auc(yb[sel], sr[sel])),
+                      "scored_against": against, "fold": folds[-1]["run"]}
+    out = {"per_group": per, "folds": folds}
+    if all_y:
+        y, s, sr = np.concatenate(all_y), np.concatenate(all_s), np.concatenate(all_sr)
+        out["pooled_auc"] = _r(auc(y, s))
+        out["pooled_auc_robust"] = _r(auc(y, sr))
+        vals = [v["auc"] for v in per.values() if v.get("auc") is not None]
+        out["mean_group_auc"] = _r(np.mean(vals)) if vals else None
+        vals = [v["auc_robust"] for v in per.values() if v.get("auc_robust") is not None]
+        out["mean_group_auc_robust"] = _r(np.mean(vals)) if vals else None
+    return out
+
+
+def policy_metrics(ckpt: str, data: str, policies: list[dict], limit: int = 0) -> dict:
+    import torch
+
+    from common import build_model, eval_tensors, predict
+    from data import build_items, preload, split_items
+
+    ck = torch.load(ckpt, map_location="cpu")
+    a = ck["args"]
+    model = build_model(a["cut"])
+    model.load_state_dict(ck["model"])
+    torch.set_num_threads(2)
+    holdout = set(filter(None, a.get("holdout", "").split(",")))
+    items = [it for it in build_items(data) if it["group"] not in holdout]
+    _, val = split_items(items, a["val_frac"], a["seed"])
+    if limit:
+        val = val[:: max(1, len(val) // limit)]
+    arrs = preload(data, val)
+    yb = np.array([it["y"] != 0 for it in val]).astype(int)
+    out = {}
+    for pol in policies:
+        key = json.dumps(pol, sort_keys=True)
+        r = {}
+        for robust in (False, True):
+            lg = predict(model, eval_tensors(arrs, a["size"], pol, robust))
+            r["auc_robust" if robust else "auc"] = _r(auc(yb, ai_score_from_logits(lg)))
+        out[key] = r
+        print(key, r, flush=True)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a1 = sub.add_parser("val")
+    a1.add_argument("run")
+    a2 = sub.add_parser("folds")
+    a2.add_argument("runs", nargs="+")
+    a3 = sub.add_parser("policy")
+    a3.add_argument("ckpt")
+    a3.add_argument("--data", default=os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "datasets")))
+    a3.add_argument("--limit", type=int, default=0)
+    a3.add_argument("--size-override", type=int, default=0)
+    for a in (a1, a2, a3):
+        a.add_argument("--json", default="")
+    args = ap.parse_args()
+    if args.cmd == "val":
+        res = val_metrics(args.run)
+    elif args.cmd == "folds":
+        res = fold_metrics(args.runs)
+    else:
+        pols = [
+            {"policy": "native-center", "maxSide": 1024},
+            {"policy": "native-center", "maxSide": 512},
+            {"policy": "resize-center"},
+            {"policy": "native-five", "maxSide": 1024},
+        ]
+        res = policy_metrics(args.ckpt, args.data, pols, args.limit)
+    print(json.dumps(res, indent=1))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Exports a trained checkpoint as the shipped Veracity bundle (model.onnx + manifest.json + parity.json).
+
+Usage (from the repo root):
+  /usr/bin/python3 models/train/export_detector.py --run models/train/runs/main1 --out models/bundle \
+      [--folds-json models/train/runs/folds.json] [--policy-json ...] [--latency-json ...] \
+      [--crop '{"policy":"native-center","maxSide":1024}'] [--data ../shared/datasets]
+
+* temperature: fitted on RUN/preds.npz validation logits (clean + robustness chain) by evaluate.val_metrics
+* manifest.metrics: validation metrics, leave-groups-out metrics (--folds-json from `evaluate.py folds`),
+  crop-policy comparison and latency when given
+* parity.json: 8 uint8 [3,S,S] inputs (policy crops of validation images, base64 of the raw bytes) with the
+  PyTorch probabilities softmax(logits / T), for the runtime's parity test (tolerance 1e-4)
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from common import build_model, eval_tensors  # noqa: E402
+from data import build_items, preload, split_items  # noqa: E402
+from evaluate import val_metrics  # noqa: E402
+from export_common import export_bundle  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--ckpt", default="", help="default RUN/final.pt")
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "bundle"))
+    ap.add_argument("--data", default=os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "datasets")))
+    ap.add_argument("--crop", default='{"policy":"native-center","maxSide":1024}')
+    ap.add_argument("--folds-json", default="")
+    ap.add_argument("--policy-json", default="")
+    ap.add_argument("--latency-json", default="")
+    ap.add_argument("--version", default="1.0.0")
+    args = ap.parse_args()
+
+    ck = torch.load(args.ckpt or os.path.join(args.run, "final.pt"), map_location="cpu")
+    a = ck["args"]
+    size = a["size"]
+    model = build_model(a["cut"])
+    model.load_state_dict(ck["model"])
+    model.eval()
+
+    val = val_metrics(args.run)
+    t = val["temperature"]
+    metrics = {
+        "score": "P(AI) = 1 - p_real = p_synthetic + p_semisynthetic; AUCs are real vs AI (synthetic + semisynthetic)",
+        "robustness_chain": "JPEG q55 -> WebP q75 -> JPEG q80 applied to the whole image before the crop",
+        "validation": {
+            "split": f"{a['val_frac']:.0%} of every group by pair/unit (seed {a['seed']}), never trained on",
+            **{k: v for k, v in val.items() if k != "temperature"},
+        },
+    }
+    if args.folds_json:
+        metrics["leave_groups_out"] = json.load(open(args.folds_json))
+    if args.policy_json:
+        metrics["crop_policy_comparison_val"] = json.load(open(args.policy_json))
+    if args.latency_json:
+        metrics["latency"] = json.load(open(args.latency_json))
+    crop = json.loads(args.crop)
+    training = {
+        "backbone": f"MobileNetV2 (Keras) from nsfwjs weights, truncated after block {a['cut']}, global average pool, Linear(->3)",
+        "pretrained": "nsfwjs@4.3.0 mobilenet_v2 (MIT), ported by models/train/port_nsfwjs.cjs + mobilenet_port.py",
+        "input_scaling": "pixels / 255 (nsfwjs)",
+        "data": "Veracity datasets manifest (images only, 2x2 grids cut into tiles)",
+        "steps": ck.get("step"),
+        "batch": a["batch"],
+        "size": size,
+        "holdout_groups": a.get("holdout", ""),
+        "augmentation": "random square crop at scale x0.5-1.5, flips, colour, blur, noise, random JPEG/WebP q50-95 for every class",
+        "loss": "3-class CE (label smoothing 0.05) + binary real-vs-AI NLL on log(p_synth + p_semi)",
+    }
+    man = export_bundle(model, args.out, size=size, bundle_id="veracity-detector", version=args.version, temperature=t,
+                        crop=crop, metrics=metrics, training=training)
+    print(f"exported {args.out}/model.onnx ({man['model']['bytes']} bytes), T = {t}")
+
+    # parity cases: policy crops of validation images (4 clean, 4 after the robustness chain)
+    items = build_items(args.data)
+    holdout = set(filter(None, a.get("holdout", "").split(",")))
+    _, val_items = split_items([it for it in items if it["group"] not in holdout], a["val_frac"], a["seed"])
+    rng = np.random.default_rng(7)
+    pick = [val_items[i] for i in rng.choice(len(val_items), 8, replace=False)]
+    arrs = preload(args.data, pick)
+    crops = eval_tensors(arrs[:4], size, {"policy": "native-center", "maxSide": 1024}, False) + eval_tensors(
+        arrs[4:], size, {"policy": "native-center", "maxSide": 1024}, True)
+    x = np.stack([c[0] for c in crops])
+    with torch.no_grad():
+        logits = model(torch.from_numpy(x)).double()
+        probs = torch.softmax(logits / t, 1).numpy()
+    cases = [{"source": f"{it['path']}#{it['tile']}" + (" (robustness chain)" if i >= 4 else ""), "label": it["label"],
+              "pixels_b64": base64.b64encode(x[i].tobytes()).decode(), "logits": [float(v) for v in logits[i]],
+              "probs": [float(v) for v in probs[i]]} for i, it in enumerate(pick)]
+    with open(os.path.join(args.out, "parity.json"), "w") as f:
+        json.dump({"size": size, "layout": "uint8 [3,S,S] RGB planar (C-order)", "temperature": t, "cases": cases}, f, indent=1)
+        f.write("\n")
+    print("wrote parity.json:", [np.round(c["probs"], 4).tolist() for c in cases])
+
+
+if __name__ == "__main__":
+    main()
