@@ -10,7 +10,7 @@
  * SIGINT/SIGTERM. Progress goes to stderr. With --db the chain is kept in that SQLite file and resumed from it on the
  * next start (bootstrap is idempotent, so a resumed chain is only re-checked).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { bootstrapSubnet } from '../src/chain/bootstrap.js';
@@ -65,7 +65,11 @@ async function main(): Promise<void> {
   const rateLimit = intFlag(args['rate-limit'], 'rate-limit', 0);
   const spec = args.spec ?? defaultSpec();
   const validatorUri = args.validator ?? process.env.VERACITY_LOCALNET_VALIDATOR_URI ?? '//Alice';
-  const resume = Boolean(args.db && existsSync(args.db) && !args.fresh);
+  if (args.fresh && args.db) {
+    // chopsticks overwrites blocks by number, so an old longer chain would leave stale blocks above the new head
+    for (const f of [args.db, `${args.db}-wal`, `${args.db}-shm`, `${args.db}-journal`]) rmSync(f, { force: true });
+  }
+  const resume = Boolean(args.db && existsSync(args.db));
   const log = (m: string) => process.stderr.write(`localnet: ${m}\n`);
 
   let net: Localnet | null = null;

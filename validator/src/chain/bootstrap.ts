@@ -11,8 +11,7 @@ import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { Codec } from '@polkadot/types/types';
 import { keyFromUri, toAddress } from './keys.js';
-import { advanceBlocks } from './localnet.js';
-import { ChainTxError, hasTx, submitTx, txCall } from './tx.js';
+import { advanceBlocks, ChainTxError, hasTx, submitTx, txCall } from './tx.js';
 
 export type KeyLike = string | KeyringPair;
 
@@ -299,24 +298,8 @@ export async function bootstrapSubnet(api: ApiPromise, opts: BootstrapOptions): 
   }
   const n = netuid;
 
-  // 2. start call (emissions and the subtoken start only after durationOfStartCall blocks)
-  if (q.firstEmissionBlockNumber && hasTx(api, 'subtensorModule', 'startCall')) {
-    if (optNum(await q.firstEmissionBlockNumber(n)) === null) {
-      const duration = num(
-        (api.consts as unknown as Record<string, Record<string, Codec>>).subtensorModule!.durationOfStartCall!,
-      );
-      const registeredAt = num(await q.networkRegisteredAt!(n));
-      const need = registeredAt + duration + 1 - (await head(api));
-      if (need > 0) {
-        await run('wait-start-call', () => advanceBlocks(api, need), `${need} blocks (DurationOfStartCall=${duration})`);
-      }
-      await run('start-call', () =>
-        submitTx(api, coldkey, txCall(api, 'subtensorModule', 'startCall')(n), { step: 'start-call' }),
-      );
-    } else await skip('start-call', 'already started');
-  }
-
-  // 3. hyperparameters (one sudo batch with whatever differs)
+  // 2. hyperparameters (one sudo batch with whatever differs). These and the miners go in while the chain counts
+  // down to startCall anyway: their blocks count towards DurationOfStartCall.
   const regs = Math.max(64, miners.length + 1);
   await run(
     'hyperparameters',
@@ -335,13 +318,13 @@ export async function bootstrapSubnet(api: ApiPromise, opts: BootstrapOptions): 
     (changed) => (changed.length ? changed.join(', ') : 'all already set'),
   );
 
-  // 4. miners: the missing ones in one utility.batch (a failure is reported with the miner it stopped at)
+  // 3. miners: the missing ones in one utility.batch (a failure is reported with the miner it stopped at)
   const uidOf = async (h: string) => optNum(await q.uids!(n, h));
   const missing: string[] = [];
   for (const m of miners) {
     const uid = await uidOf(m);
     if (uid === null) missing.push(m);
-    else await skip('register-miner', `${m} already uid ${uid}`);
+    else await skip('register-miners', `${m} already uid ${uid}`);
   }
   if (missing.length > 0) {
     await run(
@@ -366,6 +349,23 @@ export async function bootstrapSubnet(api: ApiPromise, opts: BootstrapOptions): 
     const uid = await uidOf(m);
     if (uid === null) throw new BootstrapError('register-miners', `${m} has no uid after burnedRegister`);
     minerUids.push({ hotkey: m, uid });
+  }
+
+  // 4. start call (emissions and the subtoken, hence staking, start only DurationOfStartCall blocks after registration)
+  if (q.firstEmissionBlockNumber && hasTx(api, 'subtensorModule', 'startCall')) {
+    if (optNum(await q.firstEmissionBlockNumber(n)) === null) {
+      const duration = num(
+        (api.consts as unknown as Record<string, Record<string, Codec>>).subtensorModule!.durationOfStartCall!,
+      );
+      const registeredAt = num(await q.networkRegisteredAt!(n));
+      const need = registeredAt + duration + 1 - (await head(api));
+      if (need > 0) {
+        await run('wait-start-call', () => advanceBlocks(api, need), `${need} blocks (DurationOfStartCall=${duration})`);
+      }
+      await run('start-call', () =>
+        submitTx(api, coldkey, txCall(api, 'subtensorModule', 'startCall')(n), { step: 'start-call' }),
+      );
+    } else await skip('start-call', 'already started');
   }
 
   // 5. validator uid, stake and permit

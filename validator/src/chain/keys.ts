@@ -18,14 +18,6 @@ async function keyring(): Promise<Keyring> {
   return new Keyring({ type: 'sr25519', ss58Format: SS58_FORMAT });
 }
 
-/** Replace every occurrence of `secret` in `text` (so a library message that echoes its input cannot leak it). */
-export function redact(text: string, secret: string | undefined): string {
-  if (!secret) return text;
-  let out = text;
-  for (const part of [secret, ...secret.split(/\s+/).filter((w) => w.length >= 3)]) out = out.split(part).join('***');
-  return out;
-}
-
 /** A pair from a secret URI (`//Alice`, `mnemonic//hard/soft///password`, a 0x seed). */
 export async function keyFromUri(uri: string, name = 'hotkey'): Promise<KeyringPair> {
   const kr = await keyring();
@@ -33,10 +25,9 @@ export async function keyFromUri(uri: string, name = 'hotkey'): Promise<KeyringP
   if (!trimmed) throw new Error(`the ${name} URI is empty`);
   try {
     return kr.addFromUri(trimmed, { name }, 'sr25519');
-  } catch (e) {
-    throw new Error(
-      `could not derive the ${name} from its secret URI/mnemonic (${redact(String((e as Error).message), trimmed)})`,
-    );
+  } catch {
+    // The library's message may quote its input: say what is wrong without it.
+    throw new Error(`could not derive the ${name} from its secret: it is not a valid mnemonic, 0x seed or //dev URI`);
   }
 }
 
@@ -56,7 +47,7 @@ export async function keyFromKeystore(file: string, password: string | undefined
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read the ${name} keystore ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new Error(`cannot read the ${name} keystore ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
   }
   if (text.startsWith('$NACL') || text.startsWith('$BTWALLET')) {
     throw new Error(`${file} is an encrypted bittensor keyfile; decrypt it with btcli or export a polkadot-js JSON keystore`);
@@ -77,7 +68,7 @@ export async function keyFromKeystore(file: string, password: string | undefined
     try {
       pair = kr.addFromJson(json);
     } catch (e) {
-      throw new Error(`${file} is not a valid polkadot-js keystore: ${(e as Error).message}`);
+      throw new Error(`${file} is not a valid polkadot-js keystore: ${(e as Error).message}`, { cause: e });
     }
     if (pair.isLocked) {
       try {

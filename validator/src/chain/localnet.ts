@@ -10,10 +10,15 @@
  * - the spec has no `Timestamp.Now`, so the first block's slot comes from two clock reads that can straddle a slot
  *   boundary: we insert a slot-aligned `Timestamp.Now` into the genesis storage.
  */
-import type { ApiPromise } from '@polkadot/api';
+import { existsSync } from 'node:fs';
 import type { HexString } from '@polkadot/util/types';
-import { rawRpc } from './tx.js';
+import { shareMetadataByCode } from './chopsticks-patch.js';
 import { CODE_KEY, defaultSpec, loadRawSpec, resolveSpecFile, slotAligned, TIMESTAMP_NOW_KEY, u64LeHex } from './spec.js';
+
+// bootstrapSubnet lives in bootstrap.ts; re-exported here so the local-chain API is one import.
+export { BootstrapError, bootstrapSubnet, findOwnedSubnet, sudoSetHyperparams } from './bootstrap.js';
+export type { BootstrapOptions, BootstrapProgress, BootstrapResult } from './bootstrap.js';
+export { advanceBlocks } from './tx.js';
 
 export type ChopsticksLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -92,6 +97,7 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
   });
   const spec = loadRawSpec(specFile);
   const cs = await importChopsticks(opts.logLevel ?? 'warn');
+  shareMetadataByCode(cs.Block);
   const top = spec.genesis.raw.top;
   const wasm = top[CODE_KEY] as HexString;
 
@@ -104,15 +110,24 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
 
   if (!top[TIMESTAMP_NOW_KEY]) top[TIMESTAMP_NOW_KEY] = u64LeHex(slotAligned(Date.now(), slotDurationMs));
 
-  const server = await cs.setupWithServer({
-    genesis: spec as never,
-    host: '127.0.0.1',
-    port: opts.port ?? 0,
-    'build-block-mode': cs.BuildBlockMode.Instant,
-    'allow-unresolved-imports': true,
-    db: opts.db,
-    resume: opts.resume ? true : undefined,
-  } as never);
+  if (opts.resume && (!opts.db || !existsSync(opts.db))) {
+    throw new Error(`nothing to resume: ${opts.db ? `${opts.db} does not exist` : 'no db file given'}`);
+  }
+  let server: Awaited<ReturnType<Chopsticks['setupWithServer']>>;
+  try {
+    server = await cs.setupWithServer({
+      genesis: spec as never,
+      host: '127.0.0.1',
+      port: opts.port ?? 0,
+      'build-block-mode': cs.BuildBlockMode.Instant,
+      'allow-unresolved-imports': true,
+      db: opts.db,
+      resume: opts.resume ? true : undefined,
+    } as never);
+  } catch (e) {
+    if (openLocalnets === 0) await cs.destroyWorker();
+    throw e;
+  }
   openLocalnets++;
   let closed = false;
   const close = async () => {
@@ -152,31 +167,4 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
     },
     close,
   };
-}
-
-/**
- * Build `count` blocks on a chopsticks endpoint (`dev_newBlock`); on a real node, where that RPC does not exist,
- * wait for `count` new heads instead. Returns the head number after.
- */
-export async function advanceBlocks(api: ApiPromise, count: number): Promise<number> {
-  if (count <= 0) return (await api.rpc.chain.getHeader()).number.toNumber();
-  try {
-    await rawRpc(api, 'dev_newBlock', [{ count }]);
-    return (await api.rpc.chain.getHeader()).number.toNumber();
-  } catch (e) {
-    if (!/not found|does not exist|not supported|Method not found/i.test(String((e as Error).message))) throw e;
-  }
-  const start = (await api.rpc.chain.getHeader()).number.toNumber();
-  return new Promise<number>((resolve, reject) => {
-    let unsub: (() => void) | undefined;
-    api.rpc.chain
-      .subscribeNewHeads((h) => {
-        const n = h.number.toNumber();
-        if (n >= start + count) {
-          unsub?.();
-          resolve(n);
-        }
-      })
-      .then((u) => (unsub = u), reject);
-  });
 }

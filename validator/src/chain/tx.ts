@@ -3,12 +3,14 @@
  * decoded through the metadata into `Section.Name: docs`, including the results hidden inside `sudo` and
  * `utility.batch` events, and pool rejections ("1010: Invalid Transaction") are told apart from transport failures.
  */
+// One backoff policy for every retry in the project: the protocol's (exponential, full jitter).
+import { backoffDelay } from '@veracity/protocol';
 import type { ApiPromise, SubmittableResult } from '@polkadot/api';
-import type { SubmittableExtrinsic } from '@polkadot/api/types';
+import type { SubmittableExtrinsic, SubmittableExtrinsicFunction } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { DispatchError, EventRecord } from '@polkadot/types/interfaces';
 
-type TxFactory = (...args: unknown[]) => SubmittableExtrinsic<'promise'>;
+type TxFactory = SubmittableExtrinsicFunction<'promise'>;
 
 /**
  * `api.tx[section][method]`, or a clear error when this runtime lacks it (the subtensor pallets are not in
@@ -218,12 +220,6 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Exponential backoff with jitter: a random delay in [cap/2, cap], cap = min(maxMs, baseMs * 2^attempt). */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const cap = Math.min(maxMs, baseMs * 2 ** attempt);
-  return Math.round(cap / 2 + (random() * cap) / 2);
-}
-
 /** Run `fn`, retrying with exponential backoff + jitter only when it fails with a transport error. */
 export async function retryTransport<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const retries = opts.retries ?? 4;
@@ -235,9 +231,36 @@ export async function retryTransport<T>(fn: (attempt: number) => Promise<T>, opt
       return await fn(attempt);
     } catch (e) {
       if (attempt >= retries || !isTransportError(e)) throw e;
-      const delay = backoffDelay(attempt, baseMs, maxMs, opts.random);
+      const delay = backoffDelay(attempt, { baseMs, maxMs, ...(opts.random ? { random: opts.random } : {}) });
       opts.onRetry?.(attempt + 1, delay, e);
       await sleep(delay);
     }
   }
+}
+
+/**
+ * Build `count` blocks on a chopsticks endpoint (`dev_newBlock`); on a real node, where that RPC does not exist,
+ * wait for `count` new heads instead. Returns the head number after.
+ */
+export async function advanceBlocks(api: ApiPromise, count: number): Promise<number> {
+  if (count <= 0) return (await api.rpc.chain.getHeader()).number.toNumber();
+  try {
+    await rawRpc(api, 'dev_newBlock', [{ count }]);
+    return (await api.rpc.chain.getHeader()).number.toNumber();
+  } catch (e) {
+    if (!/not found|does not exist|not supported|Method not found/i.test(String((e as Error).message))) throw e;
+  }
+  const start = (await api.rpc.chain.getHeader()).number.toNumber();
+  return new Promise<number>((resolve, reject) => {
+    let unsub: (() => void) | undefined;
+    api.rpc.chain
+      .subscribeNewHeads((h) => {
+        const n = h.number.toNumber();
+        if (n >= start + count) {
+          unsub?.();
+          resolve(n);
+        }
+      })
+      .then((u) => (unsub = u), reject);
+  });
 }

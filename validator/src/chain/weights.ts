@@ -416,7 +416,7 @@ export async function commitWeights(
   versionKey: number | bigint,
   opts: SetWeightsOptions & { salt?: number[] } = {},
 ): Promise<({ ok: true } & PendingCommit) | Extract<SetWeightsResult, { ok: false }>> {
-  let st: WeightsState | null = null;
+  let st: WeightsState;
   try {
     st = await retryTransport(() => weightsState(api, netuid, pair.address), opts.retry);
   } catch (e) {
