@@ -112,7 +112,12 @@ describe('shipped detector bundle', () => {
       expect(parity.cases.length).toBeGreaterThanOrEqual(4);
       const pixels = Buffer.concat(parity.cases.map((c) => Buffer.from(c.pixels_b64, 'base64')));
       const probs = await detector.classifyTensor(new Uint8Array(pixels), parity.cases.length);
-      expect(maxAbsDiff(parity.cases.map((c) => c.probs), probs)).toBeLessThan(1e-4);
+      expect(
+        maxAbsDiff(
+          parity.cases.map((c) => c.probs),
+          probs,
+        ),
+      ).toBeLessThan(1e-4);
     } finally {
       await detector.dispose();
     }
