@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { ChallengeDataset } from './challenges/dataset.js';
 import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './challenges/factory.js';
+import { ChainSync } from './chain-sync.js';
 import { loadHotkey } from './chain/keys.js';
 import { ConfigError, HELP, redact, resolveConfig, type ValidatorConfig } from './config.js';
 import { createLogger } from './log.js';
@@ -17,7 +18,15 @@ import { Store } from './store.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export async function runValidator(config: ValidatorConfig): Promise<{ url: string; close: () => Promise<void> }> {
+export interface RunningValidator {
+  url: string;
+  server: ValidatorServer;
+  /** Computes weights from the current scores and sets them (on chain when configured); what the timer does. */
+  updateWeights: () => Promise<{ ok: boolean; detail: string }>;
+  close: () => Promise<void>;
+}
+
+export async function runValidator(config: ValidatorConfig): Promise<RunningValidator> {
   const log = createLogger(config.logLevel);
   log.info('starting validator', { version: VERSION, config: redact(config) });
   const devKey = !config.hotkeyUri && !config.keystore;
@@ -37,6 +46,22 @@ export async function runValidator(config: ValidatorConfig): Promise<{ url: stri
     log.warn('status page unavailable', { error: e instanceof Error ? e.message : String(e) });
     return null;
   });
+  const chain = config.chainEndpoint
+    ? new ChainSync({ endpoint: config.chainEndpoint, netuid: config.netuid, signer, version: VERSION, store, log })
+    : null;
+  if (chain) {
+    try {
+      await chain.start();
+    } catch (e) {
+      store.close();
+      throw new Error(
+        `cannot use the chain at ${config.chainEndpoint} (netuid ${config.netuid}): ${e instanceof Error ? e.message : String(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
+  }
   const startedAt = Date.now();
   const snapshot = (server: ValidatorServer): StatusSnapshot => {
     const scores = server.scores();
@@ -44,7 +69,12 @@ export async function runValidator(config: ValidatorConfig): Promise<{ url: stri
     const weights = store.weightHistory(200);
     return {
       validator: { version: VERSION, hotkey: signer.address, netuid: config.netuid, startedAt },
-      chain: { endpoint: config.chainEndpoint || null, connected: false, block: null, lastWeights: weights.at(-1) ?? null },
+      chain: {
+        endpoint: config.chainEndpoint || null,
+        connected: chain?.connected ?? false,
+        block: chain?.block ?? null,
+        lastWeights: weights.at(-1) ?? null,
+      },
       rounds: server.roundsRun,
       miners: store.miners().map((m) => {
         const s = scores.get(m.hotkey);
@@ -77,23 +107,41 @@ export async function runValidator(config: ValidatorConfig): Promise<{ url: stri
     timeoutMs: config.timeoutMs,
     roundIntervalMs: config.roundIntervalMs,
     // The status handler runs only after listen(), by which time `server` is initialised.
+    ...(chain ? { registration: chain.registration } : {}),
     http: statusHandler({ metrics, snapshot: () => snapshot(server), pageDir }),
   });
   const url = await server.listen();
-  // Until chain weights are wired (issue 4), the weight vector is computed and recorded locally on a schedule,
-  // which is what the status page charts.
+  const updateWeights = async (): Promise<{ ok: boolean; detail: string }> => {
+    const weights = new Map([...server.scores()].map(([k, v]) => [k, v.weight]));
+    if (chain) return chain.setWeights(weights);
+    // No chain: the weight vector is still computed and recorded, which is what the status page charts.
+    if (weights.size === 0) return { ok: false, detail: 'no miners yet' };
+    store.recordWeights({
+      at: Date.now(),
+      weights: Object.fromEntries(weights),
+      status: 'pending',
+      detail: 'computed locally; no chain configured',
+    });
+    return { ok: true, detail: 'recorded locally' };
+  };
+  let updating = false;
   const weightsTimer = setInterval(() => {
-    const w = Object.fromEntries([...server.scores()].map(([k, v]) => [k, v.weight]));
-    if (Object.keys(w).length > 0)
-      store.recordWeights({ at: Date.now(), weights: w, status: 'pending', detail: 'computed locally; no chain configured' });
+    if (updating) return;
+    updating = true;
+    updateWeights()
+      .catch((e: unknown) => log.error('weights update failed', { error: e instanceof Error ? e.message : String(e) }))
+      .finally(() => (updating = false));
   }, config.weightsIntervalMs);
   const httpUrl = url.replace(/^ws/, 'http');
   log.info('validator ready', { miners: url, status: httpUrl, metrics: `${httpUrl}metrics` });
   return {
     url,
+    server,
+    updateWeights,
     close: async () => {
       clearInterval(weightsTimer);
       await server.close();
+      await chain?.close();
       store.close();
       log.info('validator stopped');
     },
