@@ -100,6 +100,42 @@ describe('validator with a miner fleet on loopback', () => {
     expect(scores.has(key('//Eve').address)).toBe(false);
   }, 120_000);
 
+  it('a connect/drop storm, a slow miner and a silent one do not cost an honest miner its answers', async () => {
+    const honest = miners[0]!;
+    const slow = new NodeMiner({ url, signer: key('//Ferdie'), netuid: 7, behaviour: 'random', answerDelayMs: 1500 });
+    miners.push(slow);
+    await slow.start();
+    const startRound = server.roundsRun;
+    // 150 clients that connect and vanish mid-handshake or right after auth, 10 at a time.
+    let storm = 0;
+    for (let wave = 0; wave < 15; wave++) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) => {
+          return new Promise<void>((done) => {
+            const ws = new WebSocket(url);
+            ws.on('message', (data) => {
+              const m = decodeText(data.toString());
+              if (m.ok && m.message.type === 'hello' && i % 2 === 0)
+                ws.send(encode(signAuth(key('//Charlie'), m.message, Date.now())));
+              storm++;
+              ws.terminate();
+            });
+            ws.on('close', () => done());
+            ws.on('error', () => done());
+          });
+        }),
+      );
+    }
+    expect(storm).toBeGreaterThanOrEqual(150);
+    await until(() => server.roundsRun >= startRound + 4, 60_000, '4 more rounds');
+    const since = store.db
+      .prepare('SELECT outcome, COUNT(*) AS n FROM answers WHERE hotkey = ? GROUP BY outcome')
+      .all(key('//Bob').address) as Array<{ outcome: string; n: number }>;
+    // The honest miner answered every challenge it was sent: no timeouts, no invalid answers.
+    expect(since.filter((r) => r.outcome !== 'ok')).toEqual([]);
+    expect(honest.answered).toBeGreaterThanOrEqual(12);
+  }, 120_000);
+
   it('survives 10,000 hostile frames while honest miners keep being served', async () => {
     const before = miners[0]!.answered;
     let sent = 0;

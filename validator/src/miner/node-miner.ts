@@ -36,6 +36,8 @@ export interface NodeMinerOptions {
   detector?: Detector;
   onEvent?: (event: MinerEvent) => void;
   random?: () => number;
+  /** Extra delay before each answer: a slow miner, for tests and benchmarks. */
+  answerDelayMs?: number;
 }
 
 export type MinerEvent =
@@ -171,6 +173,7 @@ export class NodeMiner {
         });
       }
     }
+    if (this.o.answerDelayMs) await new Promise((r) => setTimeout(r, this.o.answerDelayMs));
     // Work past the deadline is dropped: a late answer is not scored and only costs bandwidth.
     if (Date.now() > c.deadline || ws.readyState !== WebSocket.OPEN) return;
     const ms = performance.now() - t0;
