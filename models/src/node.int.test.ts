@@ -9,6 +9,20 @@ import { type Detector, decodeImageNode, isVeracityError, type LoadProgress, loa
 
 const fixture = fileURLToPath(new URL('../fixtures/tiny/', import.meta.url));
 
+/** Runs a bundle's parity.json (PyTorch's probabilities for recorded uint8 inputs); returns the worst difference. */
+async function parityDiff(detector: Detector, dir: string): Promise<number> {
+  const parity = JSON.parse(readFileSync(join(dir, 'parity.json'), 'utf8')) as {
+    cases: Array<{ pixels_b64: string; probs: number[] }>;
+  };
+  expect(parity.cases.length).toBeGreaterThanOrEqual(4);
+  const pixels = Buffer.concat(parity.cases.map((c) => Buffer.from(c.pixels_b64, 'base64')));
+  const probs = await detector.classifyTensor(new Uint8Array(pixels), parity.cases.length);
+  return maxAbsDiff(
+    parity.cases.map((c) => c.probs),
+    probs,
+  );
+}
+
 async function pngOf(width: number, height: number, seed: number): Promise<Buffer> {
   const data = Buffer.alloc(width * height * 3);
   for (let i = 0; i < data.length; i++) data[i] = (i * seed * 2654435761) >>> 24;
@@ -35,17 +49,7 @@ describe('runtime in Node (fixture bundle)', () => {
   });
 
   it('reproduces the PyTorch probabilities of the export within 1e-4', async () => {
-    const parity = JSON.parse(readFileSync(join(fixture, 'parity.json'), 'utf8')) as {
-      cases: Array<{ pixels_b64: string; probs: number[] }>;
-    };
-    const pixels = Buffer.concat(parity.cases.map((c) => Buffer.from(c.pixels_b64, 'base64')));
-    const probs = await detector.classifyTensor(new Uint8Array(pixels), parity.cases.length);
-    expect(
-      maxAbsDiff(
-        parity.cases.map((c) => c.probs),
-        probs,
-      ),
-    ).toBeLessThan(1e-4);
+    expect(await parityDiff(detector, fixture)).toBeLessThan(1e-4);
   });
 
   it('classifies decoded images with calibrated probabilities; batches equal singles', async () => {
@@ -106,18 +110,7 @@ describe('shipped detector bundle', () => {
   it('loads, verifies its sha256 and reproduces the PyTorch probabilities within 1e-4', async () => {
     const detector = await loadNodeDetector(bundle);
     try {
-      const parity = JSON.parse(readFileSync(join(bundle, 'parity.json'), 'utf8')) as {
-        cases: Array<{ pixels_b64: string; probs: number[] }>;
-      };
-      expect(parity.cases.length).toBeGreaterThanOrEqual(4);
-      const pixels = Buffer.concat(parity.cases.map((c) => Buffer.from(c.pixels_b64, 'base64')));
-      const probs = await detector.classifyTensor(new Uint8Array(pixels), parity.cases.length);
-      expect(
-        maxAbsDiff(
-          parity.cases.map((c) => c.probs),
-          probs,
-        ),
-      ).toBeLessThan(1e-4);
+      expect(await parityDiff(detector, bundle)).toBeLessThan(1e-4);
     } finally {
       await detector.dispose();
     }

@@ -2,7 +2,7 @@
 // Node reference miners running the model runtime; and a hostile client sending >= 10,000 malformed frames.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { type Detector, loadNodeDetector } from '@veracity/models/node';
@@ -14,18 +14,10 @@ import { ChallengeDataset } from './challenges/dataset.js';
 import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './challenges/factory.js';
 import { createLogger } from './log.js';
 import { NodeMiner } from './miner/node-miner.js';
+import { DATASET, until } from './test-support/helpers.js';
 import { ValidatorServer } from './server.js';
 import { createMetrics } from './status/metrics.js';
 import { Store } from './store.js';
-
-const DATASET = resolve(process.env.VERACITY_DATASET ?? join(import.meta.dirname, '../../../shared/datasets'));
-const until = async (cond: () => boolean, ms: number, what: string) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe('validator with a miner fleet on loopback', () => {
   let server: ValidatorServer;

@@ -2,7 +2,7 @@
 // dataset, and three Node reference miners (the shipped model, random answers, silence). Weights are read back on chain.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { type Detector, loadNodeDetector } from '@veracity/models/node';
@@ -15,15 +15,7 @@ import { readWeights } from './chain/weights.js';
 import { DEFAULTS } from './config.js';
 import { runValidator, type RunningValidator } from './main.js';
 import { NodeMiner } from './miner/node-miner.js';
-
-const DATASET = resolve(process.env.VERACITY_DATASET ?? join(import.meta.dirname, '../../../shared/datasets'));
-const until = async (cond: () => boolean, ms: number, what: string) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+import { DATASET, until } from './test-support/helpers.js';
 
 describe('a validator on a local subnet', () => {
   let net: Localnet;

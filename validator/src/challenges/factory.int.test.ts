@@ -2,15 +2,15 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../random.js';
 import { applyAugment, drawAugment, MAX_SIDE } from './augment.js';
 import { ChallengeDataset } from './dataset.js';
 import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './factory.js';
+import { DATASET } from '../test-support/helpers.js';
 
-const DATASET = resolve(process.env.VERACITY_DATASET ?? join(import.meta.dirname, '../../../../shared/datasets'));
 const dataset = ChallengeDataset.load(DATASET);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
