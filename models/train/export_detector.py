@@ -63,7 +63,8 @@ def main():
     if args.folds_json:
         metrics["leave_groups_out"] = json.load(open(args.folds_json))
     if args.policy_json:
-        metrics["crop_policy_comparison_val"] = json.load(open(args.policy_json))
+        metrics["crop_policy_comparison_val"] = {"file": os.path.basename(args.policy_json),
+                                                 "results": json.load(open(args.policy_json))}
     if args.latency_json:
         metrics["latency"] = json.load(open(args.latency_json))
     crop = json.loads(args.crop)
