@@ -61,7 +61,13 @@ def main():
         },
     }
     if args.folds_json:
-        metrics["leave_groups_out"] = json.load(open(args.folds_json))
+        metrics["leave_groups_out"] = {
+            "method": "group 3-fold (models/train/folds.txt): each fold retrained from the nsfwjs start without its groups "
+                      "for a few minutes only (see folds[].minutes/samples, far shorter than the shipped model's training); "
+                      "two-label groups scored on themselves, one-label groups against the opposite-label items held out "
+                      "in the same fold (scored_against)",
+            **json.load(open(args.folds_json)),
+        }
     if args.policy_json:
         metrics["crop_policy_comparison_val"] = {"file": os.path.basename(args.policy_json),
                                                  "results": json.load(open(args.policy_json))}
@@ -74,6 +80,8 @@ def main():
         "input_scaling": "pixels / 255 (nsfwjs)",
         "data": "Veracity datasets manifest (images only, 2x2 grids cut into tiles)",
         "steps": ck.get("step"),
+        "init": a.get("init") or "nsfwjs",
+        "minutes": a.get("minutes"),
         "batch": a["batch"],
         "size": size,
         "holdout_groups": a.get("holdout", ""),

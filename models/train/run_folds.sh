@@ -14,4 +14,4 @@ grep -v '^#' "$FOLDS" | grep -v '^$' | while read -r G; do
   i=$((i+1))
   $PY models/train/train.py --data "$DATA" --out "$RUNS/fold$i" --minutes "$MIN" --holdout "$G"
 done
-$PY models/train/evaluate.py folds "$RUNS"/fold* --json "$RUNS/folds.json"
+$PY models/train/evaluate.py folds "$RUNS"/fold*/ --json "$RUNS/folds.json"
