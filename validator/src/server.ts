@@ -137,10 +137,9 @@ export class ValidatorServer {
 
   private refuse(c: Conn, error: ProtocolError): void {
     this.o.metrics.protocolErrors.inc({ code: error.code });
+    // Every refusal ends the connection, including E_INTERNAL (1011): closeFrameFor picks the code.
     const { code, reason } = closeFrameFor(error);
-    if (code === CloseCode.ProtocolViolation || code >= 4000) {
-      if (c.ws.readyState === WebSocket.OPEN) c.ws.close(code, reason);
-    }
+    if (c.ws.readyState === WebSocket.OPEN) c.ws.close(code, reason);
   }
 
   private accept(ws: WebSocket): void {
