@@ -12,6 +12,7 @@ export default tseslint.config(
       'test-results/**',
       'playwright-report/**',
       'models/train/runs/**',
+      '.veracity/**',
     ],
   },
   js.configs.recommended,

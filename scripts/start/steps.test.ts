@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { formatMissing, formatMs, formatSummary, preflight, StepError, Steps } from './steps.js';
+
+const input = {
+  dataset: '/d',
+  chainSpec: '/s.json',
+  chainSpecSha256: '',
+  bundle: '/b',
+  build: true,
+  root: '/r',
+};
+const all = new Set([
+  '/d/manifest.csv',
+  '/s.json',
+  '/b/manifest.json',
+  '/b/model.onnx',
+  '/r/node_modules/.package-lock.json',
+  '/r/web-miner/vite.config.ts',
+  '/r/extension/vite.config.ts',
+]);
+const probe = (files: Set<string>, path = true) => ({ exists: (p: string) => files.has(p), onPath: () => path });
+
+describe('preflight', () => {
+  it('passes when every piece is there', () => {
+    expect(preflight(input, probe(all))).toEqual([]);
+  });
+
+  it('names each missing piece with its fix, all at once', () => {
+    const missing = preflight(input, probe(new Set(['/b/manifest.json']), false));
+    expect(missing.map((m) => m.piece)).toEqual([
+      'dataset',
+      'chain spec',
+      'model bundle',
+      'ffmpeg',
+      'npm packages',
+      'web-miner',
+      'extension',
+    ]);
+    const text = formatMissing(missing);
+    expect(text).toContain('7 pieces are missing');
+    expect(text).toContain('no manifest.csv in /d');
+    expect(text).toContain('VERACITY_DATASET');
+    expect(text).toContain('bash scripts/setup.sh');
+  });
+
+  it('wants a sha256 for a spec URL, and no build inputs with --no-build', () => {
+    const files = new Set([...all].filter((f) => !f.includes('vite.config')));
+    const missing = preflight({ ...input, chainSpec: 'https://x/raw.json', build: false }, probe(files));
+    expect(missing).toHaveLength(1);
+    expect(missing[0]).toMatchObject({ piece: 'chain spec' });
+    expect(preflight({ ...input, chainSpec: 'https://x/raw.json', chainSpecSha256: 'ab', build: false }, probe(files))).toEqual(
+      [],
+    );
+  });
+});
+
+describe('steps', () => {
+  it('numbers steps, reports notes and times, and names the step that failed', async () => {
+    const lines: string[] = [];
+    let t = 0;
+    const steps = new Steps(
+      2,
+      (l) => lines.push(l),
+      () => t,
+    );
+    const v = await steps.run(
+      'chain',
+      async (note) => {
+        note('bootstrapping');
+        t += 1500;
+        return 7;
+      },
+      (n) => `netuid ${n}`,
+    );
+    expect(v).toBe(7);
+    const failure = steps.run('validator', async () => {
+      t += 20;
+      throw new Error('port 8790 is already in use');
+    });
+    await expect(failure).rejects.toBeInstanceOf(StepError);
+    await expect(failure).rejects.toThrow('validator failed: port 8790 is already in use');
+    expect(lines).toEqual([
+      '[1/2] chain …',
+      '      bootstrapping',
+      '[1/2] chain: netuid 7 (1.5 s)',
+      '[2/2] validator …',
+      '[2/2] validator: FAILED after 20 ms',
+    ]);
+  });
+
+  it('formats durations for people', () => {
+    expect(formatMs(12)).toBe('12 ms');
+    expect(formatMs(12_345)).toBe('12.3 s');
+    expect(formatMs(125_000)).toBe('2 min 5 s');
+  });
+
+  it('prints every URL and the next steps', () => {
+    const text = formatSummary({
+      chain: { endpoint: 'ws://127.0.0.1:9944', netuid: 2, validatorUid: 0, validatorHotkey: '5G', resumed: false },
+      validator: { ws: 'ws://127.0.0.1:8790/', status: 'http://127.0.0.1:8790/', metrics: 'http://127.0.0.1:8790/metrics' },
+      nodeMiner: { uri: '//Miner1', uid: 1 },
+      webMiner: { url: 'http://127.0.0.1:8791/', devUri: '//Miner2', devUid: 2 },
+      extension: { dir: '/r/extension/dist' },
+      stateDir: '/r/.veracity',
+      tookMs: 61_000,
+    });
+    for (const part of [
+      'Veracity local subnet is up (1 min 1 s)',
+      'chain        ws://127.0.0.1:9944  (netuid 2, validator uid 0)',
+      'status page  http://127.0.0.1:8790/',
+      'metrics      http://127.0.0.1:8790/metrics',
+      'web miner    http://127.0.0.1:8791/  (dev account //Miner2, uid 2)',
+      'Load unpacked -> /r/extension/dist',
+      'Ctrl-C stops everything',
+    ])
+      expect(text).toContain(part);
+  });
+});
