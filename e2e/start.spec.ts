@@ -1,0 +1,139 @@
+// Issue 7: `npm start` on a clean checkout brings up the whole local subnet, the status page lists a scored miner,
+// weights land on the local chain, and Ctrl-C (SIGINT to the process group, as a terminal sends it) leaves nothing.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { expect, test } from '@playwright/test';
+import { readWeights } from '../validator/src/chain/weights.js';
+import { type Checkout, cleanCheckout, processesIn, REPO_ROOT } from './support/checkout.js';
+
+const SHARED = resolve(REPO_ROOT, '../shared');
+const DATASET = process.env.VERACITY_DATASET ?? join(SHARED, 'datasets');
+const SPEC = process.env.VERACITY_CHAIN_SPEC ?? join(SHARED, 'chain/aura-dev-raw-293.json');
+
+interface Run {
+  child: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+function npmStart(cwd: string, args: string[], env: Record<string, string>): Run {
+  let out = '';
+  const child = spawn('npm', ['start', '--silent', '--', ...args], {
+    cwd,
+    detached: true, // its own process group, like a terminal job, so SIGINT reaches npm, tsx and node together
+    env: {
+      ...process.env,
+      ...env,
+      VERACITY_DATASET: env.VERACITY_DATASET ?? '',
+      VERACITY_CHAIN_SPEC: env.VERACITY_CHAIN_SPEC ?? '',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
+  return { child, out: () => out, exited };
+}
+
+async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  ms: number,
+  log: () => string,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; output so far:\n${log()}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+test.describe('npm start', () => {
+  let checkout: Checkout;
+  test.beforeAll(() => {
+    checkout = cleanCheckout();
+  });
+  test.afterAll(() => checkout?.remove());
+
+  test('names every missing input and starts nothing', async () => {
+    // The copy lives in a temp folder, so the default ../shared inputs are absent: exactly a newcomer's first run.
+    const run = npmStart(checkout.dir, ['--no-build'], {});
+    expect(await run.exited).toBe(2);
+    expect(run.out()).toContain('pieces are missing');
+    expect(run.out()).toMatch(/dataset: no manifest\.csv in .*shared\/datasets/);
+    expect(run.out()).toMatch(/chain spec: no raw chain spec at .*aura-dev-raw-293\.json/);
+    expect(run.out()).toContain('fix: point VERACITY_DATASET');
+    expect(processesIn(checkout.dir)).toEqual([]);
+  });
+
+  test('brings up chain, validator, miners and extension; weights land on chain; Ctrl-C leaves nothing', async ({ page }) => {
+    test.setTimeout(540_000);
+    const run = npmStart(checkout.dir, ['--chain-port', '0', '--validator-port', '0', '--miner-port', '0'], {
+      VERACITY_DATASET: DATASET,
+      VERACITY_CHAIN_SPEC: SPEC,
+      VERACITY_WEIGHTS_INTERVAL_MS: '10000',
+      // A fixed challenge stream keeps the reference miner's score reproducible (a fresh secret one otherwise).
+      VERACITY_SEED: 'subnet-test',
+    });
+    let api: ApiPromise | undefined;
+    try {
+      const banner = await waitFor(
+        'the printed URLs',
+        () => (run.out().includes('Veracity local subnet is up') && run.out().includes('Next:') ? run.out() : undefined),
+        360_000,
+        run.out,
+      );
+      for (let i = 1; i <= 5; i++) expect(banner).toMatch(new RegExp(`\\[${i}/5\\] .*: (?!FAILED)`));
+      const field = (name: string) => new RegExp(`^  ${name} +(\\S+)`, 'm').exec(banner)?.[1];
+      const chainUrl = field('chain')!;
+      const statusUrl = field('status page')!;
+      const minerUrl = field('web miner')!;
+      const extensionDir = field('extension')!;
+      const netuid = Number(/netuid (\d+)/.exec(banner)![1]);
+      const validatorUid = Number(/validator uid (\d+)/.exec(banner)![1]);
+      const nodeMinerUid = Number(/node miner +\/\/Miner1 \(uid (\d+)\)/.exec(banner)![1]);
+      expect(existsSync(join(extensionDir, 'manifest.json'))).toBe(true);
+      expect(extensionDir.startsWith(checkout.dir)).toBe(true);
+
+      // The web miner is served with the config that points it at this validator and chain.
+      const config = (await (await fetch(new URL('config.json', minerUrl))).json()) as { validators: string[]; chain: string };
+      expect(config.chain).toBe(chainUrl);
+      expect((await fetch(minerUrl)).status).toBe(200);
+      expect((await fetch(new URL('metrics', statusUrl))).status).toBe(200);
+
+      // The status page lists the reference miner with a score.
+      await page.goto(statusUrl);
+      const row = page.locator('#miners tbody tr').first();
+      await expect(row).toBeVisible({ timeout: 60_000 });
+      await expect(row.locator('td').nth(1)).toHaveText(String(nodeMinerUid));
+      await expect
+        .poll(async () => Number(await row.locator('td.score').textContent()), { timeout: 120_000, message: 'a positive score' })
+        .toBeGreaterThan(0);
+
+      // Weights set on the local chain by the validator, for the scored miner.
+      api = await ApiPromise.create({ provider: new WsProvider(chainUrl), noInitWarn: true });
+      const weights = await waitFor(
+        'weights on chain',
+        async () => {
+          const w = await readWeights(api!, netuid, validatorUid);
+          return (w.get(nodeMinerUid) ?? 0) > 0 ? w : undefined;
+        },
+        120_000,
+        run.out,
+      );
+      expect(weights.get(nodeMinerUid)).toBe(65535);
+    } finally {
+      await api?.disconnect();
+      process.kill(-run.child.pid!, 'SIGINT');
+    }
+    const code = await Promise.race([run.exited, new Promise<'hung'>((ok) => setTimeout(() => ok('hung'), 30_000))]);
+    expect(code, run.out()).toBe(0);
+    expect(run.out()).toContain('stopped.');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(processesIn(checkout.dir)).toEqual([]);
+  });
+});
