@@ -22,6 +22,15 @@ describe('config', () => {
     expect(redact(c).hotkeyUri).toBe('***');
   });
 
+  it('takes the video share from a flag or the environment, as a percentage', () => {
+    const fromEnv = resolveConfig([], { VERACITY_VIDEO_SHARE: '0' }, noFile);
+    expect(fromEnv !== 'help' && fromEnv.videoShare).toBe(0);
+    const fromFlag = resolveConfig(['--video-share', '35'], { VERACITY_VIDEO_SHARE: '0' }, noFile);
+    expect(fromFlag !== 'help' && fromFlag.videoShare).toBe(35);
+    expect(DEFAULTS.videoShare).toBe(20);
+    expect(() => resolveConfig(['--video-share', '101'], {}, noFile)).toThrow(/videoShare is a percentage/);
+  });
+
   it('names every problem at once', () => {
     try {
       resolveConfig(['--port', 'abc', '--timeout-ms', '5', '--chain', 'http://x'], {}, noFile);

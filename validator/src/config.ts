@@ -18,6 +18,8 @@ export interface ValidatorConfig {
   sampleSize: number;
   /** Time a miner has to answer a challenge. */
   timeoutMs: number;
+  /** Percent of challenges that are video (0-100); 0 sends images only (slow miners, e.g. a CPU-emulated GPU). */
+  videoShare: number;
   /** Chain websocket endpoint; empty runs the validator without a chain (scores only). */
   chainEndpoint: string;
   netuid: number;
@@ -39,6 +41,7 @@ export const DEFAULTS: ValidatorConfig = {
   roundIntervalMs: 3000,
   sampleSize: 50,
   timeoutMs: 12_000,
+  videoShare: 20,
   chainEndpoint: '',
   netuid: 2,
   hotkeyUri: '',
@@ -58,6 +61,7 @@ const FIELDS: Record<string, [keyof ValidatorConfig, string | null]> = {
   'round-interval-ms': ['roundIntervalMs', 'VERACITY_ROUND_INTERVAL_MS'],
   'sample-size': ['sampleSize', 'VERACITY_SAMPLE_SIZE'],
   'timeout-ms': ['timeoutMs', 'VERACITY_TIMEOUT_MS'],
+  'video-share': ['videoShare', 'VERACITY_VIDEO_SHARE'],
   chain: ['chainEndpoint', 'VERACITY_CHAIN'],
   netuid: ['netuid', 'VERACITY_NETUID'],
   keystore: ['keystore', 'VERACITY_KEYSTORE'],
@@ -133,6 +137,7 @@ export function resolveConfig(
   if (c.port > 65535) problems.push(`port ${c.port} is out of range`);
   if (c.sampleSize < 1) problems.push('sampleSize must be at least 1');
   if (c.timeoutMs < 100) problems.push('timeoutMs must be at least 100');
+  if (c.videoShare > 100) problems.push(`videoShare is a percentage (0-100), got ${c.videoShare}`);
   if (c.netuid > 65535) problems.push(`netuid ${c.netuid} is out of range`);
   if (!['debug', 'info', 'warn', 'error'].includes(c.logLevel)) problems.push(`logLevel must be debug, info, warn or error`);
   if (c.chainEndpoint && !/^wss?:\/\//.test(c.chainEndpoint))

@@ -38,6 +38,7 @@ export async function runValidator(config: ValidatorConfig): Promise<RunningVali
   const store = new Store(config.db);
   const factory = new ChallengeFactory(ChallengeDataset.load(config.dataset), {
     ...DEFAULT_CHALLENGE_CONFIG,
+    modalityMix: { image: 100 - config.videoShare, video: config.videoShare },
     // No seed configured: a fresh secret one per start, so miners cannot precompute the stream.
     seed: config.seed || crypto.randomUUID(),
   });
