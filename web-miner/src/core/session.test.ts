@@ -1,0 +1,304 @@
+// The session state machine against a validator that speaks the real protocol bytes (signHello, verifyAuth,
+// encodeMedia) over an in-memory pipe, with a hand-driven clock. The browser WebSocket adapter itself is exercised
+// by e2e/web-miner.spec.ts against the real validator.
+import { Keyring } from '@polkadot/keyring';
+import { u8aToHex, stringToU8a } from '@polkadot/util';
+import {
+  backoffDelay,
+  cryptoReady,
+  decodeText,
+  encode,
+  encodeMedia,
+  type Message,
+  signHello,
+  verifyAuth,
+} from '@veracity/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Answerer, type Clock, MinerSession, type SessionEvent, type SocketHandlers } from './session.js';
+import { TokenBucket } from './throttle.js';
+
+class ManualClock implements Clock {
+  t = 1_767_225_600_000;
+  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
+  private seq = 0;
+  now = () => this.t;
+  setTimeout = (fn: () => void, ms: number) => {
+    const id = ++this.seq;
+    this.timers.push({ at: this.t + ms, fn, id });
+    return id;
+  };
+  clearTimeout = (h: unknown) => {
+    this.timers = this.timers.filter((x) => x.id !== h);
+  };
+  /** Advances time, firing due timers in order. */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      const due = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((x) => x !== due);
+      this.t = Math.max(this.t, due.at);
+      due.fn();
+    }
+    this.t = end;
+  }
+  pending(): number {
+    return this.timers.length;
+  }
+}
+
+const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+let validator: ReturnType<Keyring['addFromUri']>;
+let miner: ReturnType<Keyring['addFromUri']>;
+const NETUID = 7;
+
+beforeAll(async () => {
+  await cryptoReady();
+  validator = keyring.addFromUri('//Alice');
+  miner = keyring.addFromUri('//Bob');
+});
+
+/** The validator's end of one connection. */
+interface Conn {
+  handlers: SocketHandlers;
+  sent: Message[];
+  closed?: { code: number; reason: string };
+}
+
+function setup(opts: { answer?: Answerer; throttle?: TokenBucket; random?: () => number } = {}) {
+  const clock = new ManualClock();
+  const conns: Conn[] = [];
+  const events: SessionEvent[] = [];
+  const session = new MinerSession({
+    url: 'ws://validator.test/',
+    netuid: NETUID,
+    hotkey: miner.address,
+    // Raw payload signing, as a Node miner does; the wallet path (<Bytes>-wrapped) is covered by the e2e test.
+    sign: async (text) => u8aToHex(miner.sign(stringToU8a(text))),
+    answer: opts.answer ?? (async () => ({ probabilities: [0.2, 0.5, 0.3], ms: 4 })),
+    dial: (_url, handlers) => {
+      const conn: Conn = { handlers, sent: [] };
+      conns.push(conn);
+      return {
+        send: (data) => {
+          const d = decodeText(data, undefined, { from: 'miner' });
+          if (!d.ok) throw new Error(`miner sent a bad frame: ${d.error.message}`);
+          conn.sent.push(d.message);
+        },
+        close: (code = 1000, reason = '') => {
+          conn.closed = { code, reason };
+        },
+      };
+    },
+    clock,
+    throttle: opts.throttle ?? new TokenBucket(0, clock.now()),
+    random: opts.random ?? (() => 0.5),
+    onEvent: (e) => events.push(e),
+  });
+  const last = () => conns.at(-1)!;
+  /** Opens the socket and runs the handshake; returns the verified auth. */
+  const handshake = async (uid = 3, netuid = NETUID) => {
+    const c = last();
+    c.handlers.onOpen();
+    const hello = signHello(validator, { netuid, timestamp: clock.now() });
+    c.handlers.onMessage(encode(hello));
+    await flush();
+    const auth = c.sent.find((m) => m.type === 'auth');
+    if (auth?.type === 'auth') {
+      const ok = verifyAuth({ auth, now: clock.now(), netuid, validatorHotkey: validator.address, nonce: hello.nonce });
+      expect(ok.ok).toBe(true);
+      c.handlers.onMessage(
+        encode({
+          v: 1,
+          type: 'welcome',
+          sessionId: 's-1',
+          uid,
+          heartbeatMs: 15_000,
+          limits: { maxTextBytes: 65536, maxMediaBytes: 8388608, maxFrames: 16 },
+        }),
+      );
+    }
+    return auth;
+  };
+  const challenge = (id: string, timeoutMs = 5000) => {
+    const c = last();
+    c.handlers.onMessage(
+      encode({ v: 1, type: 'challenge', id, modality: 'image', frames: 1, deadlineMs: clock.now() + timeoutMs, timeoutMs }),
+    );
+    c.handlers.onMessage(encodeMedia({ challengeId: id, index: 0, count: 1, mime: 'image/png' }, Uint8Array.of(1, 2, 3)));
+  };
+  return { clock, conns, events, session, last, handshake, challenge };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+describe('MinerSession', () => {
+  it('handshakes: verifies the hello, signs an auth the validator accepts, learns its uid', async () => {
+    const t = setup();
+    t.session.start();
+    expect(t.session.state).toBe('connecting');
+    const auth = await t.handshake(17);
+    expect(auth?.type).toBe('auth');
+    expect(t.session.state).toBe('mining');
+    expect(t.session.uid).toBe(17);
+    expect(t.events).toContainEqual({ type: 'welcome', sessionId: 's-1', uid: 17, heartbeatMs: 15_000 });
+  });
+
+  it('answers a challenge with normalised probabilities and reports the latency', async () => {
+    const t = setup({
+      answer: async () => {
+        t.clock.advance(40);
+        return { probabilities: [0.2, 0.5, 0.3000001], ms: 12 };
+      },
+    });
+    t.session.start();
+    await t.handshake();
+    t.challenge('c-1');
+    await flush();
+    const answer = t.last().sent.find((m) => m.type === 'answer');
+    expect(answer?.type === 'answer' && answer.id).toBe('c-1');
+    if (answer?.type !== 'answer') return;
+    expect(answer.probabilities.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(answer.ms).toBe(12);
+    expect(t.events).toContainEqual(expect.objectContaining({ type: 'answered', id: 'c-1', latencyMs: 40, inferMs: 12 }));
+  });
+
+  it('drops work that finishes past the deadline instead of answering late', async () => {
+    const t = setup({
+      answer: async () => {
+        t.clock.advance(6000);
+        return { probabilities: [1, 0, 0] };
+      },
+    });
+    t.session.start();
+    await t.handshake();
+    t.challenge('c-late', 5000);
+    await flush();
+    expect(t.last().sent.some((m) => m.type === 'answer')).toBe(false);
+    expect(t.events).toContainEqual(expect.objectContaining({ type: 'dropped', id: 'c-late', reason: 'deadline' }));
+  });
+
+  it('drops a challenge whose deadline passed before inference could start', async () => {
+    let calls = 0;
+    const t = setup({
+      answer: async () => {
+        calls++;
+        return { probabilities: [1, 0, 0] };
+      },
+    });
+    t.session.start();
+    await t.handshake();
+    t.challenge('c-0', 30); // within the 50 ms network margin already
+    await flush();
+    expect(calls).toBe(0);
+    expect(t.events).toContainEqual(expect.objectContaining({ type: 'dropped', id: 'c-0', reason: 'deadline' }));
+  });
+
+  it('throttles: over the per-minute cap, challenges are skipped', async () => {
+    const clock0 = 1_767_225_600_000;
+    const t = setup({ throttle: new TokenBucket(2, clock0, 1) });
+    t.session.start();
+    await t.handshake();
+    t.challenge('c-a');
+    await flush();
+    t.challenge('c-b');
+    await flush();
+    const answered = () => t.last().sent.filter((m) => m.type === 'answer').length;
+    expect(answered()).toBe(1);
+    expect(t.events).toContainEqual(expect.objectContaining({ type: 'dropped', id: 'c-b', reason: 'throttle' }));
+    t.clock.advance(30_000); // 2 a minute: one token every 30 s
+    t.challenge('c-c');
+    await flush();
+    expect(answered()).toBe(2);
+  });
+
+  it('answers pings at once, driven by the message (not a timer), and pings a quiet validator itself', async () => {
+    const t = setup();
+    t.session.start();
+    await t.handshake();
+    t.last().handlers.onMessage(encode({ v: 1, type: 'ping', seq: 9, t: 123 }));
+    expect(t.last().sent.at(-1)).toEqual({ v: 1, type: 'pong', seq: 9, t: 123 });
+    t.clock.advance(15_000);
+    expect(t.last().sent.at(-1)).toMatchObject({ type: 'ping', seq: 1 });
+  });
+
+  it('declares a silent validator dead after 3 heartbeats and redials with backoff', async () => {
+    const t = setup();
+    t.session.start();
+    await t.handshake();
+    t.clock.advance(45_000);
+    expect(t.last().closed?.code).toBe(4007);
+    expect(t.session.state).toBe('waiting');
+    expect(t.events).toContainEqual({ type: 'closed', code: 4007, reason: expect.any(String), retryInMs: 250 });
+    t.clock.advance(250);
+    expect(t.conns.length).toBe(2);
+  });
+
+  it('backs off with jitter, exponentially, and resets after a welcome', async () => {
+    const t = setup({ random: () => 0.5 });
+    t.session.start();
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      t.last().handlers.onClose(1006, '');
+      const closed = t.events.filter((e) => e.type === 'closed').at(-1);
+      delays.push(closed?.type === 'closed' ? closed.retryInMs! : -1);
+      t.clock.advance(closed?.type === 'closed' ? closed.retryInMs! : 0);
+    }
+    expect(delays).toEqual([0, 1, 2, 3].map((a) => backoffDelay(a, { random: () => 0.5 })));
+    expect(delays).toEqual([250, 500, 1000, 2000]);
+    await t.handshake();
+    t.last().handlers.onClose(1011, 'E_INTERNAL: bug');
+    const closed = t.events.filter((e) => e.type === 'closed').at(-1);
+    expect(closed?.type === 'closed' && closed.retryInMs).toBe(250);
+  });
+
+  it('treats an unregistered hotkey as a refusal: shown, retried only slowly', async () => {
+    const t = setup();
+    t.session.start();
+    await t.handshake();
+    t.last().handlers.onClose(4004, 'E_UNREGISTERED_HOTKEY: not registered');
+    expect(t.session.state).toBe('refused');
+    const closed = t.events.filter((e) => e.type === 'closed').at(-1);
+    expect(closed?.type === 'closed' && closed.retryInMs).toBe(15_000); // attempt 0 + 6: 500 * 64 capped to 30 s, x0.5
+  });
+
+  it('nudge() redials at once when a throttled background timer is overdue', async () => {
+    const t = setup();
+    t.session.start();
+    t.last().handlers.onClose(1006, '');
+    expect(t.conns.length).toBe(1);
+    // The tab slept: time passed but the timer did not fire.
+    t.clock.t += 10_000;
+    t.session.nudge();
+    expect(t.conns.length).toBe(2);
+    expect(t.session.state).toBe('connecting');
+  });
+
+  it('refuses a hello for another subnet as wrong network (close 4002)', async () => {
+    const t = setup();
+    t.session.start();
+    await t.handshake(3, NETUID + 1);
+    expect(t.last().closed?.code).toBe(4002);
+    expect(t.events).toContainEqual(expect.objectContaining({ type: 'error', code: 'E_WRONG_NETWORK' }));
+  });
+
+  it('closes with 4005 on a frame over the limits, before parsing it', async () => {
+    const t = setup();
+    t.session.start();
+    await t.handshake();
+    t.last().handlers.onMessage('x'.repeat(70_000));
+    expect(t.last().closed?.code).toBe(4005);
+  });
+
+  it('ignores a closed socket once stopped and never redials', async () => {
+    const t = setup();
+    t.session.start();
+    await t.handshake();
+    t.session.stop();
+    expect(t.last().closed?.code).toBe(1000);
+    t.last().handlers.onClose(1000, '');
+    t.clock.advance(60_000);
+    expect(t.conns.length).toBe(1);
+    expect(t.session.state).toBe('stopped');
+  });
+});
