@@ -53,8 +53,8 @@ export type Probabilities = [number, number, number];
 /** Signs the UTF-8 text of the auth payload with the miner's hotkey (a wallet signs it wrapped in <Bytes>). */
 export type TextSigner = (payload: string) => Promise<string>;
 
-/** Runs the model on a complete challenge (in a worker). */
-export type Answerer = (challenge: CompleteChallenge) => Promise<{ probabilities: Probabilities; ms?: number }>;
+/** Runs the model on a complete challenge (in a worker); 'expired' when it waited in a queue past its deadline. */
+export type Answerer = (challenge: CompleteChallenge) => Promise<{ probabilities: Probabilities; ms?: number } | 'expired'>;
 
 export type SessionState = 'connecting' | 'handshake' | 'mining' | 'waiting' | 'refused' | 'stopped';
 
@@ -281,7 +281,7 @@ export class MinerSession {
       this.emit({ type: 'dropped', id: c.id, reason, ...(detail === undefined ? {} : { detail }) });
     if (!this.o.throttle.take(this.o.clock.now())) return drop('throttle');
     if (this.o.clock.now() >= c.deadline - margin) return drop('deadline', 'expired before inference started');
-    let result: { probabilities: Probabilities; ms?: number };
+    let result: { probabilities: Probabilities; ms?: number } | 'expired';
     try {
       result = await this.o.answer(c);
     } catch (e) {
@@ -290,6 +290,7 @@ export class MinerSession {
       this.emit({ type: 'error', code: typeof code === 'string' ? code : 'E_INFERENCE', message });
       return drop('error', message);
     }
+    if (result === 'expired') return drop('deadline', 'expired while queued for the model');
     const now = this.o.clock.now();
     if (gen !== this.generation || this.state !== 'mining') return drop('closed');
     // Late work is dropped, never sent: the validator would not score it and it only costs bandwidth.

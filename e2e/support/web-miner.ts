@@ -1,0 +1,184 @@
+/**
+ * The web miner under test: built once per process with its own Vite config, served as plain static files (the
+ * product's static server, cross-origin isolated as `npm start` serves it), a real local chain with a bootstrapped
+ * subnet and a real validator, a polkadot-js wallet provider injected into the page whose signer is a real keyring
+ * in the test process, and a recorder of the page's WebSocket frames.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import type { Page } from '@playwright/test';
+import { decodeBinary, decodeText, type Message } from '@veracity/protocol';
+import { build } from 'vite';
+import { bootstrapSubnet, type BootstrapResult } from '../../validator/src/chain/bootstrap.js';
+import { type Localnet, startLocalnet } from '../../validator/src/chain/localnet.js';
+import { defaultSpec } from '../../validator/src/chain/spec.js';
+import { DEFAULTS, type ValidatorConfig } from '../../validator/src/config.js';
+import { runValidator, type RunningValidator } from '../../validator/src/main.js';
+import { DATASET_DIR } from './images.js';
+
+export const WEB_MINER_DIR = fileURLToPath(new URL('../../web-miner/', import.meta.url));
+export const WEB_MINER_DIST = join(WEB_MINER_DIR, 'dist/');
+
+let built: Promise<string> | undefined;
+
+/** `npm run build -w web-miner`, in process, once per test run. */
+export function buildWebMiner(): Promise<string> {
+  built ??= (async () => {
+    await build({ configFile: join(WEB_MINER_DIR, 'vite.config.ts'), root: WEB_MINER_DIR, logLevel: 'warn' });
+    for (const f of ['index.html', 'bundle/manifest.json', 'ort/ort-wasm-simd-threaded.jsep.wasm']) {
+      if (!existsSync(join(WEB_MINER_DIST, f))) throw new Error(`web-miner build lacks ${f}`);
+    }
+    return WEB_MINER_DIST;
+  })();
+  return built;
+}
+
+export interface Subnet {
+  net: Localnet;
+  api: ApiPromise;
+  boot: BootstrapResult;
+  uidOf(hotkey: string): number;
+  close(): Promise<void>;
+}
+
+/** chopsticks running the subtensor runtime, a subnet with //Alice validating and `miners` registered. */
+export async function startSubnet(miners: string[]): Promise<Subnet> {
+  const net = await startLocalnet({ spec: defaultSpec(), port: 0 });
+  const api = await ApiPromise.create({ provider: new WsProvider(net.endpoint), noInitWarn: true });
+  const boot = await bootstrapSubnet(api, { validatorHotkey: '//Alice', minerHotkeys: miners });
+  const uids = new Map(boot.minerUids.map((m) => [m.hotkey, m.uid]));
+  return {
+    net,
+    api,
+    boot,
+    uidOf: (hotkey) => {
+      const uid = uids.get(hotkey);
+      if (uid === undefined) throw new Error(`${hotkey} is not a bootstrapped miner`);
+      return uid;
+    },
+    close: async () => {
+      await api.disconnect();
+      await net.close();
+    },
+  };
+}
+
+/** The real validator on that subnet, reading ../shared/datasets; weights only when the test asks. */
+export function startValidator(subnet: Subnet | null, overrides: Partial<ValidatorConfig>): Promise<RunningValidator> {
+  return runValidator({
+    ...DEFAULTS,
+    dataset: DATASET_DIR,
+    db: join(mkdtempSync(join(tmpdir(), 'veracity-web-miner-')), 'v.db'),
+    port: 0,
+    roundIntervalMs: 0,
+    weightsIntervalMs: 3_600_000,
+    logLevel: 'warn',
+    ...(subnet ? { chainEndpoint: subnet.net.endpoint, netuid: subnet.boot.netuid, hotkeyUri: '//Alice' } : {}),
+    ...overrides,
+  });
+}
+
+export const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+
+/**
+ * Injects the documented `window.injectedWeb3['polkadot-js']` provider (what the polkadot{.js} extension injects)
+ * holding one account. Its signRaw wraps the bytes in <Bytes>…</Bytes> and signs them, as the extension does, with
+ * a keyring pair that lives in the test process (the page never sees the secret).
+ */
+export async function injectWallet(page: Page, uri: string, name = 'test hotkey'): Promise<string> {
+  await cryptoWaitReady();
+  const pair = keyring.addFromUri(uri);
+  const fn = `__veracityTestSign_${Math.random().toString(36).slice(2)}`;
+  await page.exposeFunction(fn, (address: string, data: string) => {
+    if (address !== pair.address) throw new Error(`this wallet does not hold ${address}`);
+    return u8aToHex(pair.sign(u8aWrapBytes(hexToU8a(data))));
+  });
+  await page.addInitScript(
+    ({ fn, address, name }) => {
+      const accounts = [{ address, name, type: 'sr25519' }];
+      const w = window as unknown as { injectedWeb3?: Record<string, unknown> } & Record<string, unknown>;
+      let id = 0;
+      w.injectedWeb3 = {
+        ...(w.injectedWeb3 ?? {}),
+        'polkadot-js': {
+          version: '0.63.1',
+          enable: async () => ({
+            accounts: {
+              get: async () => accounts,
+              subscribe: (cb: (a: typeof accounts) => void) => {
+                cb(accounts);
+                return () => undefined;
+              },
+            },
+            metadata: { get: async () => [], provide: async () => true },
+            signer: {
+              signRaw: async (p: { address: string; data: string; type: string }) => ({
+                id: ++id,
+                signature: await (w[fn] as (a: string, d: string) => Promise<string>)(p.address, p.data),
+              }),
+            },
+          }),
+        },
+      };
+    },
+    { fn, address: pair.address, name },
+  );
+  return pair.address;
+}
+
+export interface RecordedChallenge {
+  id: string;
+  modality: 'image' | 'video';
+  media: Buffer[];
+  mimes: string[];
+}
+
+/** Every challenge the page received and every answer it sent, decoded with the protocol codec. */
+export function recordFrames(page: Page) {
+  const challenges = new Map<string, RecordedChallenge>();
+  const answers = new Map<string, [number, number, number]>();
+  const sent: Message[] = [];
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', ({ payload }) => {
+      if (typeof payload === 'string') {
+        const d = decodeText(payload, undefined, { from: 'validator' });
+        if (d.ok && d.message.type === 'challenge')
+          challenges.set(d.message.id, { id: d.message.id, modality: d.message.modality, media: [], mimes: [] });
+        return;
+      }
+      const f = decodeBinary(payload);
+      if (!f.ok) return;
+      const c = challenges.get(f.frame.header.challengeId);
+      c?.media.push(Buffer.from(f.frame.data));
+      c?.mimes.push(f.frame.header.mime);
+    });
+    ws.on('framesent', ({ payload }) => {
+      if (typeof payload !== 'string') return;
+      const d = decodeText(payload, undefined, { from: 'miner' });
+      if (!d.ok) return;
+      sent.push(d.message);
+      if (d.message.type === 'answer') answers.set(d.message.id, d.message.probabilities as [number, number, number]);
+    });
+  });
+  return { challenges, answers, sent };
+}
+
+/** The page's URL with runtime configuration in the query (what config.json would otherwise carry). */
+export function minerUrl(
+  base: string,
+  o: { validators: string[]; chain: string; netuid: number; backend?: 'auto' | 'webgpu' | 'wasm'; bundle?: string },
+): string {
+  const q = new URLSearchParams();
+  for (const v of o.validators) q.append('validator', v);
+  q.set('chain', o.chain);
+  q.set('netuid', String(o.netuid));
+  if (o.backend) q.set('backend', o.backend);
+  if (o.bundle) q.set('bundle', o.bundle);
+  return `${base}?${q.toString()}`;
+}

@@ -1,0 +1,334 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { Controller, View } from '../controller.js';
+import type { Explained } from '../core/errors.js';
+
+const fmtMs = (ms: number | undefined) =>
+  ms === undefined ? '–' : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
+const short = (address: string) => `${address.slice(0, 6)}…${address.slice(-6)}`;
+
+function ProblemBox({ p }: { p: Explained }) {
+  return (
+    <div class="problem" role="alert" data-code={p.code}>
+      <strong>{p.title}</strong> <span>{p.action}</span>
+      {p.detail && <div class="detail">{p.detail}</div>}
+    </div>
+  );
+}
+
+function Identity({ c, v }: { c: Controller; v: View }) {
+  const id = v.identity;
+  const [uri, setUri] = useState(v.config.devAccount ?? '');
+  const chain = v.chain;
+  return (
+    <section>
+      <h2>Identity</h2>
+      {id.status === 'detecting' && <p>Looking for a wallet extension…</p>}
+      {id.status === 'choose' && (
+        <label>
+          Hotkey{' '}
+          <select
+            data-testid="account-select"
+            value={id.account?.address ?? ''}
+            onChange={(e) => {
+              const a = id.accounts.find((x) => x.address === e.currentTarget.value);
+              if (a) void c.chooseAccount(a);
+            }}
+          >
+            <option value="">choose an account…</option>
+            {id.accounts.map((a) => (
+              <option value={a.address}>
+                {a.name ?? 'account'} ({short(a.address)}, {a.source})
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {id.status === 'none' && (
+        <>
+          {id.problem && <ProblemBox p={id.problem} />}
+          <form
+            class="dev"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (uri.trim()) void c.useDevAccount(uri);
+            }}
+          >
+            <p>
+              <strong>Local development account.</strong> For local test networks only: the secret URI or mnemonic stays in this
+              tab's memory and is forgotten on reload. Never type a real key here.
+            </p>
+            <input
+              type="password"
+              placeholder="//Miner1 or a mnemonic"
+              value={uri}
+              onInput={(e) => setUri(e.currentTarget.value)}
+            />
+            <button type="submit">Use development account</button>
+          </form>
+        </>
+      )}
+      {id.account && (
+        <p data-testid="identity">
+          {id.account.source === 'dev' ? (
+            <span class="badge dev">DEVELOPMENT ACCOUNT</span>
+          ) : (
+            <span class="badge">wallet: {id.account.source}</span>
+          )}{' '}
+          <code title={id.account.address}>{id.account.address}</code>
+        </p>
+      )}
+      {id.account && (
+        <p data-testid="registration">
+          {chain.status === 'connecting' && (
+            <>
+              Checking subnet {v.config.netuid} on {v.config.chain}…
+            </>
+          )}
+          {chain.status === 'ok' && chain.info?.registered && (
+            <>
+              <span class="ok">Registered</span> on subnet {v.config.netuid} as uid <b data-testid="uid">{chain.info.uid}</b>{' '}
+              (block {chain.info.block})
+            </>
+          )}
+          {chain.status === 'ok' && chain.info && !chain.info.registered && (
+            <span class="bad">Not registered on subnet {v.config.netuid}: validators will refuse this hotkey.</span>
+          )}
+          {chain.status === 'error' && chain.problem && <ProblemBox p={chain.problem} />}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function Model({ v, c }: { v: View; c: Controller }) {
+  const m = v.model;
+  const last = m.progress.at(-1);
+  const download = [...m.progress].reverse().find((p) => p.stage === 'download');
+  const stages = ['download', 'verify', 'compile', 'warmup', 'ready'] as const;
+  const reached = new Set(m.progress.map((p) => p.stage));
+  const fraction =
+    m.status === 'ready'
+      ? 1
+      : Math.max(
+          download?.total ? (0.6 * (download.loaded ?? 0)) / download.total : 0,
+          reached.has('verify') ? 0.65 : 0,
+          reached.has('compile') ? 0.75 : 0,
+          reached.has('warmup') ? 0.9 : 0,
+        );
+  const backend = m.loaded?.backend;
+  return (
+    <section>
+      <h2>Model</h2>
+      <progress data-testid="model-progress" max={1} value={fraction} />
+      <ol class="stages">
+        {stages.map((s) => (
+          <li class={reached.has(s) || (s === 'ready' && m.status === 'ready') ? 'done' : ''}>{s}</li>
+        ))}
+      </ol>
+      {m.status === 'loading' && last && (
+        <p>
+          {last.stage}
+          {last.backend ? ` (${last.backend})` : ''}
+          {last.stage === 'download' && last.total
+            ? ` ${((last.loaded ?? 0) / 1e6).toFixed(1)} / ${(last.total / 1e6).toFixed(1)} MB`
+            : ''}
+        </p>
+      )}
+      {m.status === 'ready' && m.loaded && backend && (
+        <p data-testid="backend">
+          {m.loaded.model.name} {m.loaded.model.version} on <b data-testid="backend-name">{backend.name}</b>
+          {backend.adapter &&
+            ` — adapter ${[backend.adapter.vendor, backend.adapter.architecture, backend.adapter.description].filter(Boolean).join(' ') || 'unnamed'}${
+              backend.adapter.isFallbackAdapter ? ' (software fallback: slow)' : ''
+            }`}
+          {backend.threads !== undefined && ` — ${backend.threads} thread${backend.threads === 1 ? '' : 's'}`}
+          {backend.fallbacks?.map((f) => (
+            <div class="detail">
+              {f.name} unavailable: {f.error}
+            </div>
+          ))}
+        </p>
+      )}
+      {m.status === 'error' && m.problem && (
+        <div data-testid="model-problem">
+          <ProblemBox p={m.problem} />
+          <button onClick={() => void c.loadModel()}>Reload the model</button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Chart({ series, p50, p95 }: { series: number[]; p50?: number; p95?: number }) {
+  const w = 240;
+  const h = 60;
+  const max = Math.max(1, ...series, p95 ?? 0);
+  const y = (ms: number) => h - 2 - (ms / max) * (h - 4);
+  const pts = series.map((ms, i) => `${(i / Math.max(1, series.length - 1)) * w},${y(ms)}`).join(' ');
+  return (
+    <svg class="chart" width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label="answer latency, last 60 challenges">
+      {p95 !== undefined && <line x1={0} x2={w} y1={y(p95)} y2={y(p95)} class="p95" />}
+      {p50 !== undefined && <line x1={0} x2={w} y1={y(p50)} y2={y(p50)} class="p50" />}
+      {series.length > 1 && <polyline points={pts} />}
+    </svg>
+  );
+}
+
+function Mining({ v, c }: { v: View; c: Controller }) {
+  const m = v.mining;
+  const canStart = v.model.status === 'ready' && v.identity.status === 'ready' && !m.running;
+  const weights = v.chain.info?.weights ?? [];
+  return (
+    <section>
+      <h2>Mining</h2>
+      <p>
+        {m.running ? (
+          <button data-testid="stop" onClick={() => c.stop()}>
+            Stop mining
+          </button>
+        ) : (
+          <button data-testid="start" disabled={!canStart} onClick={() => c.start()}>
+            Start mining
+          </button>
+        )}{' '}
+        <label>
+          Cap{' '}
+          <input
+            data-testid="rate"
+            type="number"
+            min={0}
+            step={1}
+            value={m.maxPerMinute}
+            onChange={(e) => c.setRate(Number(e.currentTarget.value) || 0)}
+          />{' '}
+          challenges / minute (0 = no cap)
+        </label>
+      </p>
+      <table class="validators">
+        <thead>
+          <tr>
+            <th>validator</th>
+            <th>state</th>
+            <th>uid</th>
+            <th>answered</th>
+          </tr>
+        </thead>
+        <tbody>
+          {m.validators.map((x, i) => (
+            <tr data-testid={`validator-${i}`} data-state={x.state}>
+              <td>
+                <code>{x.url}</code>
+                {x.lastProblem && x.state !== 'mining' && <ProblemBox p={x.lastProblem} />}
+              </td>
+              <td class={`state ${x.state}`}>{x.state}</td>
+              <td>{x.uid ?? '–'}</td>
+              <td>{x.answered}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div class="stats">
+        <div>
+          <div class="big" data-testid="answered">
+            {m.answered}
+          </div>
+          answered
+        </div>
+        <div>
+          <div class="big">{m.validators.filter((x) => x.state === 'mining').length}</div>
+          connected
+        </div>
+        <div>
+          <div class="big" data-testid="p50">
+            {fmtMs(m.p50)}
+          </div>
+          p50 latency
+        </div>
+        <div>
+          <div class="big" data-testid="p95">
+            {fmtMs(m.p95)}
+          </div>
+          p95 latency
+        </div>
+        <Chart
+          series={m.series}
+          {...(m.p50 === undefined ? {} : { p50: m.p50 })}
+          {...(m.p95 === undefined ? {} : { p95: m.p95 })}
+        />
+      </div>
+      <p class="detail">
+        skipped: {m.dropped.deadline} past deadline, {m.dropped.throttle} over the cap, {m.dropped.error} failed,{' '}
+        {m.dropped.closed} on a closed connection
+      </p>
+      <h3>On chain</h3>
+      <p data-testid="chain-weights">
+        {v.chain.info?.registered ? (
+          <>
+            incentive <b>{v.chain.info.incentive === undefined ? '–' : v.chain.info.incentive.toFixed(4)}</b>;{' '}
+            {weights.length === 0
+              ? 'no validator has set a weight for this uid yet'
+              : weights.map((w) => (
+                  <span data-testid="weight">
+                    weight from validator uid {w.validatorUid}: <b>{w.weight.toFixed(4)}</b>{' '}
+                  </span>
+                ))}
+          </>
+        ) : (
+          '–'
+        )}
+      </p>
+      <h3>Last results from validators</h3>
+      <table class="results" data-testid="results">
+        <tbody>
+          {m.results.map((r) => (
+            <tr>
+              <td>
+                <code>{r.id.slice(0, 10)}</code>
+              </td>
+              <td>{r.label ?? ''}</td>
+              <td class={r.correct === undefined ? '' : r.correct ? 'ok' : 'bad'}>
+                {r.correct === undefined ? '' : r.correct ? 'correct' : 'wrong'}
+              </td>
+              <td>{r.score === undefined ? '' : `score ${r.score.toFixed(3)}`}</td>
+              <td>{r.ms === undefined ? '' : `${r.ms} ms`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+export function App({ controller }: { controller: Controller }) {
+  const [view, setView] = useState(controller.view);
+  useEffect(() => controller.subscribe(() => setView(controller.view)), [controller]);
+  return (
+    <main>
+      <h1>Veracity web miner</h1>
+      <p class="sub">
+        subnet {view.config.netuid} · chain <code>{view.config.chain}</code>
+      </p>
+      {view.configProblems.length > 0 && (
+        <div class="problem" role="alert">
+          <strong>Some settings were ignored:</strong>
+          <ul>
+            {view.configProblems.map((p) => (
+              <li>{p}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <Identity c={controller} v={view} />
+      <Model c={controller} v={view} />
+      <Mining c={controller} v={view} />
+      {view.problems.length > 0 && (
+        <section data-testid="problems">
+          <h2>Recent problems</h2>
+          {view.problems.map((p) => (
+            <ProblemBox p={p} />
+          ))}
+        </section>
+      )}
+    </main>
+  );
+}
