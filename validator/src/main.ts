@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { ChallengeDataset } from './challenges/dataset.js';
 import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './challenges/factory.js';
-import { ChainSync } from './chain-sync.js';
+import { ChainSync, type WeightsOutcome } from './chain-sync.js';
 import { loadHotkey } from './chain/keys.js';
 import { ConfigError, HELP, redact, resolveConfig, type ValidatorConfig } from './config.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { ValidatorServer } from './server.js';
 import { ensureStatusPage } from './status/build-page.js';
 import { statusHandler } from './status/http.js';
@@ -22,12 +22,14 @@ export interface RunningValidator {
   url: string;
   server: ValidatorServer;
   /** Computes weights from the current scores and sets them (on chain when configured); what the timer does. */
-  updateWeights: () => Promise<{ ok: boolean; detail: string }>;
+  updateWeights: () => Promise<{ ok: boolean; detail: string } | WeightsOutcome>;
+  /** The chain connection (null without a chain endpoint). */
+  chain: ChainSync | null;
   close: () => Promise<void>;
 }
 
-export async function runValidator(config: ValidatorConfig): Promise<RunningValidator> {
-  const log = createLogger(config.logLevel);
+export async function runValidator(config: ValidatorConfig, deps: { log?: Logger } = {}): Promise<RunningValidator> {
+  const log = deps.log ?? createLogger(config.logLevel);
   log.info('starting validator', { version: VERSION, config: redact(config) });
   const devKey = !config.hotkeyUri && !config.keystore;
   if (devKey)
@@ -72,8 +74,15 @@ export async function runValidator(config: ValidatorConfig): Promise<RunningVali
       validator: { version: VERSION, hotkey: signer.address, netuid: config.netuid, startedAt },
       chain: {
         endpoint: config.chainEndpoint || null,
-        connected: chain?.connected ?? false,
-        block: chain?.block ?? null,
+        connected: false,
+        block: null,
+        disconnectedSince: null,
+        reconnectAttempts: 0,
+        lastError: null,
+        commitReveal: null,
+        pendingCommits: [],
+        nextWeightsBlock: null,
+        ...chain?.status(),
         lastWeights: weights.at(-1) ?? null,
       },
       rounds: server.roundsRun,
@@ -112,9 +121,13 @@ export async function runValidator(config: ValidatorConfig): Promise<RunningVali
     http: statusHandler({ metrics, snapshot: () => snapshot(server), pageDir }),
   });
   const url = await server.listen();
-  const updateWeights = async (): Promise<{ ok: boolean; detail: string }> => {
+  const updateWeights = async (): Promise<{ ok: boolean; detail: string } | WeightsOutcome> => {
     const weights = new Map([...server.scores()].map(([k, v]) => [k, v.weight]));
-    if (chain) return chain.setWeights(weights);
+    if (chain) {
+      const outcome = await chain.updateWeights(weights);
+      metrics.weightsSet.inc({ status: outcome.action });
+      return outcome;
+    }
     // No chain: the weight vector is still computed and recorded, which is what the status page charts.
     if (weights.size === 0) return { ok: false, detail: 'no miners yet' };
     store.recordWeights({
@@ -139,6 +152,7 @@ export async function runValidator(config: ValidatorConfig): Promise<RunningVali
     url,
     server,
     updateWeights,
+    chain,
     close: async () => {
       clearInterval(weightsTimer);
       await server.close();

@@ -58,6 +58,67 @@ describe('store', () => {
     store.close();
   });
 
+  it('keeps a pending weight commit (salt included) across a restart until it is revealed', () => {
+    const path = tmp();
+    const store = new Store(path);
+    const weightsId = store.recordWeights({ at: 5, weights: { '1': 1 }, status: 'pending', detail: 'committing' });
+    const id = store.savePendingCommit({
+      netuid: 2,
+      hotkey: 'alice',
+      hash: '0xabc',
+      uids: [1, 3],
+      values: [65535, 7],
+      salt: [1, 2, 3],
+      versionKey: '18446744073709551615', // u64::MAX stays exact
+      commitBlock: null,
+      revealFirst: null,
+      revealLast: null,
+      weightsId,
+      createdAt: 5,
+    });
+    store.confirmCommit(id, 19, { first: 30, last: 40 });
+    store.close();
+
+    const reopened = new Store(path);
+    expect(reopened.pendingCommits(2, 'bob')).toEqual([]);
+    expect(reopened.pendingCommits(2, 'alice')).toEqual([
+      {
+        id,
+        netuid: 2,
+        hotkey: 'alice',
+        hash: '0xabc',
+        uids: [1, 3],
+        values: [65535, 7],
+        salt: [1, 2, 3],
+        versionKey: '18446744073709551615',
+        commitBlock: 19,
+        revealFirst: 30,
+        revealLast: 40,
+        weightsId,
+        createdAt: 5,
+      },
+    ]);
+    reopened.updateWeightStatus(weightsId, 'set', 'revealed at block 30');
+    reopened.deletePendingCommit(id);
+    expect(reopened.pendingCommits(2, 'alice')).toEqual([]);
+    expect(reopened.weightHistory()).toEqual([{ at: 5, weights: { '1': 1 }, status: 'set', detail: 'revealed at block 30' }]);
+    reopened.close();
+  });
+
+  it('upgrades a schema-1 database in place, keeping its rows', () => {
+    const path = tmp();
+    const store = new Store(path);
+    store.recordAnswers([answer('alice', 1, 0.9)]);
+    // What a validator from before commit-reveal left behind: schema 1, no pending_commits table.
+    store.db.exec('DROP TABLE pending_commits; PRAGMA user_version = 1;');
+    store.close();
+    const upgraded = new Store(path);
+    expect(upgraded.db.pragma('user_version', { simple: true })).toBe(2);
+    expect(upgraded.counts().answers).toBe(1);
+    expect(upgraded.pendingCommits(2, 'alice')).toEqual([]);
+    upgraded.close();
+  });
+
   it('a process killed mid-write leaves a consistent database with whole rounds only', async () => {
     const path = tmp();
     const ROUND = 7;

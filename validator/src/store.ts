@@ -38,7 +38,31 @@ export interface WeightLog {
   detail?: string;
 }
 
-const SCHEMA_VERSION = 1;
+/**
+ * A weight commit (commit-reveal subnets) waiting to be revealed. Saved before the commit is sent (commitBlock null
+ * until the chain includes it), so a validator that stops in between still has the salt to reveal with.
+ */
+export interface PendingCommitRow {
+  id: number;
+  netuid: number;
+  hotkey: string;
+  hash: string;
+  uids: number[];
+  values: number[];
+  salt: number[];
+  /** u64 as a decimal string (exact beyond 2^53). */
+  versionKey: string;
+  /** Block that included the commit; null while unconfirmed. */
+  commitBlock: number | null;
+  /** Reveal window (inclusive), from the chain's RevealPeriodEpochs and tempo; null while unconfirmed. */
+  revealFirst: number | null;
+  revealLast: number | null;
+  /** Row of the weight history this commit belongs to (status 'pending' until revealed). */
+  weightsId: number | null;
+  createdAt: number;
+}
+
+const SCHEMA_VERSION = 2;
 
 export class Store {
   readonly db: Database.Database;
@@ -56,9 +80,9 @@ export class Store {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION)
       throw new Error(`database schema ${version} is newer than this validator (${SCHEMA_VERSION}): upgrade the validator`);
-    if (version === SCHEMA_VERSION) return;
-    this.db.exec(`
-      BEGIN;
+    // Each step takes the schema from version i to i + 1, in one transaction: an old db is upgraded in place.
+    const steps = [
+      `
       CREATE TABLE IF NOT EXISTS miners (
         hotkey TEXT PRIMARY KEY,
         uid INTEGER,
@@ -94,10 +118,28 @@ export class Store {
         weights TEXT NOT NULL,
         status TEXT NOT NULL,
         detail TEXT
-      );
-      PRAGMA user_version = ${SCHEMA_VERSION};
-      COMMIT;
-    `);
+      );`,
+      `
+      CREATE TABLE IF NOT EXISTS pending_commits (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        netuid INTEGER NOT NULL,
+        hotkey TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        uids TEXT NOT NULL,
+        weight_values TEXT NOT NULL,
+        salt TEXT NOT NULL,
+        version_key TEXT NOT NULL,
+        commit_block INTEGER,
+        reveal_first INTEGER,
+        reveal_last INTEGER,
+        weights_id INTEGER REFERENCES weights(id),
+        created_at INTEGER NOT NULL,
+        UNIQUE (netuid, hotkey, hash)
+      );`,
+    ];
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      this.db.exec(`BEGIN; ${steps[v]} PRAGMA user_version = ${v + 1}; COMMIT;`);
+    }
   }
 
   upsertMiner(hotkey: string, at: number, uid?: number): void {
@@ -167,6 +209,68 @@ export class Store {
         .prepare('INSERT INTO weights (at, weights, status, detail) VALUES (?, ?, ?, ?)')
         .run(w.at, JSON.stringify(w.weights), w.status, w.detail ?? null).lastInsertRowid,
     );
+  }
+
+  /** Changes the status (and detail) of a weight history row, e.g. a commit that was revealed. */
+  updateWeightStatus(id: number, status: WeightLog['status'], detail?: string): void {
+    this.db.prepare('UPDATE weights SET status = ?, detail = ? WHERE id = ?').run(status, detail ?? null, id);
+  }
+
+  /** Saves a commit before it is sent; returns its id. */
+  savePendingCommit(c: Omit<PendingCommitRow, 'id'>): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO pending_commits (netuid, hotkey, hash, uids, weight_values, salt, version_key, commit_block,
+             reveal_first, reveal_last, weights_id, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          c.netuid,
+          c.hotkey,
+          c.hash,
+          JSON.stringify(c.uids),
+          JSON.stringify(c.values),
+          JSON.stringify(c.salt),
+          c.versionKey,
+          c.commitBlock,
+          c.revealFirst,
+          c.revealLast,
+          c.weightsId,
+          c.createdAt,
+        ).lastInsertRowid,
+    );
+  }
+
+  /** Records where the chain included a commit and its reveal window. */
+  confirmCommit(id: number, commitBlock: number, reveal: { first: number; last: number }): void {
+    this.db
+      .prepare('UPDATE pending_commits SET commit_block = ?, reveal_first = ?, reveal_last = ? WHERE id = ?')
+      .run(commitBlock, reveal.first, reveal.last, id);
+  }
+
+  deletePendingCommit(id: number): void {
+    this.db.prepare('DELETE FROM pending_commits WHERE id = ?').run(id);
+  }
+
+  /** Commits of `hotkey` on `netuid` not revealed yet, oldest first. */
+  pendingCommits(netuid: number, hotkey: string): PendingCommitRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id, netuid, hotkey, hash, uids, weight_values AS "values", salt, version_key AS versionKey,
+           commit_block AS commitBlock, reveal_first AS revealFirst, reveal_last AS revealLast, weights_id AS weightsId,
+           created_at AS createdAt
+         FROM pending_commits WHERE netuid = ? AND hotkey = ? ORDER BY id`,
+      )
+      .all(netuid, hotkey) as Array<
+      Omit<PendingCommitRow, 'uids' | 'values' | 'salt'> & { uids: string; values: string; salt: string }
+    >;
+    return rows.map((r) => ({
+      ...r,
+      uids: JSON.parse(r.uids) as number[],
+      values: JSON.parse(r.values) as number[],
+      salt: JSON.parse(r.salt) as number[],
+    }));
   }
 
   weightHistory(limit = 100): WeightLog[] {

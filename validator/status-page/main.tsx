@@ -77,11 +77,35 @@ function App() {
       <div class="card">
         <strong>Chain</strong>{' '}
         {chain.endpoint ? (
-          <span class={chain.connected ? 'ok' : 'bad'}>
-            {chain.connected ? `connected, block ${chain.block}` : 'disconnected, retrying'} ({chain.endpoint})
+          <span id="chain-state" class={chain.connected ? 'ok' : 'bad'}>
+            {chain.connected
+              ? `connected, block ${chain.block}`
+              : `disconnected${chain.disconnectedSince ? ` since ${new Date(chain.disconnectedSince).toLocaleTimeString()}` : ''}, reconnecting (${chain.reconnectAttempts} attempts; miners are still scored)`}{' '}
+            ({chain.endpoint})
           </span>
         ) : (
           <span class="muted">not configured (scores only)</span>
+        )}
+        {chain.endpoint && chain.commitReveal !== null && (
+          <div id="commit-reveal">
+            Commit-reveal: {chain.commitReveal ? 'on' : 'off'}
+            {chain.pendingCommits.map((c, i) => (
+              <span key={i}>
+                {' '}
+                · commit {c.commitBlock === null ? 'unconfirmed' : `at block ${c.commitBlock}`}
+                {c.revealFirst !== null && `, reveal in blocks ${c.revealFirst}..${c.revealLast}`}
+              </span>
+            ))}
+            {chain.nextWeightsBlock !== null && chain.block !== null && chain.nextWeightsBlock > chain.block + 1 && (
+              <span> · next weights allowed at block {chain.nextWeightsBlock}</span>
+            )}
+          </div>
+        )}
+        {chain.lastError && (
+          <div id="chain-error" class="bad">
+            Last chain problem ({new Date(chain.lastError.at).toLocaleTimeString()}): {chain.lastError.message}
+            {chain.lastError.chainError && <span class="muted"> [{chain.lastError.chainError}]</span>}
+          </div>
         )}
         {chain.lastWeights && (
           <div id="last-weights">

@@ -11,6 +11,7 @@
  *   boundary: we insert a slot-aligned `Timestamp.Now` into the genesis storage.
  */
 import { existsSync } from 'node:fs';
+import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
 import type { HexString } from '@polkadot/util/types';
 import { shareMetadataByCode } from './chopsticks-patch.js';
 import { CODE_KEY, defaultSpec, loadRawSpec, resolveSpecFile, slotAligned, TIMESTAMP_NOW_KEY, u64LeHex } from './spec.js';
@@ -89,6 +90,26 @@ export async function readAuraSlotDuration(cs: Chopsticks, wasm: HexString, stor
   return Number(bytes.readBigUInt64LE(0));
 }
 
+/**
+ * Runs `fn`, collecting every server that starts listening meanwhile. chopsticks does not hand out its HTTP server,
+ * and its close() leaves upgraded websocket connections open (they are no longer the HTTP server's connections), so a
+ * client never learns the chain went away; with the server in hand we track its sockets and end them on close, as a
+ * node process that exits would.
+ */
+async function withListeningServers<T>(fn: () => Promise<T>): Promise<{ result: T; servers: NetServer[] }> {
+  const servers: NetServer[] = [];
+  const listen = NetServer.prototype.listen;
+  NetServer.prototype.listen = function (this: NetServer, ...args: unknown[]) {
+    servers.push(this);
+    return (listen as (...a: unknown[]) => NetServer).apply(this, args);
+  } as typeof listen;
+  try {
+    return { result: await fn(), servers };
+  } finally {
+    NetServer.prototype.listen = listen;
+  }
+}
+
 /** Start chopsticks on a raw spec with every start-up trap handled. */
 export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localnet> {
   const specFile = await resolveSpecFile(opts.spec ?? defaultSpec(), {
@@ -114,21 +135,31 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
     throw new Error(`nothing to resume: ${opts.db ? `${opts.db} does not exist` : 'no db file given'}`);
   }
   let server: Awaited<ReturnType<Chopsticks['setupWithServer']>>;
+  let listening: NetServer[];
   try {
-    server = await cs.setupWithServer({
-      genesis: spec as never,
-      host: '127.0.0.1',
-      port: opts.port ?? 0,
-      'build-block-mode': cs.BuildBlockMode.Instant,
-      'allow-unresolved-imports': true,
-      db: opts.db,
-      resume: opts.resume ? true : undefined,
-    } as never);
+    ({ result: server, servers: listening } = await withListeningServers(() =>
+      cs.setupWithServer({
+        genesis: spec as never,
+        host: '127.0.0.1',
+        port: opts.port ?? 0,
+        'build-block-mode': cs.BuildBlockMode.Instant,
+        'allow-unresolved-imports': true,
+        db: opts.db,
+        resume: opts.resume ? true : undefined,
+      } as never),
+    ));
   } catch (e) {
     if (openLocalnets === 0) await cs.destroyWorker();
     throw e;
   }
   openLocalnets++;
+  const port = Number(server.addr.split(':').pop());
+  const sockets = new Set<Socket>();
+  const http = listening.find((l) => l.listening && (l.address() as AddressInfo | null)?.port === port);
+  http?.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -138,6 +169,10 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
       // before the db closes under them.
       await server.chain.upcomingBlocks().catch(() => 0);
       await new Promise((r) => setTimeout(r, 50));
+      // As when a node process exits: no new connections, and the open ones drop (clients see 1006) before the
+      // chain closes under them.
+      http?.close();
+      for (const socket of sockets) socket.destroy();
       await server.close();
     } finally {
       openLocalnets--;
@@ -155,7 +190,6 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
     await close();
     throw e;
   }
-  const port = Number(server.addr.split(':').pop());
   return {
     endpoint: `ws://127.0.0.1:${port}`,
     port,

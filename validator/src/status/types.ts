@@ -9,14 +9,35 @@ export interface MinerStatus {
   lastSeen: number;
 }
 
+/** The validator's view of the chain. */
+export interface ChainStatus {
+  endpoint: string | null;
+  connected: boolean;
+  block: number | null;
+  /** When the connection was lost (null while connected or without a chain). */
+  disconnectedSince: number | null;
+  /** Reconnect attempts since it was lost. */
+  reconnectAttempts: number;
+  /** The last chain problem, in plain words (`code` is the subtensor error name, or e.g. 'Disconnected'). */
+  lastError: { at: number; code: string; message: string; chainError?: string } | null;
+  /** The subnet's CommitRevealWeightsEnabled as last read (null before the first weights cycle). */
+  commitReveal: boolean | null;
+  /** Weight commits waiting for their reveal window (u16 values as committed). */
+  pendingCommits: Array<{
+    commitBlock: number | null;
+    revealFirst: number | null;
+    revealLast: number | null;
+    uids: number[];
+    values: number[];
+  }>;
+  /** First block at which the chain accepts new weights from us (LastUpdate + WeightsSetRateLimit). */
+  nextWeightsBlock: number | null;
+  lastWeights: { at: number; status: string; detail?: string } | null;
+}
+
 export interface StatusSnapshot {
   validator: { version: string; hotkey: string | null; netuid: number | null; startedAt: number };
-  chain: {
-    endpoint: string | null;
-    connected: boolean;
-    block: number | null;
-    lastWeights: { at: number; status: string; detail?: string } | null;
-  };
+  chain: ChainStatus;
   rounds: number;
   miners: MinerStatus[];
   weights: Array<{ at: number; weights: Record<string, number>; status: string; detail?: string }>;
