@@ -11,6 +11,12 @@ export const ErrorCode = {
   InvalidImage: 'E_INVALID_IMAGE',
   Inference: 'E_INFERENCE',
   ModelOutput: 'E_MODEL_OUTPUT',
+  /** A dataset sources file (or one of its rows) is unusable: missing columns, bad hash, unsafe path. */
+  SourcesInvalid: 'E_SOURCES_INVALID',
+  /** A dataset file could not be obtained: HTTP error, transport failure after retries, missing mirror file. */
+  Fetch: 'E_FETCH',
+  /** The output folder could not be written. */
+  Write: 'E_WRITE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
