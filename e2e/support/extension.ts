@@ -1,0 +1,289 @@
+/**
+ * The extension under test: built once per process into extension/dist, loaded unpacked into Debian's Chromium
+ * (persistent context, the only way Chromium loads extensions), plus the test pages it browses, served from two
+ * origins so same-origin (canvas) and cross-origin (extension fetch, tab capture) paths both run.
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type BrowserContext, chromium, type Page, type Request, type Worker } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './browser.js';
+import { DATASET_DIR } from './images.js';
+import { type Served, serveStatic } from './static-server.js';
+
+const run = promisify(execFile);
+export const EXTENSION_ROOT = fileURLToPath(new URL('../../extension/', import.meta.url));
+export const EXTENSION_DIST = join(EXTENSION_ROOT, 'dist');
+
+let built: Promise<string> | null = null;
+
+/** `vite build` of the extension, once per process (specs and the benchmark share it). */
+export function buildExtension(): Promise<string> {
+  built ??= (async () => {
+    await run(process.execPath, [fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url)), 'build'], {
+      cwd: EXTENSION_ROOT,
+      timeout: 180_000,
+    });
+    for (const f of ['manifest.json', 'bundle/model.onnx', 'ort/ort-wasm-simd-threaded.jsep.wasm']) {
+      if (!existsSync(join(EXTENSION_DIST, f))) throw new Error(`extension build lacks ${f}`);
+    }
+    return EXTENSION_DIST;
+  })();
+  return built;
+}
+
+export interface Launched {
+  context: BrowserContext;
+  extensionId: string;
+  worker: Worker;
+  /** Every request the browser made (pages, extension, service worker), in order. */
+  requests: Request[];
+  close(): Promise<void>;
+}
+
+/** Chromium with the built extension loaded unpacked, on `userDataDir` (reuse it to test a relaunch). */
+export async function launchWithExtension(userDataDir: string, options: { proxy?: RecordingProxy } = {}): Promise<Launched> {
+  const dist = await buildExtension();
+  // Through the proxy, loopback included (<-loopback>), so every request of every context of the browser is seen.
+  const proxy = options.proxy ? [`--proxy-server=${options.proxy.url}`, '--proxy-bypass-list=<-loopback>'] : [];
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    ignoreDefaultArgs: ['--disable-extensions'],
+    args: [...CHROMIUM_ARGS, ...proxy, `--disable-extensions-except=${dist}`, `--load-extension=${dist}`],
+    viewport: { width: 1200, height: 900 },
+  });
+  const requests: Request[] = [];
+  context.on('request', (r) => requests.push(r));
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 30_000 }));
+  const extensionId = new URL(worker.url()).host;
+  return { context, extensionId, worker, requests, close: () => context.close() };
+}
+
+export interface TestFile {
+  /** Path inside the dataset (manifest.csv's `path`). */
+  rel: string;
+  label: 'real' | 'synthetic' | 'semisynthetic';
+  /** Name it is served under. */
+  name: string;
+}
+
+/** Known real and AI images from the labelled set: two groups of each kind, two files per group. */
+export function pickImages(): TestFile[] {
+  const rows = readFileSync(join(DATASET_DIR, 'manifest.csv'), 'utf8').trim().split('\n').slice(1);
+  const want = ['faces-ffhq', 'photos-bsds500', 'faces-stylegan', 'midjourney-v7'];
+  const out: TestFile[] = [];
+  for (const group of want) {
+    const mine = rows.map((r) => r.split(',')).filter((c) => c[3] === group && c[2] === 'image');
+    for (const c of mine.slice(0, 2)) {
+      out.push({ rel: c[0]!, label: c[1] as TestFile['label'], name: `${group}-${basename(c[0]!)}`.replace(/[^\w.-]/g, '_') });
+    }
+  }
+  if (out.length < 8) throw new Error(`dataset at ${DATASET_DIR} lacks the groups ${want.join(', ')}`);
+  return out;
+}
+
+export interface Site {
+  a: Served;
+  b: Served;
+  dir: string;
+  images: TestFile[];
+  /** Paths requested from each server, to prove nothing but media fetches reached them. */
+  log: string[];
+  close(): Promise<void>;
+}
+
+/** A tiny SVG, a 32 px icon and a 1x1 tracking pixel: things the extension must not badge. */
+const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200"><rect width="200" height="200" fill="#4a8"/></svg>';
+
+/**
+ * Writes the test pages and media into a temp folder and serves it on two origins (two ports). Pages live on A;
+ * half of the images and one video are loaded from B (cross-origin).
+ */
+export async function serveTestSite(options: { video?: string; manyCount?: number } = {}): Promise<Site> {
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-ext-'));
+  const media = join(dir, 'media');
+  mkdirSync(media);
+  const images = pickImages();
+  for (const img of images) copyFileSync(join(DATASET_DIR, img.rel), join(media, img.name));
+  writeFileSync(join(media, 'logo.svg'), SVG);
+  if (options.video) copyFileSync(options.video, join(media, 'clip.webm'));
+
+  const a = await serveStatic({ '/': dir });
+  const b = await serveStatic({ '/': dir });
+  const src = (i: number, img: TestFile) => `${i % 2 === 0 ? '' : b.url.slice(0, -1)}/media/${img.name}`;
+  const figure = (i: number, img: TestFile) =>
+    `<figure><img id="img-${i}" src="${src(i, img)}" width="256" height="256" alt="${img.label}" data-file="${img.name}"><figcaption>${img.name}</figcaption></figure>`;
+  const css = 'body{font:14px sans-serif;margin:16px} figure{display:inline-block;margin:6px} img{object-fit:cover}';
+  writeFileSync(
+    join(dir, 'images.html'),
+    `<!doctype html><meta charset="utf-8"><title>Veracity test page</title><style>${css}</style>
+<h1>Images (same-origin and cross-origin)</h1>
+${images
+  .slice(0, 6)
+  .map((img, i) => figure(i, img))
+  .join('\n')}
+<picture id="pic"><source srcset="${b.url}media/${images[6]!.name}" type="image/jpeg"><img id="img-pic" src="/media/logo.svg" width="256" height="256" alt="picture" data-file="${images[6]!.name}"></picture>
+<p>Not badged: an SVG, an icon, a tracking pixel.</p>
+<img id="svg" src="/media/logo.svg" width="200" height="200"><img id="icon" src="/media/${images[0]!.name}" width="32" height="32"><img id="pixel" src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7" width="1" height="1">
+<div style="height:2400px"></div>
+<img id="img-lazy" loading="lazy" src="${b.url}media/${images[7]!.name}" width="256" height="256" alt="lazy" data-file="${images[7]!.name}">
+<script>
+  // Infinite scroll: an image added after load, when the page asks for it.
+  window.addLater = () => { const f = document.createElement('figure'); f.innerHTML = '<img id="img-late" src="/media/${images[3]!.name}" width="256" height="256" data-file="${images[3]!.name}">'; document.body.insertBefore(f, document.body.children[1]); };
+</script>`,
+  );
+  const n = options.manyCount ?? 200;
+  writeFileSync(
+    join(dir, 'many.html'),
+    `<!doctype html><meta charset="utf-8"><title>many</title><style>img{width:160px;height:160px;object-fit:cover;margin:2px}</style>
+${Array.from({ length: n }, (_, i) => {
+  const img = images[i % images.length]!;
+  // Distinct URLs (query string) so every one is scored, not served from the cache.
+  return `<img src="${i % 2 ? b.url : '/'}media/${img.name}?n=${i}" data-file="${img.name}">`;
+}).join('\n')}`,
+  );
+  if (options.video) {
+    writeFileSync(
+      join(dir, 'video.html'),
+      `<!doctype html><meta charset="utf-8"><title>video</title><style>video{width:320px;height:240px;display:block;margin:8px;background:#000}</style>
+<h1>Video</h1>
+<video id="same" src="/media/clip.webm" muted playsinline preload="auto"></video>
+<video id="cross" src="${b.url}media/clip.webm" muted playsinline preload="auto"></video>`,
+    );
+  }
+  const log: string[] = [];
+  for (const s of [a, b]) log.push(`listening ${s.url}`);
+  return {
+    a,
+    b,
+    dir,
+    images,
+    log,
+    close: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
+}
+
+/** A short, small WebM (VP8) clip made from a dataset video with ffmpeg: plays in any Chromium build. */
+export async function makeTestClip(sourceRel: string, outDir: string): Promise<string> {
+  const out = join(outDir, 'clip.webm');
+  await run(
+    process.env.VERACITY_FFMPEG ?? 'ffmpeg',
+    [
+      '-y',
+      '-loglevel',
+      'error',
+      '-i',
+      join(DATASET_DIR, sourceRel),
+      '-t',
+      '4',
+      '-vf',
+      'scale=320:-2',
+      '-an',
+      '-c:v',
+      'libvpx',
+      '-b:v',
+      '600k',
+      out,
+    ],
+    { timeout: 120_000 },
+  );
+  return out;
+}
+
+/** The badges on a page, as the tests read them (host attributes; the shadow content is for people). */
+export async function badges(
+  page: Page,
+): Promise<Array<{ key: string; kind: string; ai: number; probs: number[]; tone: string; backend: string; frames: number }>> {
+  return page.$$eval('veracity-badge', (els) =>
+    els.map((e) => {
+      const d = (e as HTMLElement).dataset;
+      return {
+        key: d.key ?? '',
+        kind: d.kind ?? '',
+        ai: Number(d.ai),
+        probs: JSON.parse(d.probs ?? '[]') as number[],
+        tone: d.tone ?? '',
+        backend: d.backend ?? '',
+        frames: Number(d.frames),
+      };
+    }),
+  );
+}
+
+export interface ProxiedRequest {
+  method: string;
+  url: string;
+  /** Bytes in the request body (a GET for media has none). */
+  bodyBytes: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface RecordingProxy {
+  url: string;
+  log: ProxiedRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * A plain HTTP forward proxy that records every request the browser sends through it (pages, service worker,
+ * offscreen document alike) and forwards it; HTTPS tunnels (CONNECT) are recorded and refused. This is the request
+ * log the privacy test reads: Playwright's own events do not cover every extension context.
+ */
+export async function startRecordingProxy(): Promise<RecordingProxy> {
+  const log: ProxiedRequest[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const url = req.url ?? '';
+      log.push({ method: req.method ?? '', url, bodyBytes: body.length, headers: req.headers });
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      const upstream = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname + target.search,
+          method: req.method,
+          headers: req.headers,
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.writeHead(502).end());
+      upstream.end(body);
+    });
+  });
+  server.on('connect', (req, socket) => {
+    log.push({ method: 'CONNECT', url: req.url ?? '', bodyBytes: 0, headers: req.headers });
+    socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    log,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,19 @@
+import { defineManifest } from '@crxjs/vite-plugin';
+import pkg from './package.json' with { type: 'json' };
+
+export default defineManifest({
+  manifest_version: 3,
+  name: 'Veracity',
+  version: pkg.version,
+  description: pkg.description,
+  // storage: settings; offscreen: the document that owns the model; contextMenus: "Check with Veracity".
+  permissions: ['storage', 'offscreen', 'contextMenus'],
+  // Reading pixels across origins: fetching images from the extension, and capturing the tab for tainted video.
+  host_permissions: ['<all_urls>'],
+  background: { service_worker: 'src/background.ts', type: 'module' },
+  content_scripts: [{ matches: ['http://*/*', 'https://*/*'], js: ['src/content/index.ts'], run_at: 'document_idle' }],
+  action: { default_popup: 'src/popup/index.html', default_title: 'Veracity' },
+  options_page: 'src/options/index.html',
+  // ORT compiles its wasm: 'wasm-unsafe-eval' and nothing else; every script and the wasm ship inside the package.
+  content_security_policy: { extension_pages: "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'" },
+});

@@ -1,0 +1,157 @@
+// The badge: one <veracity-badge> host per scored item, with its own shadow root so page CSS cannot reach it and
+// its CSS cannot reach the page. Hosts live at the end of <html>, positioned over their element's top-right corner
+// in document coordinates, and follow the element through resizes and scrolling; a badge whose element leaves the
+// document goes with it.
+import { render } from 'preact';
+import { badgePosition } from '../core/filters.js';
+import type { MediaKind, ScanResult } from '../core/messages.js';
+import type { BadgeView } from '../core/verdict.js';
+
+const CSS = `
+:host { all: initial; }
+.b { font: 600 11px/1 system-ui, sans-serif; color: #fff; border-radius: 9px; padding: 3px 7px; cursor: default;
+  box-shadow: 0 1px 3px rgba(0,0,0,.35); white-space: nowrap; position: relative; display: inline-block; }
+.tip { display: none; position: absolute; right: 0; top: 20px; min-width: 190px; background: #202124; color: #e8eaed;
+  font: 400 11px/1.45 system-ui, sans-serif; padding: 8px 10px; border-radius: 6px; box-shadow: 0 2px 8px rgba(0,0,0,.4); }
+.b:hover .tip, .b:focus .tip { display: block; }
+.tip b { color: #fff; } .row { display: flex; justify-content: space-between; gap: 12px; }
+`;
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+function Badge({ view, result, kind, frames }: { view: BadgeView; result: ScanResult; kind: MediaKind; frames: number }) {
+  const [real, synthetic, semi] = result.probabilities;
+  return (
+    <div
+      class="b"
+      style={{ background: view.colour }}
+      tabIndex={0}
+      role="status"
+      aria-label={`Veracity: ${view.text}, ${view.percent}% AI`}
+    >
+      {view.tone === 'real' ? '✓' : 'AI'} {view.percent}%
+      <div class="tip">
+        <div>
+          <b>{view.text}</b> — P(AI) {pct(result.ai)}
+        </div>
+        <div class="row">
+          <span>real</span>
+          <span>{pct(real)}</span>
+        </div>
+        <div class="row">
+          <span>synthetic</span>
+          <span>{pct(synthetic)}</span>
+        </div>
+        <div class="row">
+          <span>semisynthetic</span>
+          <span>{pct(semi)}</span>
+        </div>
+        {kind === 'video' ? <div>{frames} frame(s) averaged</div> : null}
+        <div>
+          {result.model.id} {result.model.version} · {result.backend} · {result.ms.toFixed(0)} ms
+        </div>
+        <div>scanned {new Date(result.at).toLocaleTimeString()}</div>
+      </div>
+    </div>
+  );
+}
+
+interface Placed {
+  host: HTMLElement;
+  root: ShadowRoot;
+}
+
+export class BadgeLayer {
+  private readonly badges = new Map<Element, Placed>();
+  private readonly resize = new ResizeObserver(() => this.schedule());
+  private frame = 0;
+  private readonly onMove = () => this.schedule();
+
+  constructor() {
+    // Capture: scrolls of inner containers do not bubble, and badges over them must follow too.
+    addEventListener('scroll', this.onMove, { capture: true, passive: true });
+    addEventListener('resize', this.onMove, { passive: true });
+  }
+
+  show(el: Element, view: BadgeView, result: ScanResult, kind: MediaKind, frames = 1): void {
+    if (!view.show) {
+      this.remove(el);
+      return;
+    }
+    let placed = this.badges.get(el);
+    if (!placed) {
+      const host = document.createElement('veracity-badge');
+      host.style.cssText = 'all:initial;position:absolute;left:0;top:0;z-index:2147483647;contain:layout style;';
+      const root = host.attachShadow({ mode: 'open' });
+      const style = document.createElement('style');
+      style.textContent = CSS;
+      root.append(style, document.createElement('div'));
+      document.documentElement.append(host);
+      placed = { host, root };
+      this.badges.set(el, placed);
+      this.resize.observe(el);
+    }
+    const d = placed.host.dataset;
+    d.key = result.key;
+    d.kind = kind;
+    d.tone = view.tone;
+    d.ai = String(result.ai);
+    d.probs = JSON.stringify(result.probabilities);
+    d.backend = result.backend;
+    d.frames = String(frames);
+    render(<Badge view={view} result={result} kind={kind} frames={frames} />, placed.root.lastChild as Element);
+    this.schedule();
+  }
+
+  /** Hidden while a tab capture is taken, so the badge is not part of the pixels it scores. */
+  setHidden(el: Element, hidden: boolean): void {
+    const placed = this.badges.get(el);
+    if (placed) placed.host.style.visibility = hidden ? 'hidden' : 'visible';
+  }
+
+  remove(el: Element): void {
+    const placed = this.badges.get(el);
+    if (!placed) return;
+    render(null, placed.root.lastChild as Element);
+    placed.host.remove();
+    this.resize.unobserve(el);
+    this.badges.delete(el);
+  }
+
+  /** Drops badges whose element is gone from the document. */
+  prune(): void {
+    for (const el of [...this.badges.keys()]) if (!el.isConnected) this.remove(el);
+  }
+
+  clear(): void {
+    for (const el of [...this.badges.keys()]) this.remove(el);
+  }
+
+  get count(): number {
+    return this.badges.size;
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.place();
+    });
+  }
+
+  private place(): void {
+    const scroll = { x: scrollX, y: scrollY };
+    // Read every rect first, then write: one layout per frame however many badges there are.
+    const reads = [...this.badges].map(([el, p]) => [p, el.isConnected ? el.getBoundingClientRect() : null] as const);
+    for (const [p, rect] of reads) {
+      if (!rect || rect.width === 0 || rect.height === 0) {
+        p.host.style.display = 'none';
+        continue;
+      }
+      const size = { width: 64, height: 18 };
+      const { left, top } = badgePosition(rect, scroll, size);
+      p.host.style.display = '';
+      p.host.style.transform = `translate(${left}px, ${top}px)`;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// <img> and <picture> (whose <img> shows the source the browser picked: currentSrc covers srcset and <source>).
+// Only what is on screen or about to be (IntersectionObserver); new and changed images as they appear
+// (MutationObserver: infinite scroll, lazy loaders swapping src/srcset).
+import { LOOKAHEAD_MARGIN, skipReason } from '../../core/filters.js';
+import type { Scanner } from '../scanner.js';
+import type { Collector } from './types.js';
+
+export class ImageCollector implements Collector {
+  private io: IntersectionObserver | null = null;
+  private mo: MutationObserver | null = null;
+  /** The URL each image was scored at, so a src change is scored again and nothing else is. */
+  private readonly scanned = new WeakMap<HTMLImageElement, string>();
+  private readonly waiting = new WeakSet<HTMLImageElement>();
+
+  constructor(private readonly scanner: Scanner) {}
+
+  start(): void {
+    if (this.io) return;
+    this.io = new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) if (e.isIntersecting) this.consider(e.target as HTMLImageElement);
+      },
+      { rootMargin: LOOKAHEAD_MARGIN },
+    );
+    for (const img of document.images) this.io.observe(img);
+    this.mo = new MutationObserver((records) => this.mutated(records));
+    this.mo.observe(document.documentElement, {
+      childList: true,
+      subtree: true,
+      attributes: true,
+      attributeFilter: ['src', 'srcset', 'sizes'],
+    });
+  }
+
+  stop(): void {
+    this.io?.disconnect();
+    this.mo?.disconnect();
+    this.io = null;
+    this.mo = null;
+  }
+
+  private mutated(records: MutationRecord[]): void {
+    let removed = false;
+    for (const r of records) {
+      if (r.type === 'attributes') {
+        const t = r.target;
+        const img =
+          t instanceof HTMLImageElement
+            ? t
+            : t.parentElement instanceof HTMLPictureElement
+              ? t.parentElement.querySelector('img')
+              : null;
+        if (img) this.reobserve(img);
+        continue;
+      }
+      for (const n of r.addedNodes) {
+        if (n instanceof HTMLImageElement) this.io?.observe(n);
+        else if (n instanceof Element) for (const img of n.querySelectorAll('img')) this.io?.observe(img);
+      }
+      if (r.removedNodes.length > 0) removed = true;
+    }
+    if (removed) this.scanner.prune();
+  }
+
+  /** Unobserve + observe delivers a fresh entry, so a changed image that is on screen is considered again. */
+  private reobserve(img: HTMLImageElement): void {
+    this.io?.unobserve(img);
+    this.io?.observe(img);
+  }
+
+  private consider(img: HTMLImageElement): void {
+    if (!this.io) return;
+    if (!img.complete || img.naturalWidth === 0) {
+      // Lazy images load once they come near the viewport: score them when they have pixels.
+      if (this.waiting.has(img)) return;
+      this.waiting.add(img);
+      img.addEventListener(
+        'load',
+        () => {
+          this.waiting.delete(img);
+          this.reobserve(img);
+        },
+        { once: true },
+      );
+      return;
+    }
+    const url = img.currentSrc || img.src;
+    if (this.scanned.get(img) === url) return;
+    const rect = img.getBoundingClientRect();
+    const reason = skipReason({
+      url,
+      width: rect.width,
+      height: rect.height,
+      naturalWidth: img.naturalWidth,
+      naturalHeight: img.naturalHeight,
+    });
+    if (reason) return;
+    this.scanned.set(img, url);
+    this.scanner.scanImage(img, url).catch((e: unknown) => {
+      this.scanned.delete(img);
+      console.debug('[veracity] image not scored:', url, e);
+    });
+  }
+}

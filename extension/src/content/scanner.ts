@@ -1,0 +1,132 @@
+// Turns media elements into scan requests, keeps what was learned about each (for badges and the popup's summary)
+// and re-renders badges when settings change. The service worker and offscreen document do the heavy work.
+import { sameOrigin } from '../core/filters.js';
+import type { MediaKind, PageSummary, Rect, ScanRequest, ScanResult, Source } from '../core/messages.js';
+import type { Settings } from '../core/settings.js';
+import { badgeView, meanOf, type Probabilities } from '../core/verdict.js';
+import { sendToExtension } from '../platform.js';
+import type { BadgeLayer } from './badge.js';
+import { elementPixels, isSecurityError, Limiter } from './pixels.js';
+
+interface Item {
+  kind: MediaKind;
+  result: ScanResult;
+  frames: Probabilities[];
+}
+
+export class Scanner {
+  private readonly items = new Map<Element, Item>();
+  private readonly reads = new Limiter(2);
+
+  constructor(
+    private settings: Settings,
+    readonly layer: BadgeLayer,
+  ) {}
+
+  setSettings(settings: Settings): void {
+    this.settings = settings;
+    for (const [el, item] of this.items) this.draw(el, item);
+  }
+
+  /** Scores an image (an <img>, including one inside <picture>) showing `url`. */
+  async scanImage(el: HTMLImageElement, url: string): Promise<ScanResult> {
+    let source: Source = { type: 'url', url };
+    if (sameOrigin(url, location.origin)) {
+      try {
+        source = { type: 'pixels', dataUrl: await this.reads.run(() => elementPixels(el)) };
+      } catch (e) {
+        // A same-origin URL that redirected elsewhere taints the canvas: let the extension fetch it instead.
+        if (!/^https?:/i.test(url)) throw e;
+      }
+    }
+    const result = await this.request({ key: url, kind: 'image', source });
+    const item: Item = { kind: 'image', result, frames: [result.probabilities] };
+    this.items.set(el, item);
+    this.draw(el, item);
+    return result;
+  }
+
+  /** Scores the frame a <video> shows now and folds it into the video's verdict (the mean over its frames). */
+  async scanVideoFrame(el: HTMLVideoElement): Promise<ScanResult> {
+    const url = el.currentSrc || el.src || location.href;
+    const key = `${url}#t=${el.currentTime.toFixed(3)}`;
+    let source: Source;
+    try {
+      source = { type: 'pixels', dataUrl: await this.reads.run(() => elementPixels(el)) };
+    } catch (e) {
+      if (!isSecurityError(e)) throw e;
+      source = { type: 'capture', rect: visibleRect(el), dpr: devicePixelRatio };
+    }
+    let result: ScanResult;
+    if (source.type === 'capture') {
+      // Our own badge must not be in the screenshot the frame is cut from.
+      this.layer.setHidden(el, true);
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      try {
+        result = await this.request({ key, kind: 'video', source, cache: false });
+      } finally {
+        this.layer.setHidden(el, false);
+      }
+    } else {
+      result = await this.request({ key, kind: 'video', source, cache: false });
+    }
+    const previous = this.items.get(el);
+    const frames = [...(previous?.frames ?? []), result.probabilities];
+    const probabilities = meanOf(frames);
+    const item: Item = {
+      kind: 'video',
+      frames,
+      result: { ...result, key: url, probabilities, ai: probabilities[1] + probabilities[2] },
+    };
+    this.items.set(el, item);
+    this.draw(el, item);
+    return item.result;
+  }
+
+  private request(request: ScanRequest): Promise<ScanResult> {
+    return sendToExtension<ScanResult>({ type: 'scan', request });
+  }
+
+  private draw(el: Element, item: Item): void {
+    if (!el.isConnected) return;
+    const view = badgeView(item.result.probabilities, this.settings.threshold, this.settings.badgeReal);
+    this.layer.show(el, view, item.result, item.kind, item.frames.length);
+  }
+
+  forget(el: Element): void {
+    this.items.delete(el);
+    this.layer.remove(el);
+  }
+
+  /** Drops everything about elements that left the document (infinite scroll recycling nodes, removed posts). */
+  prune(): void {
+    for (const el of [...this.items.keys()]) if (!el.isConnected) this.items.delete(el);
+    this.layer.prune();
+  }
+
+  clear(): void {
+    this.items.clear();
+    this.layer.clear();
+  }
+
+  summary(active: boolean): PageSummary {
+    const flagged: PageSummary['flagged'] = [];
+    for (const item of this.items.values()) {
+      if (badgeView(item.result.probabilities, this.settings.threshold, true).flagged) {
+        flagged.push({ key: item.result.key, kind: item.kind, ai: item.result.ai, thumb: item.result.thumb });
+      }
+    }
+    flagged.sort((a, b) => b.ai - a.ai);
+    return { url: location.href, host: location.hostname, active, scanned: this.items.size, flagged };
+  }
+}
+
+/** The element's box clipped to the viewport, in CSS px: what a tab capture can see of it. */
+function visibleRect(el: Element): Rect {
+  const r = el.getBoundingClientRect();
+  const x = Math.max(0, r.left);
+  const y = Math.max(0, r.top);
+  const width = Math.min(innerWidth, r.right) - x;
+  const height = Math.min(innerHeight, r.bottom) - y;
+  return { x, y, width: Math.max(0, width), height: Math.max(0, height) };
+}

@@ -1,0 +1,146 @@
+// Every message between the extension's parts, as one discriminated union on `type`, with validation at the
+// receiving end (a content script runs beside untrusted pages; its messages are checked, not trusted).
+import { ExtensionError, ExtensionErrorCode } from './errors.js';
+import type { BackendPreference } from './settings.js';
+import type { Probabilities } from './verdict.js';
+
+export type MediaKind = 'image' | 'video';
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Where the pixels come from. */
+export type Source =
+  /** Fetched by the extension (host permissions: no CORS tainting), decoded in the offscreen document. */
+  | { type: 'url'; url: string }
+  /** Read through a canvas in the page (same-origin media, video frames), as a lossless PNG data URL. */
+  | { type: 'pixels'; dataUrl: string }
+  /** A tainted video frame: the visible tab is captured and this rect (CSS px, viewport) cropped from it. */
+  | { type: 'capture'; rect: Rect; dpr: number }
+  /** A capture already taken by the service worker, handed to the offscreen document to crop. */
+  | { type: 'screenshot'; dataUrl: string; rect: Rect; dpr: number };
+
+export interface ScanRequest {
+  /** Dedupe and cache key: the media URL for images; URL + time for video frames. */
+  key: string;
+  kind: MediaKind;
+  source: Source;
+  /** Video frames change under the same URL: never cache them. */
+  cache?: boolean;
+}
+
+export interface ScanResult {
+  key: string;
+  probabilities: Probabilities;
+  ai: number;
+  label: string;
+  model: { id: string; version: string };
+  backend: string;
+  /** Decode + pre-process + inference time for this item, ms. */
+  ms: number;
+  /** When it was scored (epoch ms). */
+  at: number;
+  /** A small JPEG data URL of what was scored, for the popup's list (never leaves the browser). */
+  thumb: string;
+}
+
+export interface EngineStatus {
+  state: 'idle' | 'loading' | 'ready' | 'failed';
+  backend?: string;
+  adapter?: string;
+  error?: string;
+  queue?: { submitted: number; cacheHits: number; deduped: number; batches: number; processed: number; largestBatch: number };
+}
+
+export interface PageSummary {
+  url: string;
+  host: string;
+  active: boolean;
+  scanned: number;
+  flagged: Array<{ key: string; kind: MediaKind; ai: number; thumb: string }>;
+}
+
+/** Content scripts, popup and options -> service worker. */
+export type ToBackground = { type: 'scan'; request: ScanRequest } | { type: 'engine-status' } | { type: 'settings-changed' };
+
+/** Service worker -> offscreen document. */
+export type ToOffscreen =
+  | { target: 'offscreen'; type: 'classify'; request: ScanRequest; backend: BackendPreference }
+  | { target: 'offscreen'; type: 'status' };
+
+/** Service worker and popup -> a tab's content script. */
+export type ToContent = { type: 'check'; srcUrl: string } | { type: 'summary' };
+
+export type Reply<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+function bad(message: string): ExtensionError {
+  return new ExtensionError(ExtensionErrorCode.MessageInvalid, message);
+}
+
+const MAX_DATA_URL = 64 * 1024 * 1024;
+
+function isRect(r: unknown): r is Rect {
+  if (typeof r !== 'object' || r === null) return false;
+  const o = r as Record<string, unknown>;
+  return ['x', 'y', 'width', 'height'].every((k) => typeof o[k] === 'number' && Number.isFinite(o[k]));
+}
+
+function checkSource(s: unknown): Source {
+  if (typeof s !== 'object' || s === null) throw bad('source must be an object');
+  const o = s as Record<string, unknown>;
+  switch (o.type) {
+    case 'url':
+      if (typeof o.url !== 'string' || !/^https?:\/\//i.test(o.url)) throw bad('url source needs an http(s) URL');
+      return { type: 'url', url: o.url };
+    case 'pixels':
+      if (typeof o.dataUrl !== 'string' || !o.dataUrl.startsWith('data:image/') || o.dataUrl.length > MAX_DATA_URL) {
+        throw bad('pixels source needs an image data URL');
+      }
+      return { type: 'pixels', dataUrl: o.dataUrl };
+    case 'capture':
+      if (!isRect(o.rect) || o.rect.width <= 0 || o.rect.height <= 0) throw bad('capture source needs a non-empty rect');
+      if (typeof o.dpr !== 'number' || !(o.dpr > 0)) throw bad('capture source needs a devicePixelRatio');
+      return { type: 'capture', rect: o.rect, dpr: o.dpr };
+    default:
+      throw bad(`unknown source type ${JSON.stringify(o.type)}`);
+  }
+}
+
+/** Validates a scan request from a content script (a screenshot source is never accepted from one). */
+export function parseScanRequest(r: unknown): ScanRequest {
+  if (typeof r !== 'object' || r === null) throw bad('request must be an object');
+  const o = r as Record<string, unknown>;
+  if (typeof o.key !== 'string' || o.key.length === 0 || o.key.length > 8192) throw bad('request needs a key');
+  if (o.kind !== 'image' && o.kind !== 'video') throw bad('kind must be image or video');
+  return { key: o.key, kind: o.kind, source: checkSource(o.source), ...(o.cache === false ? { cache: false } : {}) };
+}
+
+export function parseToBackground(m: unknown): ToBackground {
+  if (typeof m !== 'object' || m === null) throw bad('message must be an object');
+  const o = m as Record<string, unknown>;
+  switch (o.type) {
+    case 'scan':
+      return { type: 'scan', request: parseScanRequest(o.request) };
+    case 'engine-status':
+    case 'settings-changed':
+      return { type: o.type };
+    default:
+      throw bad(`unknown message type ${JSON.stringify(o.type)}`);
+  }
+}
+
+export function isToOffscreen(m: unknown): m is ToOffscreen {
+  return typeof m === 'object' && m !== null && (m as { target?: unknown }).target === 'offscreen';
+}
+
+export function ok<T>(value: T): Reply<T> {
+  return { ok: true, value };
+}
+
+export function fail(code: string, message: string): Reply<never> {
+  return { ok: false, code, message };
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import {
+  backendOrder,
+  DEFAULT_SETTINGS,
+  normalizeSite,
+  readSettings,
+  setSiteEnabled,
+  siteEnabled,
+  validatePatch,
+} from './settings.js';
+
+describe('settings', () => {
+  it('defaults: on everywhere, threshold 0.5 on P(AI), auto backend, real items badged', () => {
+    expect(readSettings(undefined)).toEqual({ ...DEFAULT_SETTINGS });
+    expect(DEFAULT_SETTINGS.threshold).toBe(0.5);
+  });
+
+  it('normalizes sites from URLs and hostnames, refusing junk with a stable code', () => {
+    expect(normalizeSite('https://News.Example.com/a?b')).toBe('news.example.com');
+    expect(normalizeSite('*.example.com')).toBe('example.com');
+    expect(normalizeSite('127.0.0.1')).toBe('127.0.0.1');
+    expect(() => normalizeSite('not a host')).toThrow(/E_SETTINGS_INVALID/);
+    expect(() => normalizeSite('')).toThrow(expect.objectContaining({ code: 'E_SETTINGS_INVALID' }));
+  });
+
+  it('a site entry covers its subdomains; block wins over allow; lists win over the global switch', () => {
+    const s = { ...DEFAULT_SETTINGS, enabled: false, allowSites: ['example.com'], blockSites: ['ads.example.com'] };
+    expect(siteEnabled(s, 'example.com')).toBe(true);
+    expect(siteEnabled(s, 'img.example.com')).toBe(true);
+    expect(siteEnabled(s, 'ads.example.com')).toBe(false);
+    expect(siteEnabled(s, 'badexample.com')).toBe(false);
+    expect(siteEnabled({ ...s, enabled: true }, 'other.org')).toBe(true);
+  });
+
+  it('the per-site switch records one explicit choice and drops the contradicting one', () => {
+    let s = setSiteEnabled({ ...DEFAULT_SETTINGS }, 'Example.com', false);
+    expect(s.blockSites).toEqual(['example.com']);
+    expect(siteEnabled(s, 'example.com')).toBe(false);
+    s = setSiteEnabled(s, 'example.com', true);
+    expect(s.blockSites).toEqual([]);
+    expect(s.allowSites).toEqual(['example.com']);
+  });
+
+  it('validates patches field by field', () => {
+    expect(validatePatch({ threshold: 0.7, backend: 'wasm', allowSites: ['A.com', 'a.com'] })).toEqual({
+      threshold: 0.7,
+      backend: 'wasm',
+      allowSites: ['a.com'],
+    });
+    for (const bad of [{ threshold: 1 }, { threshold: '0.5' }, { backend: 'cuda' }, { enabled: 1 }, { nope: true }, null, []]) {
+      expect(() => validatePatch(bad), JSON.stringify(bad)).toThrow(/E_SETTINGS_INVALID/);
+    }
+  });
+
+  it('reading stored settings keeps valid fields and defaults the rest', () => {
+    expect(readSettings({ threshold: 0.8, backend: 'gpu', blockSites: ['x.org'], extra: 1 })).toEqual({
+      ...DEFAULT_SETTINGS,
+      threshold: 0.8,
+      blockSites: ['x.org'],
+    });
+  });
+
+  it('auto uses WebGPU only on a hardware adapter', () => {
+    expect(backendOrder('auto', 'hardware')).toEqual(['webgpu', 'wasm']);
+    expect(backendOrder('auto', 'software')).toEqual(['wasm']);
+    expect(backendOrder('auto', 'none')).toEqual(['wasm']);
+    expect(backendOrder('webgpu', 'software')).toEqual(['webgpu', 'wasm']);
+    expect(backendOrder('wasm', 'hardware')).toEqual(['wasm']);
+  });
+});

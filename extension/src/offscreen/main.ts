@@ -1,0 +1,128 @@
+// The offscreen document owns the ONNX Runtime session (WebGPU or WASM), the scoring queue (batching, dedupe by
+// URL) and the result cache. It fetches cross-origin media itself (host permissions: no CORS tainting) and decodes
+// it here, so the page's main thread never decodes or runs the model.
+import { decodeBlob, type Detector, loadWebDetector, type RawImage } from '@veracity/models/web';
+import { ExtensionError, ExtensionErrorCode, messageOf } from '../core/errors.js';
+import { type EngineStatus, isToOffscreen, type Rect, type ScanRequest, type ScanResult } from '../core/messages.js';
+import { ScoringQueue } from '../core/queue.js';
+import { backendOrder, type BackendPreference } from '../core/settings.js';
+import type { Probabilities } from '../core/verdict.js';
+import { extensionUrl, onMessage } from '../platform.js';
+import { cropScreenshot, thumbnail } from './pixels.js';
+
+let engine: { preference: BackendPreference; detector: Promise<Detector> } | null = null;
+let status: EngineStatus = { state: 'idle' };
+
+async function gpuKind(): Promise<'hardware' | 'software' | 'none'> {
+  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) return 'none';
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return 'none';
+    return (adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ? 'software' : 'hardware';
+  } catch {
+    return 'none';
+  }
+}
+
+function detectorFor(preference: BackendPreference): Promise<Detector> {
+  if (engine?.preference === preference) return engine.detector;
+  const previous = engine?.detector;
+  const detector = (async () => {
+    await previous?.then((d) => d.dispose()).catch(() => undefined);
+    status = { state: 'loading' };
+    const backends = backendOrder(preference, await gpuKind());
+    const d = await loadWebDetector(extensionUrl('bundle/'), {
+      backends,
+      // Files inside the package, by full URL: no remote code, and no import() of a computed path.
+      wasmPaths: {
+        wasm: extensionUrl('ort/ort-wasm-simd-threaded.jsep.wasm'),
+        mjs: extensionUrl('ort/ort-wasm-simd-threaded.jsep.mjs'),
+      },
+      maxBatch: 8,
+    });
+    status = {
+      state: 'ready',
+      backend: d.backend.name,
+      ...(d.backend.adapter ? { adapter: `${d.backend.adapter.vendor} ${d.backend.adapter.architecture}`.trim() } : {}),
+    };
+    return d;
+  })();
+  detector.catch((e: unknown) => {
+    status = { state: 'failed', error: messageOf(e) };
+    if (engine?.detector === detector) engine = null;
+  });
+  engine = { preference, detector };
+  return detector;
+}
+
+async function decode(request: ScanRequest): Promise<RawImage> {
+  const source = request.source;
+  switch (source.type) {
+    case 'url': {
+      let response: Response;
+      try {
+        // The browser's HTTP cache usually has it already (the page just loaded it): no second download.
+        response = await fetch(source.url, { cache: 'force-cache', credentials: 'include' });
+      } catch (e) {
+        throw new ExtensionError(ExtensionErrorCode.MediaFetch, `cannot fetch ${source.url}: ${messageOf(e)}`);
+      }
+      if (!response.ok) throw new ExtensionError(ExtensionErrorCode.MediaFetch, `${source.url}: HTTP ${response.status}`);
+      return decodeBlob(await response.blob());
+    }
+    case 'pixels':
+      return decodeBlob(await (await fetch(source.dataUrl)).blob());
+    case 'screenshot':
+      return cropScreenshot(await decodeBlob(await (await fetch(source.dataUrl)).blob()), source.rect as Rect, source.dpr);
+    case 'capture':
+      throw new ExtensionError(ExtensionErrorCode.MessageInvalid, 'captures are taken by the service worker');
+  }
+}
+
+interface Job {
+  request: ScanRequest;
+  preference: BackendPreference;
+}
+
+const queue = new ScoringQueue<Job, ScanResult>({
+  keyOf: (job) => job.request.key,
+  maxBatch: 8,
+  cacheSize: 1000,
+  cacheable: (job) => job.request.cache !== false,
+  async process(jobs) {
+    // A batch shares one preference: the newest (a settings change applies from the next batch on).
+    const detector = await detectorFor(jobs[jobs.length - 1]!.preference);
+    const decoded = await Promise.all(
+      jobs.map((j) => decode(j.request).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
+    );
+    const images = decoded.filter((d): d is RawImage => !(d instanceof Error));
+    const results = await detector.classifyImages(images);
+    let next = 0;
+    const out: Array<ScanResult | Error> = [];
+    for (const [i, d] of decoded.entries()) {
+      if (d instanceof Error) {
+        out.push(d);
+        continue;
+      }
+      const r = results[next++]!;
+      out.push({
+        key: jobs[i]!.request.key,
+        probabilities: r.probabilities as Probabilities,
+        ai: r.ai,
+        label: r.label,
+        model: { id: detector.manifest.id, version: detector.manifest.version },
+        backend: detector.backend.name,
+        ms: r.ms,
+        at: Date.now(),
+        thumb: await thumbnail(d).catch(() => ''),
+      });
+    }
+    return out;
+  },
+});
+
+onMessage((message) => {
+  if (!isToOffscreen(message)) return undefined;
+  if (message.type === 'status') return Promise.resolve({ ...status, queue: { ...queue.stats } } satisfies EngineStatus);
+  return queue.submit({ request: message.request, preference: message.backend });
+});

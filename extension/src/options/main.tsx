@@ -1,0 +1,126 @@
+// Options: sensitivity threshold, backend preference, per-site lists, whether real-looking items get a badge.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { codeOf, messageOf } from '../core/errors.js';
+import type { EngineStatus } from '../core/messages.js';
+import { BACKEND_PREFERENCES, type BackendPreference, type Settings } from '../core/settings.js';
+import { getSettings, sendToExtension, updateSettings } from '../platform.js';
+
+const lines = (text: string) =>
+  text
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function Options() {
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [allow, setAllow] = useState('');
+  const [block, setBlock] = useState('');
+  const [message, setMessage] = useState('');
+  const [engine, setEngine] = useState<EngineStatus | null>(null);
+
+  useEffect(() => {
+    void getSettings().then((s) => {
+      setSettings(s);
+      setAllow(s.allowSites.join('\n'));
+      setBlock(s.blockSites.join('\n'));
+    });
+    void sendToExtension<EngineStatus>({ type: 'engine-status' })
+      .then(setEngine)
+      .catch(() => undefined);
+  }, []);
+
+  if (!settings) return null;
+  const save = async (patch: Partial<Settings>) => {
+    try {
+      const next = await updateSettings(patch);
+      setSettings(next);
+      setMessage('Saved.');
+    } catch (e) {
+      setMessage(`${codeOf(e)}: ${messageOf(e)}`);
+    }
+  };
+
+  return (
+    <main>
+      <h1>Veracity options</h1>
+      <fieldset>
+        <legend>Sensitivity</legend>
+        <label>
+          Flag as AI when P(AI) is at least <b data-testid="threshold-value">{Math.round(settings.threshold * 100)}%</b>
+          <br />
+          <input
+            type="range"
+            min={5}
+            max={95}
+            step={1}
+            data-testid="threshold"
+            value={Math.round(settings.threshold * 100)}
+            onChange={(e) => void save({ threshold: Number((e.target as HTMLInputElement).value) / 100 })}
+          />
+        </label>
+        <div class="muted">Lower flags more (more false alarms); higher flags less (more misses). Default 50%.</div>
+        <label class="switch">
+          <span>Badge items that look real too</span>
+          <input
+            type="checkbox"
+            data-testid="badge-real"
+            checked={settings.badgeReal}
+            onChange={(e) => void save({ badgeReal: (e.target as HTMLInputElement).checked })}
+          />
+        </label>
+        <label class="switch">
+          <span>Scan every site (unless blocked below)</span>
+          <input
+            type="checkbox"
+            data-testid="enabled"
+            checked={settings.enabled}
+            onChange={(e) => void save({ enabled: (e.target as HTMLInputElement).checked })}
+          />
+        </label>
+      </fieldset>
+      <fieldset>
+        <legend>Backend</legend>
+        <select
+          data-testid="backend"
+          value={settings.backend}
+          onChange={(e) => void save({ backend: (e.target as HTMLSelectElement).value as BackendPreference })}
+        >
+          {BACKEND_PREFERENCES.map((b) => (
+            <option key={b} value={b}>
+              {b === 'auto'
+                ? 'auto (WebGPU on a real GPU, else WASM)'
+                : b === 'webgpu'
+                  ? 'WebGPU (falls back to WASM)'
+                  : 'WASM (CPU)'}
+            </option>
+          ))}
+        </select>
+        <div class="muted" data-testid="engine">
+          {engine
+            ? `engine: ${engine.state}${engine.backend ? ` on ${engine.backend}` : ''}${engine.error ? ` — ${engine.error}` : ''}`
+            : ''}
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Sites</legend>
+        <label>
+          Always scan (one hostname per line; covers subdomains)
+          <textarea data-testid="allow" value={allow} onInput={(e) => setAllow((e.target as HTMLTextAreaElement).value)} />
+        </label>
+        <label>
+          Never scan
+          <textarea data-testid="block" value={block} onInput={(e) => setBlock((e.target as HTMLTextAreaElement).value)} />
+        </label>
+        <button data-testid="save-sites" onClick={() => void save({ allowSites: lines(allow), blockSites: lines(block) })}>
+          Save sites
+        </button>
+      </fieldset>
+      <div data-testid="message" class={message.startsWith('E_') ? 'error' : 'muted'}>
+        {message}
+      </div>
+    </main>
+  );
+}
+
+render(<Options />, document.getElementById('app')!);

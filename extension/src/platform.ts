@@ -1,0 +1,171 @@
+// The only module that touches chrome.*: every other part of the extension goes through these functions, so the
+// extension's use of browser APIs is listed in one place and the rest stays plain TypeScript.
+import { codeOf, messageOf } from './core/errors.js';
+import { fail, ok, type Reply } from './core/messages.js';
+import { readSettings, type Settings, validatePatch } from './core/settings.js';
+
+const SETTINGS_KEY = 'settings';
+
+export function extensionUrl(path: string): string {
+  return chrome.runtime.getURL(path);
+}
+
+// Settings (chrome.storage.local: survives restarts, shared by every part of the extension).
+
+export async function getSettings(): Promise<Settings> {
+  const stored = await chrome.storage.local.get(SETTINGS_KEY);
+  return readSettings(stored[SETTINGS_KEY]);
+}
+
+/** Validates and merges a partial update (E_SETTINGS_INVALID on a bad field), returning the settings now stored. */
+export async function updateSettings(patch: unknown): Promise<Settings> {
+  const next = { ...(await getSettings()), ...validatePatch(patch) };
+  await chrome.storage.local.set({ [SETTINGS_KEY]: next });
+  return next;
+}
+
+export function onSettingsChanged(listener: (settings: Settings) => void): () => void {
+  const handler = (changes: Record<string, chrome.storage.StorageChange>, area: string) => {
+    if (area === 'local' && SETTINGS_KEY in changes) listener(readSettings(changes[SETTINGS_KEY]!.newValue));
+  };
+  chrome.storage.onChanged.addListener(handler);
+  return () => chrome.storage.onChanged.removeListener(handler);
+}
+
+// Messaging. Handlers return a promise; the reply is always a Reply<T> so errors keep their stable code.
+
+export interface Sender {
+  tabId?: number;
+  windowId?: number;
+  frameId?: number;
+  url?: string;
+}
+
+type Handler = (message: unknown, sender: Sender) => Promise<unknown> | undefined;
+
+/** Registers a handler; returning undefined means "not mine" (another context answers that message). */
+export function onMessage(handler: Handler): void {
+  chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+    const s: Sender = {
+      ...(sender.tab?.id !== undefined ? { tabId: sender.tab.id, windowId: sender.tab.windowId } : {}),
+      ...(sender.frameId !== undefined ? { frameId: sender.frameId } : {}),
+      ...(sender.url !== undefined ? { url: sender.url } : {}),
+    };
+    let pending: Promise<unknown> | undefined;
+    try {
+      pending = handler(message, s);
+    } catch (e) {
+      sendResponse(fail(codeOf(e), messageOf(e)));
+      return false;
+    }
+    if (!pending) return false;
+    pending.then(
+      (value) => sendResponse(ok(value)),
+      (e: unknown) => sendResponse(fail(codeOf(e), messageOf(e))),
+    );
+    return true;
+  });
+}
+
+function unwrap<T>(reply: Reply<T> | undefined, what: string): T {
+  if (!reply) throw Object.assign(new Error(`${what}: no reply`), { code: 'E_NO_TARGET' });
+  if (!reply.ok) throw Object.assign(new Error(reply.message), { code: reply.code });
+  return reply.value;
+}
+
+/** To the service worker (from content scripts and extension pages) or, with target: 'offscreen', the offscreen document. */
+export async function sendToExtension<T>(message: unknown): Promise<T> {
+  return unwrap<T>((await chrome.runtime.sendMessage(message)) as Reply<T> | undefined, 'extension');
+}
+
+export async function sendToTab<T>(tabId: number, message: unknown, frameId = 0): Promise<T> {
+  return unwrap<T>((await chrome.tabs.sendMessage(tabId, message, { frameId })) as Reply<T> | undefined, `tab ${tabId}`);
+}
+
+// Tabs.
+
+export interface TabInfo {
+  id: number;
+  windowId: number;
+  url: string;
+}
+
+export async function activeTab(): Promise<TabInfo | null> {
+  const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
+  return tab?.id !== undefined ? { id: tab.id, windowId: tab.windowId, url: tab.url ?? '' } : null;
+}
+
+export async function tabById(id: number): Promise<TabInfo | null> {
+  try {
+    const tab = await chrome.tabs.get(id);
+    return { id, windowId: tab.windowId, url: tab.url ?? '' };
+  } catch {
+    return null;
+  }
+}
+
+/** A PNG of the visible part of a tab: the only way to read a cross-origin video frame the page itself cannot. */
+export function captureVisibleTab(windowId: number): Promise<string> {
+  return chrome.tabs.captureVisibleTab(windowId, { format: 'png' });
+}
+
+// The offscreen document that owns the ONNX Runtime session.
+
+let creating: Promise<void> | null = null;
+
+export async function ensureOffscreenDocument(path: string): Promise<void> {
+  const url = chrome.runtime.getURL(path);
+  const existing = await chrome.runtime.getContexts({
+    contextTypes: [chrome.runtime.ContextType.OFFSCREEN_DOCUMENT],
+    documentUrls: [url],
+  });
+  if (existing.length > 0) return;
+  creating ??= chrome.offscreen
+    .createDocument({
+      url: path,
+      reasons: [chrome.offscreen.Reason.WORKERS, chrome.offscreen.Reason.BLOBS],
+      justification: 'Runs the Veracity detector (ONNX Runtime, WebGPU or WASM) on media from the pages you browse, on-device.',
+    })
+    .finally(() => {
+      creating = null;
+    });
+  await creating;
+}
+
+// Context menu.
+
+export interface MenuClick {
+  menuItemId: string | number;
+  srcUrl?: string;
+  mediaType?: string;
+  pageUrl?: string;
+}
+
+export function createContextMenu(id: string, title: string): void {
+  chrome.contextMenus.removeAll(() => {
+    chrome.contextMenus.create({ id, title, contexts: ['image', 'video'] });
+  });
+}
+
+export function onContextMenuClick(listener: (click: MenuClick, tab: TabInfo | null) => void): void {
+  chrome.contextMenus.onClicked.addListener((info, tab) => {
+    listener(
+      {
+        menuItemId: info.menuItemId,
+        ...(info.srcUrl !== undefined ? { srcUrl: info.srcUrl } : {}),
+        ...(info.mediaType !== undefined ? { mediaType: info.mediaType } : {}),
+        ...(info.pageUrl !== undefined ? { pageUrl: info.pageUrl } : {}),
+      },
+      tab?.id !== undefined ? { id: tab.id, windowId: tab.windowId, url: tab.url ?? '' } : null,
+    );
+  });
+}
+
+export function onInstalledOrStartup(listener: () => void): void {
+  chrome.runtime.onInstalled.addListener(() => listener());
+  chrome.runtime.onStartup.addListener(() => listener());
+}
+
+export function openOptionsPage(): Promise<void> {
+  return chrome.runtime.openOptionsPage();
+}

@@ -1,0 +1,125 @@
+// The popup: this page's summary (scanned, flagged, thumbnails of flagged items), on/off for this site, global on/off.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { codeOf, messageOf } from '../core/errors.js';
+import type { PageSummary } from '../core/messages.js';
+import { setSiteEnabled, type Settings, siteEnabled } from '../core/settings.js';
+import { activeTab, getSettings, openOptionsPage, sendToTab, type TabInfo, tabById, updateSettings } from '../platform.js';
+
+async function targetTab(): Promise<TabInfo | null> {
+  // ?tab=ID lets the popup be opened as a page (tests, screenshots) for a given tab.
+  const id = Number(new URLSearchParams(location.search).get('tab'));
+  return Number.isInteger(id) && id > 0 ? tabById(id) : activeTab();
+}
+
+function hostOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return /^https?:$/.test(u.protocol) ? u.hostname : '';
+  } catch {
+    return '';
+  }
+}
+
+function Popup() {
+  const [tab, setTab] = useState<TabInfo | null>(null);
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [summary, setSummary] = useState<PageSummary | null>(null);
+  const [error, setError] = useState('');
+
+  useEffect(() => {
+    void (async () => {
+      const t = await targetTab();
+      setTab(t);
+      setSettings(await getSettings());
+      if (!t) return;
+      const refresh = () =>
+        sendToTab<PageSummary>(t.id, { type: 'summary' })
+          .then(setSummary)
+          .catch(() => setSummary(null));
+      await refresh();
+      const timer = setInterval(refresh, 1000);
+      return () => clearInterval(timer);
+    })();
+  }, []);
+
+  const host = tab ? hostOf(tab.url) : '';
+  const save = async (patch: Partial<Settings>) => {
+    try {
+      setSettings(await updateSettings(patch));
+      setError('');
+    } catch (e) {
+      setError(`${codeOf(e)}: ${messageOf(e)}`);
+    }
+  };
+
+  return (
+    <main>
+      <h1>
+        <span style={{ color: '#d93025' }}>◆</span> Veracity
+      </h1>
+      {summary ? (
+        <>
+          <div class="muted">{summary.host}</div>
+          <div class="stats">
+            <div class="stat" data-testid="scanned">
+              <b>{summary.scanned}</b>scanned
+            </div>
+            <div class="stat" data-testid="flagged">
+              <b>{summary.flagged.length}</b>flagged as AI
+            </div>
+          </div>
+          {summary.flagged.length > 0 ? (
+            <div class="flagged">
+              {summary.flagged.slice(0, 16).map((f) => (
+                <figure key={f.key} title={`${f.key}\nP(AI) ${(f.ai * 100).toFixed(1)}%`}>
+                  {f.thumb ? <img src={f.thumb} alt="" /> : <img alt="" />}
+                  <figcaption>{Math.round(f.ai * 100)}%</figcaption>
+                </figure>
+              ))}
+            </div>
+          ) : (
+            <div class="muted">Nothing flagged on this page.</div>
+          )}
+        </>
+      ) : (
+        <div class="muted">
+          {host ? 'This page has not been scanned (reload it after installing).' : 'Nothing to scan on this page.'}
+        </div>
+      )}
+      {settings ? (
+        <div style={{ marginTop: '10px' }}>
+          {host ? (
+            <label class="switch">
+              <span>Scan {host}</span>
+              <input
+                type="checkbox"
+                data-testid="site-toggle"
+                checked={siteEnabled(settings, host)}
+                onChange={(e) => void save(setSiteEnabled(settings, host, (e.target as HTMLInputElement).checked))}
+              />
+            </label>
+          ) : null}
+          <label class="switch">
+            <span>Scan every site</span>
+            <input
+              type="checkbox"
+              data-testid="global-toggle"
+              checked={settings.enabled}
+              onChange={(e) => void save({ enabled: (e.target as HTMLInputElement).checked })}
+            />
+          </label>
+        </div>
+      ) : null}
+      {error ? <div class="error">{error}</div> : null}
+      <p class="muted">
+        Everything runs on this device; no image, video or result leaves your browser.{' '}
+        <a href="#" onClick={() => void openOptionsPage()}>
+          Options
+        </a>
+      </p>
+    </main>
+  );
+}
+
+render(<Popup />, document.getElementById('app')!);
