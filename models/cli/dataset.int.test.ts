@@ -3,7 +3,7 @@
  * of ../shared/datasets and injects real faults (a connection cut mid-body, a 500, a stall, a corrupted body, a server
  * that ignores Range). Nothing touches the network beyond 127.0.0.1.
  */
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -21,7 +21,7 @@ const BIN = join(ROOT, 'models/bin/veracity-dataset.mjs');
 const SHARED = resolve(process.env.VERACITY_DATASET ?? join(ROOT, '../shared/datasets'));
 const SOURCE_COLUMNS = ['path', 'label', 'modality', 'group', 'source_repo', 'generator', 'license', 'sha256', 'notes', 'url'];
 
-type Fault = 'cut' | 'error-500' | 'stall' | 'corrupt' | 'ignore-range' | 'not-found';
+type Fault = 'cut' | 'hang-midway' | 'error-500' | 'stall' | 'corrupt' | 'ignore-range' | 'not-found';
 /** Per path: which fault, and how many more requests get it (Infinity = every one). */
 const faults = new Map<string, { fault: Fault; times: number }>();
 const requests: Array<{ path: string; range: string | undefined; status: number }> = [];
@@ -85,6 +85,8 @@ function serve(req: import('node:http').IncomingMessage, res: import('node:http'
   if (fault === 'cut') {
     // A real fault: half the promised body reaches the client, then the socket is torn down.
     res.write(slice.subarray(0, slice.length >> 1), () => setTimeout(() => res.socket?.destroy(), 50));
+  } else if (fault === 'hang-midway') {
+    res.write(slice.subarray(0, slice.length >> 1)); // then nothing, until the client is interrupted
   } else if (fault === 'stall') {
     res.flushHeaders(); // headers, then silence: only the client's timeout can end this
   } else res.end(slice);
@@ -103,10 +105,10 @@ interface Run {
   };
 }
 
-function runCli(args: string[]): Promise<Run> {
+function runCli(args: string[], started?: (child: ChildProcess) => void): Promise<Run> {
   return new Promise((done) => {
     // Async on purpose: the server under test lives in this process and must keep answering.
-    execFile(
+    const child = execFile(
       process.execPath,
       [BIN, '--retry-base-ms', '20', '--retry-max-ms', '200', ...args],
       { cwd: ROOT },
@@ -121,6 +123,7 @@ function runCli(args: string[]): Promise<Run> {
         done({ code, stdout, stderr, summary });
       },
     );
+    started?.(child);
   });
 }
 
@@ -202,6 +205,31 @@ describe('veracity-dataset over HTTP', () => {
     expect(sha256(join(out, VIDEO.path))).toBe(VIDEO.sha256);
     expect(existsSync(join(out, `${VIDEO.path}.part`))).toBe(false);
     expect(manifestPaths(out)).toEqual([VIDEO.path, IMAGES[0]!.path]);
+  });
+
+  it('keeps the .part when the command is interrupted (Ctrl-C) and resumes it on the next run', async () => {
+    const out = join(work, 'sigint');
+    const sources = writeSources('sigint', [viaHttp(VIDEO)]);
+    const part = join(out, `${VIDEO.path}.part`);
+    faults.set(VIDEO.path, { fault: 'hang-midway', times: 1 });
+    const interrupted = await runCli(['--sources', sources, '--out', out, '--timeout-ms', '60000'], (child) => {
+      const poll = setInterval(() => {
+        if (existsSync(part) && statSync(part).size > 0) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 50);
+    });
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.stderr).toContain('interrupted: run the same command again to resume');
+    const partBytes = statSync(part).size;
+    expect(partBytes).toBeGreaterThan(0);
+    server.closeAllConnections(); // the response still hanging on the server side
+
+    const resumed = await runCli(['--sources', sources, '--out', out]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(requestsFor(VIDEO.path).at(-1)).toEqual({ path: VIDEO.path, range: `bytes=${partBytes}-`, status: 206 });
+    expect(sha256(join(out, VIDEO.path))).toBe(VIDEO.sha256);
   });
 
   it('continues a cut download within the same run, and starts over when the server ignores Range', async () => {
@@ -358,6 +386,11 @@ describe('veracity-dataset from a mirror', () => {
     ]);
     expect(again.summary).toMatchObject({ ok: 0, skipped: 3, failed: [] });
     expect(parseDatasetManifest(readFileSync(join(out, 'manifest.csv'), 'utf8')).rows).toHaveLength(3);
+
+    const typo = await runCli(['--from-manifest', SHARED, '--out', join(work, 'typo'), '--only-groups', 'faces-fhq']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/E_USAGE: no group faces-fhq in .*; it has: faces-ffhq, /);
+    expect(existsSync(join(work, 'typo'))).toBe(false);
   });
 
   it('builds the example sources file (mirror paths) against ../shared/datasets', async () => {

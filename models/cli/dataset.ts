@@ -90,11 +90,16 @@ try {
 } catch (e) {
   fail(isVeracityError(e) ? e.code : ErrorCode.SourcesInvalid, `${sourcesFile}: ${messageOf(e).replace(/^E_\w+: /, '')}`);
 }
+const onlyGroups = args['only-groups']
+  ?.split(',')
+  .map((g) => g.trim())
+  .filter(Boolean);
+const known = new Set(sources.rows.map((r) => r.group));
+const unknown = onlyGroups?.filter((g) => !known.has(g)) ?? [];
+// A typo in a group name would otherwise "succeed" with an empty set.
+if (unknown.length > 0) fail('E_USAGE', `no group ${unknown.join(', ')} in ${sourcesFile}; it has: ${[...known].join(', ')}`);
 const rows = selectRows(sources.rows, {
-  onlyGroups: args['only-groups']
-    ?.split(',')
-    .map((g) => g.trim())
-    .filter(Boolean),
+  onlyGroups,
   limit: args.limit === undefined ? undefined : count('limit', args.limit, 0, 1),
 });
 const rejected: DatasetFailure[] = sources.rejected.map((r) => ({
