@@ -99,36 +99,23 @@ export async function injectWallet(page: Page, uri: string, name = 'test hotkey'
     if (address !== pair.address) throw new Error(`this wallet does not hold ${address}`);
     return u8aToHex(pair.sign(u8aWrapBytes(hexToU8a(data))));
   });
-  await page.addInitScript(
-    ({ fn, address, name }) => {
-      const accounts = [{ address, name, type: 'sr25519' }];
-      const w = window as unknown as { injectedWeb3?: Record<string, unknown> } & Record<string, unknown>;
-      let id = 0;
-      w.injectedWeb3 = {
-        ...(w.injectedWeb3 ?? {}),
-        'polkadot-js': {
-          version: '0.63.1',
-          enable: async () => ({
-            accounts: {
-              get: async () => accounts,
-              subscribe: (cb: (a: typeof accounts) => void) => {
-                cb(accounts);
-                return () => undefined;
-              },
-            },
-            metadata: { get: async () => [], provide: async () => true },
-            signer: {
-              signRaw: async (p: { address: string; data: string; type: string }) => ({
-                id: ++id,
-                signature: await (w[fn] as (a: string, d: string) => Promise<string>)(p.address, p.data),
-              }),
-            },
-          }),
-        },
-      };
-    },
-    { fn, address: pair.address, name },
-  );
+  // A string, not a function: tsx/esbuild would wrap a function's inner closures in a __name() helper the page lacks.
+  await page.addInitScript(`(() => {
+    const accounts = [{ address: ${JSON.stringify(pair.address)}, name: ${JSON.stringify(name)}, type: 'sr25519' }];
+    let id = 0;
+    window.injectedWeb3 = Object.assign(window.injectedWeb3 || {}, {
+      'polkadot-js': {
+        version: '0.63.1',
+        enable: async () => ({
+          accounts: { get: async () => accounts, subscribe: (cb) => { cb(accounts); return () => undefined; } },
+          metadata: { get: async () => [], provide: async () => true },
+          signer: {
+            signRaw: async (p) => ({ id: ++id, signature: await window[${JSON.stringify(fn)}](p.address, p.data) }),
+          },
+        }),
+      },
+    });
+  })();`);
   return pair.address;
 }
 

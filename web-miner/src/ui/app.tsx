@@ -239,13 +239,13 @@ function Mining({ v, c }: { v: View; c: Controller }) {
           connected
         </div>
         <div>
-          <div class="big" data-testid="p50">
+          <div class="big" data-testid="p50" data-ms={m.p50}>
             {fmtMs(m.p50)}
           </div>
           p50 latency
         </div>
         <div>
-          <div class="big" data-testid="p95">
+          <div class="big" data-testid="p95" data-ms={m.p95}>
             {fmtMs(m.p95)}
           </div>
           p95 latency
