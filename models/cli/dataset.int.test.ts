@@ -406,7 +406,7 @@ describe('veracity-dataset from a mirror', () => {
     expect(set.count('real', 'video') + set.count('synthetic', 'video')).toBe(2);
   });
 
-  it('copies with --copy and catches a mirror file that does not match its hash', async () => {
+  it('copies with --copy, catches a mirror file that does not match its hash, and checks folders in place', async () => {
     const mirror = join(work, 'bad-mirror');
     const rows = IMAGES.slice(0, 2);
     for (const row of rows) {
@@ -424,5 +424,18 @@ describe('veracity-dataset from a mirror', () => {
     expect(statSync(join(out, rows[0]!.path)).ino).not.toBe(statSync(join(mirror, rows[0]!.path)).ino);
     expect(existsSync(join(out, rows[1]!.path))).toBe(false);
     expect(manifestPaths(out)).toEqual([rows[0]!.path]);
+
+    // --check verifies a folder in place and writes nothing; --out pointing at the mirror itself is refused.
+    const check = await runCli(['--from-manifest', mirror, '--check']);
+    expect(check.code).toBe(1);
+    expect(check.summary.ok).toBe(1);
+    expect(check.summary.failed.map((f) => [f.path, f.code])).toEqual([[rows[1]!.path, 'E_SHA256_MISMATCH']]);
+    expect(readFileSync(join(mirror, 'manifest.csv'), 'utf8')).toBe(toCsv(shared.columns, rows));
+    const inPlace = await runCli(['--from-manifest', mirror, '--out', mirror]);
+    expect(inPlace.code).toBe(2);
+    expect(inPlace.stderr).toContain('use --check to verify a folder in place');
+    const clean = await runCli(['--from-manifest', SHARED, '--check', '--only-groups', 'video-cogvideox']);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.summary.ok).toBe(shared.rows.filter((r) => r.group === 'video-cogvideox').length);
   });
 });

@@ -6,12 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { assembleDataset, type DatasetEvent, type DatasetFailure } from '../src/dataset-node.js';
-import { DEFAULT_RETRY, formatDuration, formatProgress, parseSources, selectRows } from '../src/dataset-sources.js';
+import { assembleDataset, checkDataset, type DatasetEvent, type DatasetFailure } from '../src/dataset-node.js';
+import { DEFAULT_RETRY, formatDuration, formatProgress, parseSources, selectRows, sourceKind } from '../src/dataset-sources.js';
 import { ErrorCode, isVeracityError, messageOf } from '../src/errors.js';
 
 const HELP = `usage: veracity-dataset --sources FILE --out DIR [options]
        veracity-dataset --from-manifest DIR --out DIR [options]
+       veracity-dataset --from-manifest DIR --check [--only-groups a,b] [--limit N]
   --sources        CSV: path,label,modality,group,source_repo,generator,license,sha256,notes plus url
                    (path, label, modality, group, sha256 and url required); url is http(s) or a path in the mirror
   --from-manifest  use DIR/manifest.csv as the sources and DIR as the mirror (url = path when there is no url column)
@@ -24,6 +25,7 @@ const HELP = `usage: veracity-dataset --sources FILE --out DIR [options]
   --retry-base-ms  first retry wait; doubles each time, with jitter, capped by --retry-max-ms (default ${DEFAULT_RETRY.baseMs})
   --retry-max-ms   longest wait between retries (default ${DEFAULT_RETRY.maxMs})
   --timeout-ms     abort an attempt after this long without response headers or body bytes (default 30000)
+  --check          verify the mirror's files against their sha256 in place; writes nothing (no --out)
   --copy           always copy from the mirror (default: hard-link when on the same filesystem, else copy)
   --progress-ms    interval of progress lines when stderr is not a terminal (default 5000)
 exit status: 0 all verified, 1 some files failed (the manifest lists the others), 2 bad usage or sources file,
@@ -57,6 +59,7 @@ try {
       'retry-max-ms': { type: 'string' },
       'timeout-ms': { type: 'string' },
       copy: { type: 'boolean' },
+      check: { type: 'boolean' },
       'progress-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -69,7 +72,7 @@ if (args.help) {
   console.log(HELP);
   process.exit(0);
 }
-if (!args.out || !args.sources === !args['from-manifest']) {
+if (!args.out === !args.check || !args.sources === !args['from-manifest']) {
   process.stderr.write(`${HELP}\n`);
   process.exit(2);
 }
@@ -77,6 +80,9 @@ if (!args.out || !args.sources === !args['from-manifest']) {
 const fromManifest = args['from-manifest'] ? resolve(args['from-manifest']) : undefined;
 const sourcesFile = fromManifest ? resolve(fromManifest, 'manifest.csv') : resolve(args.sources!);
 const mirror = resolve(args.mirror ?? fromManifest ?? dirname(sourcesFile));
+
+if (args.out && resolve(args.out) === mirror)
+  fail('E_USAGE', `--out is the mirror folder itself (${mirror}); use --check to verify a folder in place`);
 
 let text: string;
 try {
@@ -134,7 +140,9 @@ function say(message: string) {
 }
 
 process.stderr.write(
-  `assembling ${rows.length} file(s) from ${sourcesFile} into ${resolve(args.out)}${rows.some((r) => !/^https?:/i.test(r.url)) ? ` (mirror ${mirror})` : ''}\n`,
+  args.check
+    ? `checking ${rows.length} file(s) of ${sourcesFile} in ${mirror}\n`
+    : `assembling ${rows.length} file(s) from ${sourcesFile} into ${resolve(args.out!)}${rows.some((r) => sourceKind(r.url) === 'mirror') ? ` (mirror ${mirror})` : ''}\n`,
 );
 const onEvent = (event: DatasetEvent) => {
   if (event.type === 'progress') render(formatProgress(event.snapshot), false);
@@ -150,21 +158,24 @@ process.on('SIGINT', () => {
 });
 
 try {
-  const summary = await assembleDataset({
-    rows,
-    columns: sources.columns,
-    out: args.out,
-    mirror,
-    concurrency: count('concurrency', args.concurrency, 4, 1),
-    retry: {
-      retries: count('retries', args.retries, DEFAULT_RETRY.retries),
-      baseMs: count('retry-base-ms', args['retry-base-ms'], DEFAULT_RETRY.baseMs),
-      maxMs: count('retry-max-ms', args['retry-max-ms'], DEFAULT_RETRY.maxMs),
-    },
-    timeoutMs: count('timeout-ms', args['timeout-ms'], 30_000, 1),
-    link: !args.copy,
-    onEvent,
-  });
+  const concurrency = count('concurrency', args.concurrency, 4, 1);
+  const summary = args.check
+    ? await checkDataset({ rows, folder: mirror, concurrency, onEvent })
+    : await assembleDataset({
+        rows,
+        columns: sources.columns,
+        out: args.out!,
+        mirror,
+        concurrency,
+        retry: {
+          retries: count('retries', args.retries, DEFAULT_RETRY.retries),
+          baseMs: count('retry-base-ms', args['retry-base-ms'], DEFAULT_RETRY.baseMs),
+          maxMs: count('retry-max-ms', args['retry-max-ms'], DEFAULT_RETRY.maxMs),
+        },
+        timeoutMs: count('timeout-ms', args['timeout-ms'], 30_000, 1),
+        link: !args.copy,
+        onEvent,
+      });
   render(formatProgress({ ...summary, total: rows.length, failed: summary.failed.length, elapsedMs: summary.ms }), true);
   if (tty) process.stderr.write('\n');
   const failed = [...rejected, ...summary.failed];
