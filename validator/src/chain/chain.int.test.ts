@@ -98,7 +98,7 @@ describe.skipIf(!haveSpec)('chain: subtensor runtime under chopsticks', () => {
     expect(r.minerUids).toEqual(boot.minerUids);
     expect((await api.rpc.chain.getHeader()).number.toNumber()).toBe(head); // no transaction, no block
     timings.rebootstrap = Date.now() - t;
-  });
+  }, 60_000);
 
   it('names the failing step and decodes the chain error', async () => {
     const bob = await keyFromUri('//Bob');
@@ -108,7 +108,7 @@ describe.skipIf(!haveSpec)('chain: subtensor runtime under chopsticks', () => {
     await expect(sudoSetHyperparams(api, bob, boot.netuid, { tempo: 11 })).rejects.toThrow(
       'bootstrap step "hyperparameters" failed: Sudo.RequireSudo: Sender must be the Sudo account. (setting Tempo=11)',
     );
-  });
+  }, 60_000);
 
   it('sets weights (good high, random low, silent 0) and reads them back in order', async () => {
     const [good, random, silent] = boot.minerUids.map((m) => m.uid) as [number, number, number];
@@ -131,7 +131,7 @@ describe.skipIf(!haveSpec)('chain: subtensor runtime under chopsticks', () => {
     expect(w(silent)).toBe(0);
     const mg = await readMetagraph(api, boot.netuid);
     expect(mg.byUid.get(boot.validatorUid)!.lastUpdate).toBe(res.ok ? res.block : -1);
-  });
+  }, 60_000);
 
   it('reports SettingWeightsTooFast in plain words inside the rate limit (before sending, and from the chain)', async () => {
     await sudoSetHyperparams(api, alice, boot.netuid, { weightsSetRateLimit: 100 });
@@ -152,7 +152,7 @@ describe.skipIf(!haveSpec)('chain: subtensor runtime under chopsticks', () => {
     expect(chain.chainError).toMatch(/^SubtensorModule\.SettingWeightsTooFast: /);
     expect(chain.explanation).toMatch(/too recently.*Next allowed at block \d+/);
     await sudoSetHyperparams(api, alice, boot.netuid, { weightsSetRateLimit: 0 });
-  });
+  }, 60_000);
 
   it('explains a version key below the subnet minimum', async () => {
     await sudoSetHyperparams(api, alice, boot.netuid, { weightsVersionKey: 1_002_003 });
@@ -160,7 +160,7 @@ describe.skipIf(!haveSpec)('chain: subtensor runtime under chopsticks', () => {
     expect(res).toMatchObject({ ok: false, code: 'IncorrectWeightVersionKey', precheck: false });
     expect(await setWeights(api, alice, boot.netuid, [boot.minerUids[0]!.uid], [65535], 1_002_003)).toMatchObject({ ok: true });
     await sudoSetHyperparams(api, alice, boot.netuid, { weightsVersionKey: 0 });
-  });
+  }, 60_000);
 
   it('the metagraph watcher reports "uid X changed hotkey" after a hotkey swap', async () => {
     const silent = boot.minerUids[2]!;
@@ -184,7 +184,7 @@ describe.skipIf(!haveSpec)('chain: subtensor runtime under chopsticks', () => {
     } finally {
       watcher.stop();
     }
-  });
+  }, 60_000);
 
   it('commit-reveal: our commit hash is the one the runtime checks (real commit, then reveal)', async () => {
     await sudoSetHyperparams(api, alice, boot.netuid, { commitReveal: true });
@@ -204,5 +204,5 @@ describe.skipIf(!haveSpec)('chain: subtensor runtime under chopsticks', () => {
     expect(revealed).toMatchObject({ ok: true });
     const onChain = await readWeights(api, boot.netuid, boot.validatorUid);
     expect(uids.map((u) => onChain.get(u) ?? 0)).toEqual(values);
-  });
+  }, 120_000);
 });

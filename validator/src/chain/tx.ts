@@ -152,6 +152,7 @@ export async function submitTx(
   const prefix = step ? `${step}: ` : '';
   const timeoutMs = opts.timeoutMs ?? 60_000;
   let unsub: (() => void) | undefined;
+  let settled = false;
   let timer: NodeJS.Timeout | undefined;
   try {
     return await new Promise<TxIncluded>((resolve, reject) => {
@@ -188,7 +189,10 @@ export async function submitTx(
       };
       tx.signAndSend(signer, { nonce: -1 }, onResult)
         .then((u) => {
-          unsub = u;
+          // The result can arrive before the subscription handle: unsubscribe at once then, or the watch stays open
+          // until the connection closes.
+          if (settled) u();
+          else unsub = u;
         })
         .catch((e: unknown) => {
           const msg = String((e as Error)?.message ?? e);
@@ -197,6 +201,7 @@ export async function submitTx(
         });
     });
   } finally {
+    settled = true;
     if (timer) clearTimeout(timer);
     unsub?.();
   }
