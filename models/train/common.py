@@ -17,8 +17,44 @@ NSFWJS_MEAN = (0.0, 0.0, 0.0)
 NSFWJS_STD = (1.0, 1.0, 1.0)
 
 
-def build_model(cut: str, dropout: float = 0.2) -> UInt8Input:
-    return UInt8Input(MobileNetV2Keras(cut=cut, num_classes=3, dropout=dropout), mean=NSFWJS_MEAN, std=NSFWJS_STD)
+INPUTS = ("rgb", "highpass")
+
+
+class HighPassInput(UInt8Input):
+    """UInt8Input whose core sees a high-pass residual instead of the image: 0.5 + gain * (x - blur(x)).
+
+    blur = fixed depthwise 5x5 binomial (sigma ~1 px), reflect padding, so the runtime contract (uint8 NCHW in,
+    normalisation inside the graph) is unchanged. Why: the residual removes most scene content and colour, leaving
+    the fine texture where resampling and generator traces live (TRAINING-NOTES: better transfer to held-out
+    sources). The 0.5 offset and gain put the residual in the [0, 1] range the nsfwjs weights were trained on.
+    """
+
+    def __init__(self, core, mean, std, gain: float = 4.0):
+        super().__init__(core, mean=mean, std=std)
+        k1 = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0])
+        k2 = torch.outer(k1, k1) / 256.0
+        # non-persistent: checkpoints of the RGB model load into this one (same parameter names) and vice versa
+        self.register_buffer("blur_kernel", k2.expand(3, 1, 5, 5).contiguous(), persistent=False)
+        self.gain = gain
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        x = (pixels.to(torch.float32) - self.mean) / self.std
+        b = F.conv2d(F.pad(x, (2, 2, 2, 2), mode="reflect"), self.blur_kernel, groups=3)
+        return self.core(0.5 + self.gain * (x - b))
+
+
+def build_model(cut: str, dropout: float = 0.2, input: str = "rgb") -> UInt8Input:
+    core = MobileNetV2Keras(cut=cut, num_classes=3, dropout=dropout)
+    if input == "rgb":
+        return UInt8Input(core, mean=NSFWJS_MEAN, std=NSFWJS_STD)
+    if input == "highpass":
+        return HighPassInput(core, mean=NSFWJS_MEAN, std=NSFWJS_STD)
+    raise ValueError(f"unknown input {input!r}; expected one of {INPUTS}")
+
+
+def build_from_args(a: dict) -> UInt8Input:
+    """Model for a checkpoint's saved train.py args (checkpoints from before --input are RGB)."""
+    return build_model(a["cut"], input=a.get("input", "rgb"))
 
 
 def ai_score_from_logits(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

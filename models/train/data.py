@@ -5,6 +5,11 @@ Works on any folder holding a manifest.csv with the columns
 (label in real|synthetic|semisynthetic; only modality=image rows are used).
 
 * Grids: rows whose notes say "2x2 grid" (or whose group ends in "grid2x2") are cut into 4 tiles.
+* Several folders: build_items takes one root, a list of roots or a comma-separated string of roots (e.g. the
+  shared dataset plus the local ESRGAN pairs from make_synthetic.py); each item remembers its root, so preload and
+  load_image read it from the right folder whatever root they are handed.
+* Derived rows: a "src_group=G" token in notes (make_synthetic.py writes it) names the group a row was made from;
+  train.py drops such rows when G is held out, so a fold never trains on a re-saved copy of a held-out photo.
 * Pairs: a "pair=KEY" token in notes links items (an AI edit and its source photo); the split unit of an item is
   its pair key (else its path), so both sides of a pair always land on the same side of any split.
 * Shortcut neutralisation (every class treated identically): square random crops, random rescale x0.5-1.5,
@@ -26,6 +31,7 @@ from PIL import Image, ImageEnhance, ImageFilter
 
 LABEL_INDEX = {"real": 0, "synthetic": 1, "semisynthetic": 2}
 PAIR_RE = re.compile(r"pair=([^;,\s]+)")
+SRC_GROUP_RE = re.compile(r"src_group=([^;,\s]+)")
 ROBUST_CHAIN = (("jpeg", 55), ("webp", 75), ("jpeg", 80))
 
 
@@ -43,18 +49,35 @@ def unit_of(row: dict) -> str:
     return f"{row['group']}|pair={m.group(1)}" if m else row["path"]
 
 
-def build_items(root: str) -> list[dict]:
-    """One item per image (4 per 2x2 grid): {path, tile, label, y, group, unit}."""
+def data_roots(roots: str | list[str] | tuple[str, ...]) -> list[str]:
+    """Normalises --data values: a path, a comma-separated list of paths, or a list of either."""
+    if isinstance(roots, str):
+        roots = [roots]
+    out = [p.strip() for r in roots for p in r.split(",") if p.strip()]
+    if not out:
+        raise ValueError("no data folder given")
+    return out
+
+
+def build_items(roots: str | list[str]) -> list[dict]:
+    """One item per image (4 per 2x2 grid): {root, path, tile, label, y, group, unit, src_group}."""
     items = []
-    for r in read_manifest(root):
-        if r["modality"] != "image" or r["label"] not in LABEL_INDEX:
-            continue
-        base = {"path": r["path"], "label": r["label"], "y": LABEL_INDEX[r["label"]], "group": r["group"], "unit": unit_of(r)}
-        if is_grid(r):
-            for t in range(4):
-                items.append({**base, "tile": t})
-        else:
-            items.append({**base, "tile": -1})
+    seen_groups: dict[str, str] = {}
+    for root in data_roots(roots):
+        for r in read_manifest(root):
+            if r["modality"] != "image" or r["label"] not in LABEL_INDEX:
+                continue
+            # a group split over two folders would silently merge two sources in per-group metrics
+            if seen_groups.setdefault(r["group"], root) != root:
+                raise ValueError(f"group {r['group']} appears in both {seen_groups[r['group']]} and {root}")
+            m = SRC_GROUP_RE.search(r.get("notes") or "")
+            base = {"root": root, "path": r["path"], "label": r["label"], "y": LABEL_INDEX[r["label"]], "group": r["group"],
+                    "unit": unit_of(r), "src_group": m.group(1) if m else ""}
+            if is_grid(r):
+                for t in range(4):
+                    items.append({**base, "tile": t})
+            else:
+                items.append({**base, "tile": -1})
     return items
 
 
@@ -72,7 +95,7 @@ def split_items(items, val_frac=0.15, seed=0):
 
 
 def load_image(root: str, item: dict) -> np.ndarray:
-    im = Image.open(os.path.join(root, item["path"]))
+    im = Image.open(os.path.join(item.get("root") or root, item["path"]))
     im = im.convert("RGB")
     if item["tile"] >= 0:
         w, h = im.size

@@ -1,7 +1,9 @@
 """Metrics for the Veracity detector.
 
 Subcommands (run from the repo root):
-  val    RUN_DIR                     validation-split AUCs (clean and robustness chain), per-group AUCs, temperature
+  val    RUN_DIR [--exclude GLOBS]   validation-split AUCs (clean and robustness chain), per-group AUCs, temperature;
+                                     --exclude 'local-*' leaves out groups by name (e.g. to compare a run trained
+                                     with make_synthetic.py pairs against one without, on the same items)
   folds  RUN_DIR [RUN_DIR ...]       leave-groups-out AUC per held-out group from train.py --holdout runs
   policy CKPT [--data D]             validation AUC of one checkpoint under each runtime crop policy
 
@@ -14,6 +16,7 @@ semisynthetic. --json writes the result.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import sys
@@ -29,13 +32,16 @@ def _r(x):
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), 4)
 
 
-def val_metrics(run_dir: str) -> dict:
+def val_metrics(run_dir: str, exclude: tuple[str, ...] = ()) -> dict:
     p = np.load(os.path.join(run_dir, "preds.npz"))
-    y = p["val_y"]
+    keep = np.array([not any(fnmatch.fnmatch(g, e) for e in exclude) for g in p["val_group"]], dtype=bool)
+    y = p["val_y"][keep]
     yb = (y != 0).astype(int)
-    groups = p["val_group"]
+    groups = p["val_group"][keep]
     out = {"n": int(len(y)), "n_ai": int(yb.sum())}
-    lc, lr = p["val_clean"], p["val_robust"]
+    if exclude:
+        out["excluded_groups"] = sorted(set(p["val_group"][~keep]))
+    lc, lr = p["val_clean"][keep], p["val_robust"][keep]
     # Temperature: fitted on the validation logits, clean and robustness-chain versions together.
     t = fit_temperature(np.concatenate([lc, lr]), np.concatenate([y, y]))
     out["temperature"] = round(t, 4)
@@ -104,12 +110,12 @@ def fold_metrics(run_dirs: list[str]) -> dict:
 def policy_metrics(ckpt: str, data: str, policies: list[dict], limit: int = 0) -> dict:
     import torch
 
-    from common import build_model, eval_tensors, predict
+    from common import build_from_args, eval_tensors, predict
     from data import build_items, preload, split_items
 
     ck = torch.load(ckpt, map_location="cpu")
     a = ck["args"]
-    model = build_model(a["cut"])
+    model = build_from_args(a)
     model.load_state_dict(ck["model"])
     torch.set_num_threads(2)
     holdout = set(filter(None, a.get("holdout", "").split(",")))
@@ -136,6 +142,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     a1 = sub.add_parser("val")
     a1.add_argument("run")
+    a1.add_argument("--exclude", default="", help="comma-separated group globs left out of the metrics")
     a2 = sub.add_parser("folds")
     a2.add_argument("runs", nargs="+")
     a3 = sub.add_parser("policy")
@@ -147,7 +154,7 @@ def main():
         a.add_argument("--json", default="")
     args = ap.parse_args()
     if args.cmd == "val":
-        res = val_metrics(args.run)
+        res = val_metrics(args.run, tuple(filter(None, args.exclude.split(","))))
     elif args.cmd == "folds":
         res = fold_metrics(args.runs)
     else:

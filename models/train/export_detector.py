@@ -24,7 +24,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import build_model, eval_tensors  # noqa: E402
+from common import build_from_args, eval_tensors  # noqa: E402
 from data import build_items, preload, split_items  # noqa: E402
 from evaluate import val_metrics  # noqa: E402
 from export_common import export_bundle  # noqa: E402
@@ -41,16 +41,20 @@ def main():
     ap.add_argument("--policy-json", default="")
     ap.add_argument("--latency-json", default="")
     ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--val-exclude", default="", help="group globs left out of the headline validation metrics "
+                    "(e.g. 'local-*' so they stay comparable with a bundle trained without those folders); "
+                    "the all-groups numbers are kept under validation_all_groups")
     args = ap.parse_args()
 
     ck = torch.load(args.ckpt or os.path.join(args.run, "final.pt"), map_location="cpu")
     a = ck["args"]
     size = a["size"]
-    model = build_model(a["cut"])
+    model = build_from_args(a)
     model.load_state_dict(ck["model"])
     model.eval()
 
-    val = val_metrics(args.run)
+    excl = tuple(filter(None, args.val_exclude.split(",")))
+    val = val_metrics(args.run, excl)
     t = val["temperature"]
     metrics = {
         "score": "P(AI) = 1 - p_real = p_synthetic + p_semisynthetic; AUCs are real vs AI (synthetic + semisynthetic)",
@@ -60,6 +64,10 @@ def main():
             **{k: v for k, v in val.items() if k != "temperature"},
         },
     }
+    if excl:
+        allv = val_metrics(args.run)
+        metrics["validation_all_groups"] = {k: v for k, v in allv.items() if k not in ("temperature", "per_group")}
+        metrics["validation_all_groups"]["per_group"] = {g: v for g, v in allv["per_group"].items() if g not in val["per_group"]}
     if args.folds_json:
         metrics["leave_groups_out"] = {
             "method": "group 3-fold (models/train/folds.txt): each fold retrained from the nsfwjs start without its groups "
@@ -78,7 +86,10 @@ def main():
         "backbone": f"MobileNetV2 (Keras) from nsfwjs weights, truncated after block {a['cut']}, global average pool, Linear(->3)",
         "pretrained": "nsfwjs@4.3.0 mobilenet_v2 (MIT), ported by models/train/port_nsfwjs.cjs + mobilenet_port.py",
         "input_scaling": "pixels / 255 (nsfwjs)",
-        "data": "Veracity datasets manifest (images only, 2x2 grids cut into tiles)",
+        "input": a.get("input", "rgb") + (": 0.5 + 4 * (x - blur5x5(x)) computed in the graph" if a.get("input") == "highpass" else ""),
+        "data": "Veracity datasets manifest (images only, 2x2 grids cut into tiles)" + (
+            "; plus " + ", ".join(str(d) for d in a["data"][1:]) + " (models/train/make_synthetic.py: real photos through the "
+            "@upscalerjs ESRGAN upscalers, semisynthetic, with their re-saved sources as real)" if isinstance(a.get("data"), list) and len(a["data"]) > 1 else ""),
         "steps": ck.get("step"),
         "init": a.get("init") or "nsfwjs",
         "minutes": a.get("minutes"),

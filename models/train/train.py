@@ -1,8 +1,9 @@
 """Fine-tunes the nsfwjs-initialised MobileNetV2 (truncated) into the Veracity detector.
 
 Usage (from the repo root):
-  /usr/bin/python3 models/train/train.py --data ../shared/datasets --nsfwjs-weights models/train/runs \
-      --out models/train/runs/main --minutes 30 [--holdout g1,g2,...] [--init CKPT] [--size 128] [--cut 12]
+  /usr/bin/python3 models/train/train.py --data ../shared/datasets [--data models/train/runs/synth-esrgan ...] \
+      --nsfwjs-weights models/train/runs --out models/train/runs/main --minutes 30 [--holdout g1,g2,...] \
+      [--init CKPT] [--size 128] [--cut 12] [--input rgb|highpass]
 
 * Items: every image of manifest.csv (grids cut into tiles); --holdout groups are removed entirely (for
   leave-groups-out validation) and scored at the end; of the rest, 15 % of every group (split by pair/unit) is
@@ -28,8 +29,8 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import auc, ai_score_from_logits, build_model, eval_tensors, predict  # noqa: E402
-from data import augment, build_items, parse_upweight, preload, sample_weights, split_items  # noqa: E402
+from common import INPUTS, auc, ai_score_from_logits, build_model, eval_tensors, predict  # noqa: E402
+from data import augment, build_items, data_roots, parse_upweight, preload, sample_weights, split_items  # noqa: E402
 from mobilenet_port import load_nsfwjs  # noqa: E402
 
 DEFAULT_DATA = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "datasets"))
@@ -59,11 +60,12 @@ def loss_fn(logits, y, bin_weight=1.0):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=DEFAULT_DATA)
+    ap.add_argument("--data", action="append", help="dataset folder with manifest.csv; repeat (or comma-separate) for several")
     ap.add_argument("--nsfwjs-weights", default=os.path.join(HERE, "runs"), help="folder with nsfwjs_weights.{json,bin}")
     ap.add_argument("--out", required=True)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--cut", default="12")
+    ap.add_argument("--input", default="rgb", choices=INPUTS, help="rgb, or highpass: x - blur(x) computed in-graph")
     ap.add_argument("--minutes", type=float, default=20)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-4, help="backbone lr (head gets 10x)")
@@ -79,6 +81,7 @@ def main():
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    args.data = data_roots(args.data or [DEFAULT_DATA])
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -92,7 +95,8 @@ def main():
     if unknown:
         raise SystemExit(f"unknown holdout groups: {sorted(unknown)}")
     held = [it for it in items if it["group"] in holdout]
-    rest = [it for it in items if it["group"] not in holdout]
+    # rows derived from a held-out group's photos (make_synthetic.py pairs) would leak its content: drop them
+    rest = [it for it in items if it["group"] not in holdout and it["src_group"] not in holdout]
     train_items, val_items = split_items(rest, args.val_frac, args.seed)
     print(f"items: {len(items)} train {len(train_items)} val {len(val_items)} holdout {len(held)}", flush=True)
 
@@ -102,7 +106,7 @@ def main():
     held_arr = preload(args.data, held)
     print(f"decoded in {time.time() - t0:.0f}s", flush=True)
 
-    model = build_model(args.cut)
+    model = build_model(args.cut, input=args.input)
     if args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
     else:
@@ -168,6 +172,7 @@ def main():
         res[f"{name}_y"] = np.array([it["y"] for it in its])
         res[f"{name}_group"] = np.array([it["group"] for it in its])
         res[f"{name}_path"] = np.array([f"{it['path']}#{it['tile']}" for it in its])
+        res[f"{name}_root"] = np.array([it["root"] for it in its])
     np.savez(os.path.join(args.out, "preds.npz"), **res)
     summary = {"steps": step, "samples": step * args.batch, "minutes": elapsed / 60, "args": vars(args)}
     for name in ("val", "holdout"):
@@ -175,6 +180,10 @@ def main():
             yb = (res[f"{name}_y"] != 0).astype(int)
             for v in ("clean", "robust"):
                 summary[f"{name}_{v}_auc"] = auc(yb, ai_score_from_logits(res[f"{name}_{v}"]))
+                if len(args.data) > 1:
+                    # comparable with a run on the first folder alone (same items: the split is per unit hash)
+                    m = res[f"{name}_root"] == args.data[0]
+                    summary[f"{name}_{v}_auc_first_data"] = auc(yb[m], ai_score_from_logits(res[f"{name}_{v}"][m]))
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print(json.dumps({k: v for k, v in summary.items() if k != "args"}), flush=True)

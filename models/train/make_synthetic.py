@@ -1,0 +1,192 @@
+"""Makes semisynthetic training pairs locally: real photos run through a generative upscaler (ESRGAN/RDN).
+
+Usage (from the repo root; CPU-heavy, run it niced):
+  nice -n 19 /usr/bin/python3 models/train/make_synthetic.py --data ../shared/datasets \
+      --out models/train/runs/synth-esrgan --n 400 [--upscalerjs /tmp/train-deps/node_modules/@upscalerjs]
+
+For each picked real photo (groups matching --groups; faces-only groups are not picked, so the pairs are scenes,
+people, objects — the content the art-heavy AI groups lack):
+  1. HR = a crop of the photo at native resolution (at most --max-side, sides a multiple of the scale);
+  2. LR = HR downsampled x2 or x4 with a random kernel (box / bilinear / bicubic / lanczos / Gaussian blur then
+     decimation), sometimes JPEG-compressed (q 70-95) like a re-shared small image;
+  3. SR = the ESRGAN upscale of LR (same size as HR), from @upscalerjs/esrgan-slim or -medium (ported to PyTorch
+     by esrgan_port.py; parity with tfjs checked there);
+  4. SR and HR leave through the identical final path: the same random square crop box, JPEG q90 (the dataset's
+     own convention), so the only difference between the two files of a pair is the generator.
+Written into OUT/images/ with OUT/manifest.csv (same columns as the dataset; group local-esrgan-x2 / -x4, SR rows
+labelled semisynthetic, HR rows real; both sides share a pair= key; src_group= names the source group so a
+leave-groups-out fold can drop pairs made from its held-out photos). Sources in the dataset's validation split
+(unit hash < --val-frac with seed 0, the split train.py uses) are skipped, so no validation photo's content reaches
+training through a pair. The manifest is appended pair by pair: an interrupted run leaves a usable folder, and a
+rerun continues after the last pair written.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import fnmatch
+import hashlib
+import io
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from PIL import Image, ImageFilter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from data import read_manifest, unit_hash, unit_of  # noqa: E402
+from esrgan_port import load_esrgan, upscale  # noqa: E402
+
+COLUMNS = ["path", "label", "modality", "group", "source_repo", "generator", "license", "sha256", "notes"]
+MODELS = {  # package -> (version, licence); weights: idealo image-super-resolution RDN trained on DIV2K
+    "esrgan-slim": ("1.0.0", "MIT"),
+    "esrgan-medium": ("1.0.0", "MIT"),
+}
+KERNELS = ["box", "bilinear", "bicubic", "lanczos", "gauss"]
+
+
+def downsample(im: Image.Image, scale: int, kernel: str, rng: np.random.Generator) -> Image.Image:
+    w, h = im.size
+    size = (w // scale, h // scale)
+    if kernel == "gauss":
+        # anti-alias blur then plain decimation (sigma ~ scale/2, randomised)
+        im = im.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.35, 0.65)) * scale))
+        return im.resize(size, Image.NEAREST)
+    return im.resize(size, {"box": Image.BOX, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC, "lanczos": Image.LANCZOS}[kernel])
+
+
+def jpeg(im: Image.Image, q: int) -> tuple[Image.Image, bytes]:
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", quality=int(q))
+    data = buf.getvalue()
+    out = Image.open(io.BytesIO(data))
+    out.load()
+    return out.convert("RGB"), data
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "datasets")))
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--n", type=int, default=400, help="pairs to make (in total, counting pairs already written)")
+    ap.add_argument("--upscalerjs", default="/tmp/train-deps/node_modules/@upscalerjs")
+    ap.add_argument("--models", default="esrgan-slim,esrgan-medium", help="packages under --upscalerjs, mixed at random")
+    ap.add_argument("--scales", default="2,4")
+    ap.add_argument("--groups", default="photo-pairs-*,photos-*,ai-edits-*", help="source groups (globs); real rows only")
+    ap.add_argument("--max-side", type=int, default=512, help="HR crop side limit (x2 costs 4x the LR compute of x4)")
+    ap.add_argument("--max-side-x2", type=int, default=384)
+    ap.add_argument("--val-frac", type=float, default=0.15, help="skip sources in this validation split (seed 0)")
+    ap.add_argument("--quality", type=int, default=90)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    globs = [g for g in args.groups.split(",") if g]
+    rows = [
+        r
+        for r in read_manifest(args.data)
+        if r["modality"] == "image"
+        and r["label"] == "real"
+        and any(fnmatch.fnmatch(r["group"], g) for g in globs)
+        and not r["group"].startswith("faces-")
+        and unit_hash(unit_of(r), 0) >= args.val_frac
+    ]
+    if not rows:
+        raise SystemExit("no source rows match --groups")
+    rng = np.random.default_rng(args.seed)
+    order = rng.permutation(len(rows))
+    models = [m for m in args.models.split(",") if m]
+    scales = [int(s) for s in args.scales.split(",")]
+    nets: dict[tuple[str, int], torch.nn.Module] = {}
+
+    os.makedirs(os.path.join(args.out, "images"), exist_ok=True)
+    man = os.path.join(args.out, "manifest.csv")
+    done = set()
+    if os.path.exists(man):
+        with open(man, newline="") as f:
+            for r in csv.DictReader(f):
+                done.add(r["path"].split("/")[-1].split("_")[0])
+    new = not os.path.exists(man)
+    f = open(man, "a", newline="")
+    wr = csv.DictWriter(f, fieldnames=COLUMNS)
+    if new:
+        wr.writeheader()
+    print(f"{len(rows)} candidate sources; {len(done)} pairs already written", flush=True)
+
+    t0 = time.time()
+    made = len(done)
+    for k, idx in enumerate(order):
+        if made >= args.n:
+            break
+        key = f"esr{k:05d}"
+        # every pair's random choices come from its own stream, so a resumed run makes the same pairs
+        prng = np.random.default_rng((args.seed, k))
+        model = models[int(prng.integers(len(models)))]
+        scale = scales[int(prng.integers(len(scales)))]
+        kernel = KERNELS[int(prng.integers(len(KERNELS)))]
+        lr_q = int(prng.integers(70, 96)) if prng.random() < 0.5 else 0
+        if key in done:
+            continue
+        r = rows[idx]
+        src = Image.open(os.path.join(args.data, r["path"])).convert("RGB")
+        w, h = src.size
+        lim = args.max_side if scale == 4 else args.max_side_x2
+        cw, ch = min(w, lim) // scale * scale, min(h, lim) // scale * scale
+        if min(cw, ch) < 128:
+            continue
+        l = int(prng.integers(0, w - cw + 1))
+        t = int(prng.integers(0, h - ch + 1))
+        hr = src.crop((l, t, l + cw, t + ch))
+        lr = downsample(hr, scale, kernel, prng)
+        if lr_q:
+            lr, _ = jpeg(lr, lr_q)
+        if (model, scale) not in nets:
+            nets[(model, scale)] = load_esrgan(os.path.join(args.upscalerjs, model), scale)
+        sr = Image.fromarray(upscale(nets[(model, scale)], np.asarray(lr)))
+        assert sr.size == hr.size, (sr.size, hr.size)
+        # identical final path for both sides: same square crop box, same JPEG quality
+        side = min(cw, ch)
+        fl = int(prng.integers(0, cw - side + 1))
+        ft = int(prng.integers(0, ch - side + 1))
+        box = (fl, ft, fl + side, ft + side)
+        group = f"local-esrgan-x{scale}"
+        pkg = f"@upscalerjs/{model}@{MODELS[model][0]}"
+        common = (
+            f"pair={key}; src={r['group']}/{r['path']}; src_group={r['group']}; lr_kernel={kernel}; "
+            f"lr_jpeg={lr_q or 'none'}; crop={l + fl},{t + ft},{side}; final=JPEG q{args.quality}; made by models/train/make_synthetic.py"
+        )
+        for label, im, gen, lic, repo in (
+            ("semisynthetic", sr, f"{pkg} x{scale} (idealo RDN, DIV2K) on a x{scale}-downsampled real photo", f"{MODELS[model][1]} (model); source photo: {r['license']}", f"npm:{pkg}; source: {r['source_repo']}"),
+            ("real", hr, "none (source photo, re-saved through the same crop and JPEG path)", r["license"], r["source_repo"]),
+        ):
+            _, data = jpeg(im.crop(box), args.quality)
+            rel = f"images/{key}_{'sr' if label != 'real' else 'hr'}.jpg"
+            with open(os.path.join(args.out, rel), "wb") as g:
+                g.write(data)
+            wr.writerow(
+                {
+                    "path": rel,
+                    "label": label,
+                    "modality": "image",
+                    "group": group,
+                    "source_repo": repo,
+                    "generator": gen,
+                    "license": lic,
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "notes": common,
+                }
+            )
+        f.flush()
+        made += 1
+        if made % 10 == 0:
+            print(f"{made} pairs, {time.time() - t0:.0f}s", flush=True)
+    f.close()
+    print(f"done: {made} pairs in {args.out} ({time.time() - t0:.0f}s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
