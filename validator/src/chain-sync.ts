@@ -103,6 +103,8 @@ export class ChainSync {
     this.api = api;
     // The api emits 'error' for socket errors; they are reported through 'disconnected' (listener avoids noise).
     api.on('error', () => undefined);
+    // Rejects on the first socket error; awaited below only when the socket opened, so mark it handled here.
+    api.isReadyOrError.catch(() => undefined);
     try {
       if (!(await this.tryConnect())) throw new Error(`nothing answered at ${this.o.endpoint}`);
       await withTimeout(api.isReadyOrError, this.o.connectTimeoutMs ?? 15_000, 'the chain did not send its metadata');
@@ -124,7 +126,9 @@ export class ChainSync {
     });
     this.watcher.on('error', (e) => {
       // While disconnected the failure is already reported once; a read failing on a live chain is news.
-      if (this.isUp) this.o.log.warn(`metagraph read failed (retrying at the next due block): ${e.message}`);
+      if (!this.isUp) return;
+      this.setError('MetagraphReadFailed', `could not read the metagraph (retrying at the next due block): ${e.message}`);
+      this.o.log.warn(`metagraph read failed (retrying at the next due block): ${e.message}`);
     });
     const first = await this.watcher.start();
     this.block = first.block;
