@@ -274,7 +274,8 @@ export class Controller {
         },
         throttle: this.throttle,
         answer: async (c) => {
-          const r = await api.answer(c.media, c.mimes, c.modality, c.deadline - 50);
+          // The worker of the moment: "Reload the model" replaces it while sessions stay connected.
+          const r = await (this.api ?? api).answer(c.media, c.mimes, c.modality, c.deadline - 50);
           if (r.ok === 'expired') return 'expired';
           if (!r.ok) throw Object.assign(new Error(r.message), { code: r.code });
           return { probabilities: r.probabilities, ms: r.ms };
@@ -311,8 +312,12 @@ export class Controller {
             case 'closed':
               if (e.code === 1000) return;
               return update({ lastProblem: this.report({ closeCode: e.code, message: e.reason, hotkey: account.address }) });
-            case 'error':
-              return update({ lastProblem: this.report({ code: e.code, message: e.message, hotkey: account.address }) });
+            case 'error': {
+              const problem = this.report({ code: e.code, message: e.message, hotkey: account.address });
+              // A lost GPU does not come back by itself: show the model as failed, with its reload button.
+              if (problem.code === 'E_GPU_LOST') this.view.model = { ...this.view.model, status: 'error', problem };
+              return update({ lastProblem: problem });
+            }
           }
         },
       });
