@@ -15,6 +15,7 @@ import { type Served, serveStatic } from './support/static-server.js';
 import {
   buildWebMiner,
   injectWallet,
+  keyring,
   minerUrl,
   type RecordedChallenge,
   recordFrames,
@@ -67,21 +68,21 @@ async function openMiner(
   uri: string,
   validator: RunningValidator | null,
   backend: 'wasm' | 'webgpu',
-  extra: { bundle?: string } = {},
+  extra: { bundle?: string; netuid?: number; wallet?: boolean } = {},
 ): Promise<{ page: Page; address: string; rec: ReturnType<typeof recordFrames> }> {
   const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
   const page = await context.newPage();
   page.on('console', (m) => m.type() === 'error' && console.log(`[page ${uri}] ${m.text()}`));
   page.on('pageerror', (e) => console.log(`[page ${uri}] ${e.message}`));
-  const address = await injectWallet(page, uri);
+  const address = extra.wallet === false ? keyring.addFromUri(uri).address : await injectWallet(page, uri);
   const rec = recordFrames(page);
   await page.goto(
     minerUrl(served.url, {
       validators: [validator?.url ?? 'ws://127.0.0.1:9/'],
       chain: subnet.net.endpoint,
-      netuid: subnet.boot.netuid,
+      netuid: extra.netuid ?? subnet.boot.netuid,
       backend,
-      ...extra,
+      ...(extra.bundle ? { bundle: extra.bundle } : {}),
     }),
   );
   return { page, address, rec };
@@ -180,6 +181,45 @@ test('an unregistered hotkey sees the validator refusal on screen', async () => 
     await expect(page.getByTestId('validator-0')).toContainText(
       `Validator refused: hotkey ${(await page.getByTestId('identity').locator('code').textContent())!.slice(0, 8)}… is not registered on subnet ${subnet.boot.netuid}.`,
     );
+    await page.context().close();
+  } finally {
+    await validator.close();
+  }
+});
+
+test('without a wallet extension: a clearly labelled development account mines after the handshake', async () => {
+  const validator = await startValidator(subnet, { seed: 'web-miner-dev', timeoutMs: 8_000 });
+  try {
+    const { page, address, rec } = await openMiner('//Bob', validator, 'wasm', { wallet: false });
+    await expect(page.getByText('No wallet extension found.')).toBeVisible({ timeout: 30_000 });
+    await page.getByPlaceholder('//Miner1 or a mnemonic').fill('//Bob');
+    await page.getByRole('button', { name: 'Use development account' }).click();
+    await expect(page.getByTestId('identity')).toContainText('DEVELOPMENT ACCOUNT');
+    await expect(page.getByTestId('identity')).toContainText(address);
+    await expect(page.getByTestId('uid')).toHaveText(String(subnet.uidOf(address)), { timeout: 30_000 });
+    await expect(page.getByTestId('backend-name')).toHaveText('wasm', { timeout: 60_000 });
+    await page.getByTestId('start').click();
+    await expect.poll(() => rec.answers.size, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+    await stop(page, rec);
+    await page.context().close();
+  } finally {
+    await validator.close();
+  }
+});
+
+test('a wrong netuid is called a wrong network, by the chain check and by the validator handshake', async () => {
+  const validator = await startValidator(subnet, { seed: 'web-miner-wrong-net', timeoutMs: 8_000 });
+  try {
+    const wrong = subnet.boot.netuid + 40;
+    const { page } = await openMiner('//Bob', validator, 'wasm', { netuid: wrong });
+    await expect(page.getByTestId('registration')).toContainText(`Wrong network: subnet ${wrong} does not exist on this chain.`, {
+      timeout: 30_000,
+    });
+    await expect(page.getByTestId('backend-name')).toHaveText('wasm', { timeout: 60_000 });
+    await page.getByTestId('start').click();
+    await expect(page.getByTestId('validator-0')).toContainText('Wrong network: the validator serves another subnet', {
+      timeout: 30_000,
+    });
     await page.context().close();
   } finally {
     await validator.close();
