@@ -214,7 +214,12 @@ describe('the validator on chain: commit-reveal, a chain that goes away, a resta
     const onChain = await readWeights(api, netuid, validatorUid);
     expect(outcome.uids!.map((u) => onChain.get(u))).toEqual(outcome.values);
     expect(logged(/^commit-reveal was switched off for subnet \d+: weights are set directly again/)).toBe(true);
-    expect((await statusOf(validator)).chain).toMatchObject({ connected: true, commitReveal: false, disconnectedSince: null });
+    expect((await statusOf(validator)).chain).toMatchObject({
+      connected: true,
+      commitReveal: false,
+      disconnectedSince: null,
+      lastError: null,
+    });
   }, 150_000);
 
   it('restarted mid-tempo on the same db: scores kept, the pending commit revealed by the new process, no second update inside the rate limit', async () => {

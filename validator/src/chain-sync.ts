@@ -117,6 +117,7 @@ export class ChainSync {
     provider.on('connected', () => this.onReconnected());
 
     this.watcher = new MetagraphWatcher(api, this.o.netuid, { everyBlocks: this.o.metagraphEveryBlocks ?? 5 });
+    this.watcher.on('update', () => this.clearError('MetagraphReadFailed'));
     this.watcher.on('change', (c) => {
       // A uid whose hotkey changed belongs to someone else now: the old hotkey's history must not follow it.
       if (c.type === 'hotkey-changed') {
@@ -251,6 +252,7 @@ export class ChainSync {
     const r = await setWeights(api, this.o.signer, this.o.netuid, uids, values, versionKey);
     if (r.ok) {
       this.nextWeightsBlock = r.block + st.rateLimit;
+      this.clearError();
       this.o.log.info('weights set on chain', { block: r.block, uids, weights: values });
       record('set', `block ${r.block}`);
       return { ok: true, action: 'set', detail: `set at block ${r.block}`, block: r.block, uids, values };
@@ -290,6 +292,7 @@ export class ChainSync {
       store.confirmCommit(id, r.commitBlock, r.reveal);
       const detail = `committed at block ${r.commitBlock}; revealed in blocks ${r.reveal.first}..${r.reveal.last}`;
       store.updateWeightStatus(weightsId, 'pending', detail);
+      this.clearError();
       this.o.log.info(`weights committed on chain (commit-reveal): ${detail}`, { uids, weights: values, hash });
       return { ok: true, action: 'committed', detail, block: r.commitBlock, uids, values };
     }
@@ -362,6 +365,7 @@ export class ChainSync {
         store.deletePendingCommit(p.id);
         const detail = `revealed at block ${r.block} (committed at block ${p.commitBlock})`;
         if (p.weightsId !== null) store.updateWeightStatus(p.weightsId, 'set', detail);
+        this.clearError();
         log.info(`weights revealed on chain: ${detail}`, { block: r.block, uids: p.uids, weights: p.values });
         return { ok: true, action: 'revealed', detail, block: r.block, uids: p.uids, values: p.values };
       }
@@ -424,6 +428,11 @@ export class ChainSync {
         this.o.log.warn(`checking pending weight commits failed (retried at the next block): ${errMsg(e)}`);
       }
     });
+  }
+
+  /** Problems stay on the status page until resolved: `codes` given, only those; otherwise any. */
+  private clearError(...codes: string[]): void {
+    if (this.lastError && (codes.length === 0 || codes.includes(this.lastError.code))) this.lastError = null;
   }
 
   private setError(code: string, message: string, chainError?: string): void {
@@ -512,6 +521,7 @@ export class ChainSync {
     const downMs = Date.now() - this.disconnectedSince;
     this.isUp = true;
     this.disconnectedSince = null;
+    this.clearError('Disconnected');
     this.o.log.info(
       `reconnected to the chain at ${this.o.endpoint} after ${(downMs / 1000).toFixed(1)} s (${this.reconnectAttempts} attempts)`,
     );

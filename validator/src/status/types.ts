@@ -18,7 +18,10 @@ export interface ChainStatus {
   disconnectedSince: number | null;
   /** Reconnect attempts since it was lost. */
   reconnectAttempts: number;
-  /** The last chain problem, in plain words (`code` is the subtensor error name, or e.g. 'Disconnected'). */
+  /**
+   * The last chain problem not resolved since, in plain words (`code` is the subtensor error name, or e.g.
+   * 'Disconnected'); cleared by a reconnect (for 'Disconnected') or weights set, committed or revealed.
+   */
   lastError: { at: number; code: string; message: string; chainError?: string } | null;
   /** The subnet's CommitRevealWeightsEnabled as last read (null before the first weights cycle). */
   commitReveal: boolean | null;
