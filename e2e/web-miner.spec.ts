@@ -68,7 +68,7 @@ async function openMiner(
   uri: string,
   validator: RunningValidator | null,
   backend: 'wasm' | 'webgpu',
-  extra: { bundle?: string; netuid?: number; wallet?: boolean } = {},
+  extra: { bundle?: string; netuid?: number; wallet?: boolean; more?: RunningValidator[] } = {},
 ): Promise<{ page: Page; address: string; rec: ReturnType<typeof recordFrames> }> {
   const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
   const page = await context.newPage();
@@ -78,7 +78,7 @@ async function openMiner(
   const rec = recordFrames(page);
   await page.goto(
     minerUrl(served.url, {
-      validators: [validator?.url ?? 'ws://127.0.0.1:9/'],
+      validators: [validator?.url ?? 'ws://127.0.0.1:9/', ...(extra.more ?? []).map((v) => v.url)],
       chain: subnet.net.endpoint,
       netuid: extra.netuid ?? subnet.boot.netuid,
       backend,
@@ -187,10 +187,11 @@ test('an unregistered hotkey sees the validator refusal on screen', async () => 
   }
 });
 
-test('without a wallet extension: a clearly labelled development account mines after the handshake', async () => {
+test('without a wallet extension: a labelled development account mines for two validators, under a throttle', async () => {
   const validator = await startValidator(subnet, { seed: 'web-miner-dev', timeoutMs: 8_000 });
+  const second = await startValidator(subnet, { seed: 'web-miner-dev-2', timeoutMs: 8_000 });
   try {
-    const { page, address, rec } = await openMiner('//Bob', validator, 'wasm', { wallet: false });
+    const { page, address, rec } = await openMiner('//Bob', validator, 'wasm', { wallet: false, more: [second] });
     await expect(page.getByText('No wallet extension found.')).toBeVisible({ timeout: 30_000 });
     await page.getByPlaceholder('//Miner1 or a mnemonic').fill('//Bob');
     await page.getByRole('button', { name: 'Use development account' }).click();
@@ -199,11 +200,25 @@ test('without a wallet extension: a clearly labelled development account mines a
     await expect(page.getByTestId('uid')).toHaveText(String(subnet.uidOf(address)), { timeout: 30_000 });
     await expect(page.getByTestId('backend-name')).toHaveText('wasm', { timeout: 60_000 });
     await page.getByTestId('start').click();
-    await expect.poll(() => rec.answers.size, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+    for (const row of ['validator-0', 'validator-1'])
+      await expect(page.getByTestId(row)).toHaveAttribute('data-state', 'mining', { timeout: 30_000 });
+    await expect.poll(() => rec.answers.size, { timeout: 60_000 }).toBeGreaterThanOrEqual(4);
+    // Both validators were answered.
+    await expect(page.getByTestId('validator-1').locator('td').nth(3)).not.toHaveText('0');
+    // A cap of 2 a minute: one token every 30 s, so the next challenges are skipped, not answered.
+    await page.getByTestId('rate').fill('2');
+    await page.getByTestId('rate').press('Enter');
+    await expect
+      .poll(async () => Number(await page.getByTestId('dropped-throttle').textContent()), { timeout: 30_000 })
+      .toBeGreaterThan(1);
+    const capped = rec.answers.size;
+    await page.waitForTimeout(5_000);
+    expect(rec.answers.size - capped).toBeLessThanOrEqual(1);
     await stop(page, rec);
     await page.context().close();
   } finally {
     await validator.close();
+    await second.close();
   }
 });
 

@@ -199,7 +199,7 @@ function Mining({ v, c }: { v: View; c: Controller }) {
             min={0}
             step={1}
             value={m.maxPerMinute}
-            onChange={(e) => c.setRate(Number(e.currentTarget.value) || 0)}
+            onInput={(e) => c.setRate(Number(e.currentTarget.value) || 0)}
           />{' '}
           challenges / minute (0 = no cap)
         </label>
@@ -257,8 +257,8 @@ function Mining({ v, c }: { v: View; c: Controller }) {
         />
       </div>
       <p class="detail">
-        skipped: {m.dropped.deadline} past deadline, {m.dropped.throttle} over the cap, {m.dropped.error} failed,{' '}
-        {m.dropped.closed} on a closed connection
+        skipped: {m.dropped.deadline} past deadline, <span data-testid="dropped-throttle">{m.dropped.throttle}</span> over the
+        cap, {m.dropped.error} failed, {m.dropped.closed} on a closed connection
       </p>
       <h3>On chain</h3>
       <p data-testid="chain-weights">
