@@ -194,6 +194,21 @@ describe('MinerSession', () => {
     expect(t.events).toContainEqual(expect.objectContaining({ type: 'dropped', id: 'c-0', reason: 'deadline' }));
   });
 
+  it('drops a challenge the worker reports as expired in its queue', async () => {
+    const t = setup({ answer: async () => 'expired' });
+    t.session.start();
+    await t.handshake();
+    t.challenge('c-q');
+    await flush();
+    expect(t.last().sent.some((m) => m.type === 'answer')).toBe(false);
+    expect(t.events).toContainEqual({
+      type: 'dropped',
+      id: 'c-q',
+      reason: 'deadline',
+      detail: 'expired while queued for the model',
+    });
+  });
+
   it('throttles: over the per-minute cap, challenges are skipped', async () => {
     const clock0 = 1_767_225_600_000;
     const t = setup({ throttle: new TokenBucket(2, clock0, 1) });
