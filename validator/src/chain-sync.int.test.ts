@@ -5,7 +5,8 @@
 // db, where the validator reconnects and sets weights (commit-reveal now switched off at runtime); the validator is
 // restarted on its SQLite db in the middle of a tempo with a pending commit, keeps its scores, reveals the commit and
 // does not set weights again inside the rate limit; and chain errors come back in plain words, in the logs and the
-// status API, from the real runtime (NeuronNoValidatorPermit, SettingWeightsTooFast, IncorrectWeightVersionKey).
+// status API, from the real runtime (NeuronNoValidatorPermit, SettingWeightsTooFast, IncorrectWeightVersionKey); and a
+// commit whose confirmation was lost is looked up on chain and revealed.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,16 @@ import { keyFromUri } from './chain/keys.js';
 import { type Localnet, startLocalnet } from './chain/localnet.js';
 import { defaultSpec } from './chain/spec.js';
 import { advanceBlocks } from './chain/tx.js';
-import { readWeights, setWeights, toU16Weights, versionKeyFrom, weightsState } from './chain/weights.js';
+import {
+  commitHash,
+  commitWeights,
+  randomSalt,
+  readWeights,
+  setWeights,
+  toU16Weights,
+  versionKeyFrom,
+  weightsState,
+} from './chain/weights.js';
 import { DEFAULTS, type ValidatorConfig } from './config.js';
 import { createLogger } from './log.js';
 import { runValidator, type RunningValidator } from './main.js';
@@ -304,4 +314,46 @@ describe('the validator on chain: commit-reveal, a chain that goes away, a resta
     );
     expect(chain.lastWeights).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^IncorrectWeightVersionKey: /) });
   }, 60_000);
+
+  it('a commit whose confirmation never came back (validator stopped after sending it) is found on chain and revealed', async () => {
+    await sudoSetHyperparams(api, alice, netuid, { commitReveal: true, weightsVersionKey: 0 });
+    const uids = [...uidOf.values()].sort((a, b) => a - b);
+    const values = [65535, 30000, 1];
+    const salt = randomSalt();
+    // The row a validator leaves when it stops between sending a commit and hearing back: salt kept, no block yet.
+    // (Stopping a process at that exact instant cannot be arranged reliably, so the test writes the row itself.)
+    const store = new Store(validatorDb);
+    store.savePendingCommit({
+      netuid,
+      hotkey: alice.address,
+      hash: commitHash(alice.publicKey, netuid, uids, values, salt, versionKey),
+      uids,
+      values,
+      salt,
+      versionKey: String(versionKey),
+      commitBlock: null,
+      revealFirst: null,
+      revealLast: null,
+      weightsId: null,
+      createdAt: Date.now(),
+    });
+    store.close();
+    const sent = await commitWeights(api, alice, netuid, uids, values, versionKey, { salt });
+    expect(sent.ok).toBe(true);
+    if (!sent.ok) return;
+    await until(
+      () => validator.chain!.status().pendingCommits[0]?.commitBlock === sent.commitBlock,
+      20_000,
+      'the validator to find the commit on chain',
+    );
+    expect(logged(/^unconfirmed weight commit found on chain at block \d+/)).toBe(true);
+    expect(validator.chain!.status().pendingCommits[0]).toMatchObject({
+      revealFirst: sent.reveal.first,
+      revealLast: sent.reveal.last,
+    });
+    await advanceBlocks(api, sent.reveal.first - (await head()) - 1);
+    await until(() => validator.chain!.status().pendingCommits.length === 0, 30_000, 'the reveal');
+    const onChain = await readWeights(api, netuid, validatorUid);
+    expect(uids.map((u) => onChain.get(u))).toEqual(values);
+  }, 90_000);
 });
