@@ -148,6 +148,24 @@ ${Array.from({ length: n }, (_, i) => {
   return `<img src="${i % 2 ? b.url : '/'}media/${img.name}?n=${i}" data-file="${img.name}">`;
 }).join('\n')}`,
   );
+  // Every image on screen at once (96 px tiles in a wide viewport), so "all badges" needs no scrolling.
+  writeFileSync(
+    join(dir, 'grid.html'),
+    `<!doctype html><meta charset="utf-8"><title>grid</title><style>body{margin:4px}img{width:96px;height:96px;object-fit:cover;margin:1px}</style>
+<script>
+  const q = new URLSearchParams(location.search);
+  const n = Number(q.get('n') || 100), run = q.get('run') || '0', files = ${JSON.stringify(images.map((i) => i.name))};
+  for (let i = 0; i < n; i++) {
+    const img = document.createElement('img');
+    img.src = (i % 2 ? '${b.url}' : '/') + 'media/' + files[i % files.length] + '?run=' + run + '&n=' + i;
+    document.write(img.outerHTML);
+  }
+</script>`,
+  );
+  writeFileSync(
+    join(dir, 'one.html'),
+    `<!doctype html><meta charset="utf-8"><title>one</title><img id="one" src="${b.url}media/${images[4]!.name}" width="256" height="256">`,
+  );
   if (options.video) {
     writeFileSync(
       join(dir, 'video.html'),
@@ -224,6 +242,8 @@ export interface ProxiedRequest {
   url: string;
   /** Bytes in the request body (a GET for media has none). */
   bodyBytes: number;
+  /** The body as text (first 64 kB), to show it carries no media or results. */
+  body: string;
   headers: Record<string, string | string[] | undefined>;
 }
 
@@ -246,7 +266,13 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const url = req.url ?? '';
-      log.push({ method: req.method ?? '', url, bodyBytes: body.length, headers: req.headers });
+      log.push({
+        method: req.method ?? '',
+        url,
+        bodyBytes: body.length,
+        body: body.subarray(0, 65536).toString('latin1'),
+        headers: req.headers,
+      });
       let target: URL;
       try {
         target = new URL(url);
@@ -272,7 +298,7 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
     });
   });
   server.on('connect', (req, socket) => {
-    log.push({ method: 'CONNECT', url: req.url ?? '', bodyBytes: 0, headers: req.headers });
+    log.push({ method: 'CONNECT', url: req.url ?? '', bodyBytes: 0, body: '', headers: req.headers });
     socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));

@@ -1,7 +1,7 @@
 // The service worker: routes messages, owns the context menu, keeps the offscreen document alive. No inference here
 // (service workers forbid import(), and a worker that sleeps would drop the session): that lives in offscreen/.
 // Every listener is registered at the top level, synchronously, so Chrome finds them when it wakes the worker.
-import { ExtensionError, ExtensionErrorCode } from './core/errors.js';
+import { codeOf, ExtensionError, ExtensionErrorCode } from './core/errors.js';
 import { type EngineStatus, parseToBackground, type ScanRequest, type ScanResult, type ToOffscreen } from './core/messages.js';
 import {
   captureVisibleTab,
@@ -11,6 +11,7 @@ import {
   type MenuClick,
   onContextMenuClick,
   onInstalledOrStartup,
+  offscreenGone,
   onMessage,
   type Sender,
   sendToExtension,
@@ -36,8 +37,7 @@ async function route(raw: unknown, sender: Sender): Promise<unknown> {
     case 'scan':
       return scan(message.request, sender);
     case 'engine-status':
-      await ensureOffscreenDocument(OFFSCREEN_PATH);
-      return sendToExtension<EngineStatus>({ target: 'offscreen', type: 'status' } satisfies ToOffscreen);
+      return toOffscreen<EngineStatus>({ target: 'offscreen', type: 'status' });
     case 'settings-changed':
       return null;
   }
@@ -52,13 +52,20 @@ async function scan(request: ScanRequest, sender: Sender): Promise<ScanResult> {
     req = { ...request, source: { type: 'screenshot', dataUrl, rect: request.source.rect, dpr: request.source.dpr } };
   }
   const settings = await getSettings();
+  return toOffscreen<ScanResult>({ target: 'offscreen', type: 'classify', request: req, backend: settings.backend });
+}
+
+/** Sends to the offscreen document, creating it first; once more if it had gone away meanwhile. */
+async function toOffscreen<T>(message: ToOffscreen): Promise<T> {
   await ensureOffscreenDocument(OFFSCREEN_PATH);
-  return sendToExtension<ScanResult>({
-    target: 'offscreen',
-    type: 'classify',
-    request: req,
-    backend: settings.backend,
-  } satisfies ToOffscreen);
+  try {
+    return await sendToExtension<T>(message);
+  } catch (e) {
+    if (codeOf(e) !== ExtensionErrorCode.NoTarget) throw e;
+    offscreenGone();
+    await ensureOffscreenDocument(OFFSCREEN_PATH);
+    return sendToExtension<T>(message);
+  }
 }
 
 /**

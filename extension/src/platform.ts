@@ -75,7 +75,14 @@ function unwrap<T>(reply: Reply<T> | undefined, what: string): T {
 
 /** To the service worker (from content scripts and extension pages) or, with target: 'offscreen', the offscreen document. */
 export async function sendToExtension<T>(message: unknown): Promise<T> {
-  return unwrap<T>((await chrome.runtime.sendMessage(message)) as Reply<T> | undefined, 'extension');
+  let reply: Reply<T> | undefined;
+  try {
+    reply = (await chrome.runtime.sendMessage(message)) as Reply<T> | undefined;
+  } catch (e) {
+    // "Receiving end does not exist": nobody is listening (yet, or any more).
+    throw Object.assign(new Error(messageOf(e)), { code: 'E_NO_TARGET' });
+  }
+  return unwrap<T>(reply, 'extension');
 }
 
 export async function sendToTab<T>(tabId: number, message: unknown, frameId = 0): Promise<T> {
@@ -111,25 +118,39 @@ export function captureVisibleTab(windowId: number): Promise<string> {
 
 // The offscreen document that owns the ONNX Runtime session.
 
-let creating: Promise<void> | null = null;
+let offscreen: Promise<void> | null = null;
 
-export async function ensureOffscreenDocument(path: string): Promise<void> {
-  const url = chrome.runtime.getURL(path);
-  const existing = await chrome.runtime.getContexts({
-    contextTypes: [chrome.runtime.ContextType.OFFSCREEN_DOCUMENT],
-    documentUrls: [url],
-  });
-  if (existing.length > 0) return;
-  creating ??= chrome.offscreen
-    .createDocument({
-      url: path,
-      reasons: [chrome.offscreen.Reason.WORKERS, chrome.offscreen.Reason.BLOBS],
-      justification: 'Runs the Veracity detector (ONNX Runtime, WebGPU or WASM) on media from the pages you browse, on-device.',
-    })
-    .finally(() => {
-      creating = null;
+/**
+ * Creates the offscreen document once. Concurrent callers share one attempt: two createDocument calls racing would
+ * fail the second ("only a single offscreen document"), and with it a scan.
+ */
+export function ensureOffscreenDocument(path: string): Promise<void> {
+  offscreen ??= (async () => {
+    const url = chrome.runtime.getURL(path);
+    const existing = await chrome.runtime.getContexts({
+      contextTypes: [chrome.runtime.ContextType.OFFSCREEN_DOCUMENT],
+      documentUrls: [url],
     });
-  await creating;
+    if (existing.length > 0) return;
+    try {
+      await chrome.offscreen.createDocument({
+        url: path,
+        reasons: [chrome.offscreen.Reason.WORKERS, chrome.offscreen.Reason.BLOBS],
+        justification: 'Runs the Veracity detector (ONNX Runtime, WebGPU or WASM) on media from the pages you browse, on-device.',
+      });
+    } catch (e) {
+      if (!/single offscreen/i.test(messageOf(e))) throw e;
+    }
+  })().catch((e: unknown) => {
+    offscreen = null;
+    throw e;
+  });
+  return offscreen;
+}
+
+/** Forget the offscreen document (it was closed): the next ensureOffscreenDocument checks and recreates it. */
+export function offscreenGone(): void {
+  offscreen = null;
 }
 
 // Context menu.

@@ -53,6 +53,7 @@ export interface EngineStatus {
   backend?: string;
   adapter?: string;
   error?: string;
+  timing?: { decode_ms: number; classify_ms: number; thumb_ms: number };
   queue?: { submitted: number; cacheHits: number; deduped: number; batches: number; processed: number; largestBatch: number };
 }
 

@@ -12,6 +12,8 @@ import { cropScreenshot, thumbnail } from './pixels.js';
 
 let engine: { preference: BackendPreference; detector: Promise<Detector> } | null = null;
 let status: EngineStatus = { state: 'idle' };
+/** Where the offscreen document's time goes, summed over every batch (the engine-status message reports it). */
+const timing = { decode_ms: 0, classify_ms: 0, thumb_ms: 0 };
 
 async function gpuKind(): Promise<'hardware' | 'software' | 'none'> {
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
@@ -92,11 +94,16 @@ const queue = new ScoringQueue<Job, ScanResult>({
   async process(jobs) {
     // A batch shares one preference: the newest (a settings change applies from the next batch on).
     const detector = await detectorFor(jobs[jobs.length - 1]!.preference);
+    let t = performance.now();
     const decoded = await Promise.all(
       jobs.map((j) => decode(j.request).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
     );
     const images = decoded.filter((d): d is RawImage => !(d instanceof Error));
+    timing.decode_ms += performance.now() - t;
+    t = performance.now();
     const results = await detector.classifyImages(images);
+    timing.classify_ms += performance.now() - t;
+    t = performance.now();
     let next = 0;
     const out: Array<ScanResult | Error> = [];
     for (const [i, d] of decoded.entries()) {
@@ -117,12 +124,14 @@ const queue = new ScoringQueue<Job, ScanResult>({
         thumb: await thumbnail(d).catch(() => ''),
       });
     }
+    timing.thumb_ms += performance.now() - t;
     return out;
   },
 });
 
 onMessage((message) => {
   if (!isToOffscreen(message)) return undefined;
-  if (message.type === 'status') return Promise.resolve({ ...status, queue: { ...queue.stats } } satisfies EngineStatus);
+  if (message.type === 'status')
+    return Promise.resolve({ ...status, queue: { ...queue.stats }, timing: { ...timing } } satisfies EngineStatus);
   return queue.submit({ request: message.request, preference: message.backend });
 });

@@ -9,13 +9,16 @@ export class ImageCollector implements Collector {
   private io: IntersectionObserver | null = null;
   private mo: MutationObserver | null = null;
   /** The URL each image was scored at, so a src change is scored again and nothing else is. */
-  private readonly scanned = new WeakMap<HTMLImageElement, string>();
+  private scanned = new WeakMap<HTMLImageElement, string>();
   private readonly waiting = new WeakSet<HTMLImageElement>();
+  private readonly failures = new WeakMap<HTMLImageElement, number>();
 
   constructor(private readonly scanner: Scanner) {}
 
   start(): void {
     if (this.io) return;
+    // Badges were cleared when the collector stopped: everything on screen is scored (or served from cache) again.
+    this.scanned = new WeakMap();
     this.io = new IntersectionObserver(
       (entries) => {
         for (const e of entries) if (e.isIntersecting) this.consider(e.target as HTMLImageElement);
@@ -99,6 +102,10 @@ export class ImageCollector implements Collector {
     this.scanner.scanImage(img, url).catch((e: unknown) => {
       this.scanned.delete(img);
       console.debug('[veracity] image not scored:', url, e);
+      // A transient failure (the engine starting, the service worker waking) gets two more tries, later.
+      const n = (this.failures.get(img) ?? 0) + 1;
+      this.failures.set(img, n);
+      if (n <= 2) setTimeout(() => this.reobserve(img), 2000 * n);
     });
   }
 }

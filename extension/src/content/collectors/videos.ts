@@ -13,13 +13,14 @@ export class VideoCollector implements Collector {
   private io: IntersectionObserver | null = null;
   private mo: MutationObserver | null = null;
   private readonly attached = new Map<HTMLVideoElement, (e: Event) => void>();
-  private readonly samplers = new WeakMap<HTMLVideoElement, SamplerState>();
+  private samplers = new WeakMap<HTMLVideoElement, SamplerState>();
   private readonly busy = new WeakSet<HTMLVideoElement>();
 
   constructor(private readonly scanner: Scanner) {}
 
   start(): void {
     if (this.io) return;
+    this.samplers = new WeakMap();
     this.io = new IntersectionObserver(
       (entries) => {
         for (const e of entries) {
