@@ -1,18 +1,11 @@
-import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { staticHandler } from '../static-files.js';
 import type { Metrics } from './metrics.js';
 import type { StatusSnapshot } from './types.js';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.svg': 'image/svg+xml',
-};
-
 /** Routes the validator's HTTP side: /metrics (Prometheus), /api/status (JSON), /healthz, and the status page. */
 export function statusHandler(opts: { metrics: Metrics; snapshot: () => StatusSnapshot; pageDir: string | null }) {
+  const page = opts.pageDir ? staticHandler({ '/': opts.pageDir }) : null;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -26,15 +19,6 @@ export function statusHandler(opts: { metrics: Metrics; snapshot: () => StatusSn
         .end(JSON.stringify(opts.snapshot()));
     }
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    if (!opts.pageDir) return void res.writeHead(404).end();
-    const file = normalize(join(opts.pageDir, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(opts.pageDir)) return void res.writeHead(403).end();
-    try {
-      const size = statSync(file).size;
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size });
-      createReadStream(file).pipe(res);
-    } catch {
-      res.writeHead(404).end();
-    }
+    if (!page?.(req, res)) res.writeHead(404).end();
   };
 }
