@@ -50,11 +50,20 @@ test.beforeAll(async ({}, info) => {
   const at = model.length >> 1;
   model.writeUInt8(model.readUInt8(at) ^ 0xff, at);
   writeFileSync(join(bad, 'model.onnx'), model);
-  const [dist, net] = await Promise.all([buildWebMiner(), startSubnet(['//Bob', '//Charlie'])]);
+  // The chain mostly waits on block time: build, load and launch meanwhile.
+  const t0 = Date.now();
+  const took = <T>(what: string, p: Promise<T>) =>
+    p.then((v) => (console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`), v));
+  const [dist, net, detector, launched] = await Promise.all([
+    took('web-miner built', buildWebMiner()),
+    took('subnet ready', startSubnet(['//Bob', '//Charlie'])),
+    took('node detector loaded', loadNodeDetector(defaultBundleDir())),
+    took('chromium up', chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })),
+  ]);
   subnet = net;
+  node = detector;
+  browser = launched;
   served = await serveStatic({ '/': dist, '/bad-bundle/': bad }, { isolate: true });
-  node = await loadNodeDetector(defaultBundleDir());
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 });
 
 test.afterAll(async () => {
