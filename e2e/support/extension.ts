@@ -134,6 +134,13 @@ ${images
 <div style="height:2400px"></div>
 <img id="img-lazy" loading="lazy" src="${b.url}media/${images[7]!.name}" width="256" height="256" alt="lazy" data-file="${images[7]!.name}">
 <script>
+  // A blob: image (only the page can read it: the content script goes through a canvas).
+  fetch('/media/${images[2]!.name}').then((r) => r.blob()).then((b) => {
+    const i = document.createElement('img');
+    Object.assign(i, { id: 'img-blob', width: 256, height: 256, src: URL.createObjectURL(b) });
+    i.dataset.file = '${images[2]!.name}';
+    document.body.insertBefore(i, document.querySelector('p'));
+  });
   // Infinite scroll: an image added after load, when the page asks for it.
   window.addLater = () => { const f = document.createElement('figure'); f.innerHTML = '<img id="img-late" src="/media/${images[3]!.name}" width="256" height="256" data-file="${images[3]!.name}">'; document.body.insertBefore(f, document.body.children[1]); };
 </script>`,

@@ -17,6 +17,15 @@ const CSS = `
 .tip b { color: #fff; } .row { display: flex; justify-content: space-between; gap: 12px; }
 `;
 
+let shared: CSSStyleSheet | null = null;
+function sheet(): CSSStyleSheet {
+  if (!shared) {
+    shared = new CSSStyleSheet();
+    shared.replaceSync(CSS);
+  }
+  return shared;
+}
+
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 function Badge({ view, result, kind, frames }: { view: BadgeView; result: ScanResult; kind: MediaKind; frames: number }) {
@@ -65,6 +74,8 @@ export class BadgeLayer {
   private readonly badges = new Map<Element, Placed>();
   private readonly resize = new ResizeObserver(() => this.schedule());
   private frame = 0;
+  private layer: HTMLElement | null = null;
+  private readonly pending = new Map<Element, () => void>();
   private readonly onMove = () => this.schedule();
 
   constructor() {
@@ -73,20 +84,40 @@ export class BadgeLayer {
     addEventListener('resize', this.onMove, { passive: true });
   }
 
+  /**
+   * Shows (or updates) the badge of `el`. DOM work waits for the next frame and runs within a time budget, so a
+   * burst of results (a batch of 8 arriving together) never becomes one long task on the page's main thread.
+   */
   show(el: Element, view: BadgeView, result: ScanResult, kind: MediaKind, frames = 1): void {
-    if (!view.show) {
+    this.pending.set(el, () => this.apply(el, view, result, kind, frames));
+    this.schedule();
+  }
+
+  /** All badge hosts live in one container at the end of <html>: one insertion point, its own stacking context. */
+  private container(): HTMLElement {
+    if (!this.layer?.isConnected) {
+      this.layer = document.createElement('veracity-badges');
+      this.layer.style.cssText =
+        'all:initial;position:absolute;left:0;top:0;width:0;height:0;overflow:visible;z-index:2147483647;contain:layout style;';
+      document.documentElement.append(this.layer);
+    }
+    return this.layer;
+  }
+
+  private apply(el: Element, view: BadgeView, result: ScanResult, kind: MediaKind, frames: number): void {
+    if (!view.show || !el.isConnected) {
       this.remove(el);
       return;
     }
     let placed = this.badges.get(el);
+    const fresh = !placed;
     if (!placed) {
       const host = document.createElement('veracity-badge');
-      host.style.cssText = 'all:initial;position:absolute;left:0;top:0;z-index:2147483647;contain:layout style;';
+      host.style.cssText = 'all:initial;position:absolute;left:0;top:0;display:none;';
       const root = host.attachShadow({ mode: 'open' });
-      const style = document.createElement('style');
-      style.textContent = CSS;
-      root.append(style, document.createElement('div'));
-      document.documentElement.append(host);
+      // One parsed stylesheet shared by every badge, not a <style> to parse per badge.
+      root.adoptedStyleSheets = [sheet()];
+      root.append(document.createElement('div'));
       placed = { host, root };
       this.badges.set(el, placed);
       this.resize.observe(el);
@@ -100,7 +131,8 @@ export class BadgeLayer {
     d.backend = result.backend;
     d.frames = String(frames);
     render(<Badge view={view} result={result} kind={kind} frames={frames} />, placed.root.lastChild as Element);
-    this.schedule();
+    // Built while detached, inserted once.
+    if (fresh) this.container().append(placed.host);
   }
 
   /** Hidden while a tab capture is taken, so the badge is not part of the pixels it scores. */
@@ -110,6 +142,7 @@ export class BadgeLayer {
   }
 
   remove(el: Element): void {
+    this.pending.delete(el);
     const placed = this.badges.get(el);
     if (!placed) return;
     render(null, placed.root.lastChild as Element);
@@ -124,6 +157,7 @@ export class BadgeLayer {
   }
 
   clear(): void {
+    this.pending.clear();
     for (const el of [...this.badges.keys()]) this.remove(el);
   }
 
@@ -135,6 +169,13 @@ export class BadgeLayer {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
+      const end = performance.now() + 6;
+      for (const [el, apply] of this.pending) {
+        if (performance.now() > end) break;
+        this.pending.delete(el);
+        apply();
+      }
+      if (this.pending.size > 0) this.schedule();
       this.place();
     });
   }

@@ -1,15 +1,20 @@
-// Reading pixels in the page, for what the page itself may read (same-origin images, blob:/data: URLs, same-origin
-// video frames). The work that costs time (PNG encoding) happens off the main thread inside convertToBlob.
+// Reading pixels in the page, for what only the page can read: blob: and data: images, and video frames (a video's
+// current frame exists nowhere else). Decoding and PNG encoding happen off the main thread.
 
-/** A lossless PNG data URL of an element's current pixels at intrinsic size; throws SecurityError when tainted. */
+/**
+ * A lossless PNG data URL of an element's current pixels at intrinsic size; throws SecurityError when tainted.
+ * createImageBitmap decodes off the main thread (a drawImage of an <img> would decode synchronously on it).
+ */
 export async function elementPixels(el: HTMLImageElement | HTMLVideoElement): Promise<string> {
   const width = el instanceof HTMLVideoElement ? el.videoWidth : el.naturalWidth;
   const height = el instanceof HTMLVideoElement ? el.videoHeight : el.naturalHeight;
   if (!(width > 0 && height > 0)) throw new Error('nothing to read yet');
-  const canvas = new OffscreenCanvas(width, height);
+  const bitmap = await createImageBitmap(el);
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
   const ctx = canvas.getContext('2d');
   if (!ctx) throw new Error('no 2d context');
-  ctx.drawImage(el, 0, 0, width, height);
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
   const blob = await canvas.convertToBlob({ type: 'image/png' });
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
@@ -38,5 +43,36 @@ export class Limiter {
       this.running--;
       this.waiting.shift()?.();
     }
+  }
+}
+
+/**
+ * Runs queued callbacks in slices of at most `budgetMs`, yielding to the page between slices, so a burst (200
+ * images entering the viewport at once) never becomes one long task on the page's main thread.
+ */
+export class Slicer {
+  private readonly queue: Array<() => void> = [];
+  private scheduled = false;
+  constructor(private readonly budgetMs = 8) {}
+
+  push(task: () => void): void {
+    this.queue.push(task);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setTimeout(() => this.drain(), 0);
+    }
+  }
+
+  private drain(): void {
+    const end = performance.now() + this.budgetMs;
+    while (this.queue.length > 0 && performance.now() < end) {
+      try {
+        this.queue.shift()!();
+      } catch (e) {
+        console.debug('[veracity]', e);
+      }
+    }
+    if (this.queue.length > 0) setTimeout(() => this.drain(), 0);
+    else this.scheduled = false;
   }
 }

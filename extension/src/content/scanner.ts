@@ -1,6 +1,5 @@
 // Turns media elements into scan requests, keeps what was learned about each (for badges and the popup's summary)
 // and re-renders badges when settings change. The service worker and offscreen document do the heavy work.
-import { sameOrigin } from '../core/filters.js';
 import type { MediaKind, PageSummary, Rect, ScanRequest, ScanResult, Source } from '../core/messages.js';
 import type { Settings } from '../core/settings.js';
 import { badgeView, meanOf, type Probabilities } from '../core/verdict.js';
@@ -28,17 +27,16 @@ export class Scanner {
     for (const [el, item] of this.items) this.draw(el, item);
   }
 
-  /** Scores an image (an <img>, including one inside <picture>) showing `url`. */
+  /**
+   * Scores an image (an <img>, including one inside <picture>) showing `url`. http(s) images, same-origin or not,
+   * are fetched by the extension: reading them through a canvas here would cost the page's main thread a decode and
+   * the serialisation of a PNG per image (measured: runs of 80+ ms on a 200-image page). blob: and data: URLs exist
+   * only in this page, so those are read through a canvas (same-origin by definition, never tainted).
+   */
   async scanImage(el: HTMLImageElement, url: string): Promise<ScanResult> {
-    let source: Source = { type: 'url', url };
-    if (sameOrigin(url, location.origin)) {
-      try {
-        source = { type: 'pixels', dataUrl: await this.reads.run(() => elementPixels(el)) };
-      } catch (e) {
-        // A same-origin URL that redirected elsewhere taints the canvas: let the extension fetch it instead.
-        if (!/^https?:/i.test(url)) throw e;
-      }
-    }
+    const source: Source = /^https?:/i.test(url)
+      ? { type: 'url', url }
+      : { type: 'pixels', dataUrl: await this.reads.run(() => elementPixels(el)) };
     const result = await this.request({ key: url, kind: 'image', source });
     const item: Item = { kind: 'image', result, frames: [result.probabilities] };
     this.items.set(el, item);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { badgePosition, skipReason, sameOrigin } from './filters.js';
+import { badgePosition, skipReason } from './filters.js';
 
 const big = { width: 300, height: 200, naturalWidth: 600, naturalHeight: 400 };
 
@@ -23,15 +23,6 @@ describe('skipReason', () => {
     expect(skipReason({ url: `data:image/png;base64,${'A'.repeat(4000)}`, ...big })).toBeNull();
     expect(skipReason({ url: 'chrome://favicon/x', ...big })).toBe('scheme');
     expect(skipReason({ url: '', ...big })).toBe('no-source');
-  });
-});
-
-describe('sameOrigin', () => {
-  it('compares origins, ports included', () => {
-    expect(sameOrigin('http://127.0.0.1:8000/a.jpg', 'http://127.0.0.1:8000')).toBe(true);
-    expect(sameOrigin('http://127.0.0.1:8001/a.jpg', 'http://127.0.0.1:8000')).toBe(false);
-    expect(sameOrigin('blob:http://127.0.0.1:8000/x', 'http://127.0.0.1:8000')).toBe(true);
-    expect(sameOrigin('::', 'http://127.0.0.1:8000')).toBe(false);
   });
 });
 

@@ -35,16 +35,6 @@ export function skipReason(m: MediaFacts): SkipReason | null {
   return null;
 }
 
-/** Whether a URL is on the page's own origin (readable through a canvas without tainting it). */
-export function sameOrigin(url: string, pageOrigin: string): boolean {
-  if (url.startsWith('data:') || url.startsWith('blob:')) return true;
-  try {
-    return new URL(url).origin === pageOrigin;
-  } catch {
-    return false;
-  }
-}
-
 /** The IntersectionObserver margin that counts as "about to be visible": one screen ahead. */
 export const LOOKAHEAD_MARGIN = '100% 0px 100% 0px';
 

@@ -28,19 +28,21 @@ function Popup() {
   const [error, setError] = useState('');
 
   useEffect(() => {
+    let timer: ReturnType<typeof setInterval> | undefined;
     void (async () => {
       const t = await targetTab();
       setTab(t);
       setSettings(await getSettings());
       if (!t) return;
+      // Live while open: scanning goes on behind the popup.
       const refresh = () =>
         sendToTab<PageSummary>(t.id, { type: 'summary' })
           .then(setSummary)
           .catch(() => setSummary(null));
       await refresh();
-      const timer = setInterval(refresh, 1000);
-      return () => clearInterval(timer);
+      timer = setInterval(refresh, 1000);
     })();
+    return () => clearInterval(timer);
   }, []);
 
   const host = tab ? hostOf(tab.url) : '';

@@ -2,6 +2,7 @@
 // Only what is on screen or about to be (IntersectionObserver); new and changed images as they appear
 // (MutationObserver: infinite scroll, lazy loaders swapping src/srcset).
 import { LOOKAHEAD_MARGIN, skipReason } from '../../core/filters.js';
+import { Slicer } from '../pixels.js';
 import type { Scanner } from '../scanner.js';
 import type { Collector } from './types.js';
 
@@ -12,6 +13,7 @@ export class ImageCollector implements Collector {
   private scanned = new WeakMap<HTMLImageElement, string>();
   private readonly waiting = new WeakSet<HTMLImageElement>();
   private readonly failures = new WeakMap<HTMLImageElement, number>();
+  private readonly slicer = new Slicer();
 
   constructor(private readonly scanner: Scanner) {}
 
@@ -21,7 +23,12 @@ export class ImageCollector implements Collector {
     this.scanned = new WeakMap();
     this.io = new IntersectionObserver(
       (entries) => {
-        for (const e of entries) if (e.isIntersecting) this.consider(e.target as HTMLImageElement);
+        for (const e of entries) {
+          if (!e.isIntersecting) continue;
+          const img = e.target as HTMLImageElement;
+          const rect = e.boundingClientRect;
+          this.slicer.push(() => this.consider(img, rect));
+        }
       },
       { rootMargin: LOOKAHEAD_MARGIN },
     );
@@ -71,7 +78,7 @@ export class ImageCollector implements Collector {
     this.io?.observe(img);
   }
 
-  private consider(img: HTMLImageElement): void {
+  private consider(img: HTMLImageElement, rect: DOMRectReadOnly): void {
     if (!this.io) return;
     if (!img.complete || img.naturalWidth === 0) {
       // Lazy images load once they come near the viewport: score them when they have pixels.
@@ -89,7 +96,6 @@ export class ImageCollector implements Collector {
     }
     const url = img.currentSrc || img.src;
     if (this.scanned.get(img) === url) return;
-    const rect = img.getBoundingClientRect();
     const reason = skipReason({
       url,
       width: rect.width,
