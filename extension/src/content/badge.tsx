@@ -73,7 +73,12 @@ interface Placed {
 export class BadgeLayer {
   private readonly badges = new Map<Element, Placed>();
   private readonly resize = new ResizeObserver(() => this.schedule());
-  private frame = 0;
+  private queued = false;
+  /**
+   * Work is queued as a task (MessageChannel), not a requestAnimationFrame: Chrome gives a tab it considers
+   * occluded about one frame a second, which badged a 100-image page one image per second.
+   */
+  private readonly channel = new MessageChannel();
   private layer: HTMLElement | null = null;
   private readonly pending = new Map<Element, () => void>();
   private readonly onMove = () => this.schedule();
@@ -85,7 +90,7 @@ export class BadgeLayer {
   }
 
   /**
-   * Shows (or updates) the badge of `el`. DOM work waits for the next frame and runs within a time budget, so a
+   * Shows (or updates) the badge of `el`. DOM work runs in a later task within a time budget, so a
    * burst of results (a batch of 8 arriving together) never becomes one long task on the page's main thread.
    */
   show(el: Element, view: BadgeView, result: ScanResult, kind: MediaKind, frames = 1): void {
@@ -166,9 +171,10 @@ export class BadgeLayer {
   }
 
   private schedule(): void {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
+    if (this.queued) return;
+    this.queued = true;
+    this.channel.port1.onmessage = () => {
+      this.queued = false;
       const end = performance.now() + 6;
       for (const [el, apply] of this.pending) {
         if (performance.now() > end) break;
@@ -177,7 +183,8 @@ export class BadgeLayer {
       }
       if (this.pending.size > 0) this.schedule();
       this.place();
-    });
+    };
+    this.channel.port2.postMessage(null);
   }
 
   private place(): void {
