@@ -181,8 +181,10 @@ export class BadgeLayer {
         this.pending.delete(el);
         apply();
       }
-      if (this.pending.size > 0) this.schedule();
       this.place();
+      // More to do: continue after a timer, not another message. Back-to-back message tasks leave the page's main
+      // thread no idle gap, so slices add up to one long busy stretch; a timer lets rendering and input run between.
+      if (this.pending.size > 0) setTimeout(() => this.schedule(), 0);
     };
     this.channel.port2.postMessage(null);
   }
