@@ -338,10 +338,11 @@ function longestExtensionRun(profile: {
   return { longestMs: longest, totalMs: total, longestStack, longestWallMs: longestWall };
 }
 
-// The page's smoothness is a speed figure, and speed belongs to benchmarks, not timed assertions (on this shared
-// 2-core box the longest run swings 39-110 ms with load). This test proves the behaviour on a 200-image page while
-// scrolling and prints the extension's longest main-thread run; the < 50 ms goal is tracked in issue 6.
-test('a page with 200 images is scanned while scrolling; the extension main-thread cost is measured', async () => {
+// "No long task > 50 ms caused by the extension on a page with 200 images" is a behaviour, checked here on the
+// extension's own CPU time (preemption by other processes excluded, see longestExtensionRun). Measured after the
+// fixes that got it there (lazy badge details, a Port instead of one sendMessage channel per image): 10-13 ms, so a
+// regression to one heavy step on the page's main thread fails this test, machine load does not.
+test('a page with 200 images is scanned while scrolling without a long task from the extension', async () => {
   const page = await browser!.context.newPage();
   // Same site first, so the renderer (and the profiler attached to it) stays across the navigation below.
   await page.goto(`${site.a.url}one.html`);
@@ -355,10 +356,11 @@ test('a page with 200 images is scanned while scrolling; the extension main-thre
     await page.mouse.wheel(0, 500);
     await page.waitForTimeout(250);
   }
-  // Half the page scored is plenty to see the extension's main-thread cost (the rest only takes longer on a busy
-  // 2-core machine; bench/extension.ts times a whole page).
-  await expect.poll(async () => (await badges(page)).length, { timeout: 150_000 }).toBeGreaterThanOrEqual(100);
+  // Every image came into view once while scrolling: every one gets its badge.
+  await expect.poll(async () => (await badges(page)).length, { timeout: 150_000 }).toBe(200);
   const { profile } = await cdp.send('Profiler.stop');
+  // DUMP_PROFILE=file.json keeps the raw profile (open it in DevTools' Performance panel to see where time goes).
+  if (process.env.DUMP_PROFILE) (await import('node:fs')).writeFileSync(process.env.DUMP_PROFILE, JSON.stringify(profile));
   // The V8 sampling profiler sees every world on the page's main thread, content scripts included: a run of
   // consecutive samples inside extension code bounds the longest task the extension's JavaScript caused.
   const { longestMs, totalMs, longestStack, longestWallMs } = longestExtensionRun(profile);
@@ -367,7 +369,7 @@ test('a page with 200 images is scanned while scrolling; the extension main-thre
       `(${longestWallMs.toFixed(1)} ms wall, preemption included) in ${longestStack}`,
   );
   expect(totalMs, 'the profiler saw the content script at all').toBeGreaterThan(0);
-  expect(Number.isFinite(longestMs)).toBe(true);
+  expect(longestMs, `longest run in ${longestStack}`).toBeLessThan(50);
   await page.close();
 });
 

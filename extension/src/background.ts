@@ -2,7 +2,14 @@
 // (service workers forbid import(), and a worker that sleeps would drop the session): that lives in offscreen/.
 // Every listener is registered at the top level, synchronously, so Chrome finds them when it wakes the worker.
 import { codeOf, ExtensionError, ExtensionErrorCode } from './core/errors.js';
-import { type EngineStatus, parseToBackground, type ScanRequest, type ScanResult, type ToOffscreen } from './core/messages.js';
+import {
+  type EngineStatus,
+  parseToBackground,
+  SCAN_CHANNEL,
+  type ScanRequest,
+  type ScanResult,
+  type ToOffscreen,
+} from './core/messages.js';
 import {
   captureVisibleTab,
   createContextMenu,
@@ -12,6 +19,7 @@ import {
   onContextMenuClick,
   onInstalledOrStartup,
   offscreenGone,
+  onChannelRequest,
   onMessage,
   type Sender,
   sendToExtension,
@@ -30,6 +38,8 @@ onMessage((message, sender) => {
   // The popup talks to content scripts directly; anything else unknown is refused with a code.
   return route(message, sender);
 });
+// Content scripts send their scans over a port (one per tab): the same routes, a cheaper message for the page.
+onChannelRequest(SCAN_CHANNEL, route);
 
 async function route(raw: unknown, sender: Sender): Promise<unknown> {
   const message = parseToBackground(raw);

@@ -1,9 +1,17 @@
 // Turns media elements into scan requests, keeps what was learned about each (for badges and the popup's summary)
 // and re-renders badges when settings change. The service worker and offscreen document do the heavy work.
-import type { MediaKind, PageSummary, Rect, ScanRequest, ScanResult, Source } from '../core/messages.js';
+import {
+  type MediaKind,
+  type PageSummary,
+  type Rect,
+  SCAN_CHANNEL,
+  type ScanRequest,
+  type ScanResult,
+  type Source,
+} from '../core/messages.js';
 import type { Settings } from '../core/settings.js';
 import { badgeView, meanOf, type Probabilities } from '../core/verdict.js';
-import { sendToExtension } from '../platform.js';
+import { extensionChannel } from '../platform.js';
 import type { BadgeLayer } from './badge.js';
 import { elementPixels, isSecurityError, Limiter } from './pixels.js';
 
@@ -16,6 +24,7 @@ interface Item {
 export class Scanner {
   private readonly items = new Map<Element, Item>();
   private readonly reads = new Limiter(2);
+  private readonly send = extensionChannel(SCAN_CHANNEL);
 
   constructor(
     private settings: Settings,
@@ -82,7 +91,7 @@ export class Scanner {
   }
 
   private request(request: ScanRequest): Promise<ScanResult> {
-    return sendToExtension<ScanResult>({ type: 'scan', request });
+    return this.send<ScanResult>({ type: 'scan', request });
   }
 
   private draw(el: Element, item: Item): void {

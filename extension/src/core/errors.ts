@@ -8,6 +8,7 @@ export const ExtensionErrorCode = {
   MediaUnreadable: 'E_MEDIA_UNREADABLE',
   MediaFetch: 'E_MEDIA_FETCH',
   NoTarget: 'E_NO_TARGET',
+  Timeout: 'E_TIMEOUT',
   Internal: 'E_INTERNAL',
 } as const;
 export type ExtensionErrorCode = (typeof ExtensionErrorCode)[keyof typeof ExtensionErrorCode];

@@ -4,6 +4,9 @@ import { ExtensionError, ExtensionErrorCode } from './errors.js';
 import type { BackendPreference } from './settings.js';
 import type { Probabilities } from './verdict.js';
 
+/** The Port name content scripts send scan requests on. */
+export const SCAN_CHANNEL = 'veracity-scan';
+
 export type MediaKind = 'image' | 'video';
 
 export interface Rect {
