@@ -12,7 +12,12 @@ export default defineManifest({
   host_permissions: ['<all_urls>'],
   background: { service_worker: 'src/background.ts', type: 'module' },
   content_scripts: [{ matches: ['http://*/*', 'https://*/*'], js: ['src/content/index.ts'], run_at: 'document_idle' }],
-  action: { default_popup: 'src/popup/index.html', default_title: 'Veracity' },
+  icons: { 16: 'icons/icon-16.png', 32: 'icons/icon-32.png', 48: 'icons/icon-48.png', 128: 'icons/icon-128.png' },
+  action: {
+    default_popup: 'src/popup/index.html',
+    default_title: 'Veracity',
+    default_icon: { 16: 'icons/icon-16.png', 32: 'icons/icon-32.png' },
+  },
   options_page: 'src/options/index.html',
   // ORT compiles its wasm: 'wasm-unsafe-eval' and nothing else; every script and the wasm ship inside the package.
   content_security_policy: { extension_pages: "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'" },

@@ -29,7 +29,7 @@ export function buildExtension(): Promise<string> {
       cwd: EXTENSION_ROOT,
       timeout: 180_000,
     });
-    for (const f of ['manifest.json', 'bundle/model.onnx', 'ort/ort-wasm-simd-threaded.jsep.wasm']) {
+    for (const f of ['manifest.json', 'bundle/model.onnx', 'ort/ort-wasm-simd-threaded.jsep.wasm', 'icons/icon-128.png']) {
       if (!existsSync(join(EXTENSION_DIST, f))) throw new Error(`extension build lacks ${f}`);
     }
     return EXTENSION_DIST;
