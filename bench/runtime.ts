@@ -3,11 +3,14 @@
  * one thread, WASM with threads (cross-origin isolated page) and WebGPU (SwiftShader's CPU adapter unless a GPU
  * exists). Prints JSON and writes bench/results/runtime.json.
  *
- *   npm run bench -- [--bundle DIR] [--iterations N] [--out FILE]
+ *   npm run bench -- [--bundle DIR] [--iterations N] [--out FILE] [--only NAME,...]
+ *
+ * --only keeps the named cases (node-1-thread, node, wasm-1-thread, wasm-threads, webgpu), e.g. to time one
+ * backend on a machine kept quiet for the length of that case only.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
@@ -22,10 +25,13 @@ const { values: args } = parseArgs({
     bundle: { type: 'string' },
     iterations: { type: 'string', default: '100' },
     out: { type: 'string', default: 'bench/results/runtime.json' },
+    only: { type: 'string' },
   },
 });
 const bundleDir = resolve(args.bundle ?? (existsSync(`${DETECTOR_BUNDLE}manifest.json`) ? DETECTOR_BUNDLE : FIXTURE_BUNDLE));
 const iterations = Number(args.iterations);
+const only = args.only ? new Set(args.only.split(',')) : null;
+const wanted = (name: string) => !only || only.has(name);
 const stats = (ms: number[]) => ({ p50: round(percentile(ms, 50)), p95: round(percentile(ms, 95)), n: ms.length });
 const round = (v: number) => Math.round(v * 1000) / 1000;
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -35,6 +41,7 @@ const results: Record<string, unknown> = {};
 
 log(`bundle ${relative(process.cwd(), bundleDir)}; node-cpu ...`);
 for (const threads of [1, 0]) {
+  if (!wanted(threads === 1 ? 'node-1-thread' : 'node')) continue;
   const node = await loadNodeDetector(bundleDir, { threads });
   const decoded = await decodeImageNode(image);
   const tensor = node.tensorFor(decoded);
@@ -70,6 +77,7 @@ const runs = [
   { name: 'webgpu', url: plain.url, backends: ['webgpu'], threads: 1, iterations: Math.max(5, Math.floor(iterations / 10)) },
 ] as const;
 for (const run of runs) {
+  if (!wanted(run.name)) continue;
   log(`${run.name} ...`);
   const page = await browser.newPage();
   await page.goto(run.url);
@@ -124,6 +132,7 @@ const report = {
     cores: cpus().length,
     memory_gb: Math.round(totalmem() / 2 ** 30),
     node: process.version,
+    load_average_1m: Math.round(loadavg()[0]! * 100) / 100,
     chromium: chromiumVersion,
   },
   bundle: { dir: relative(process.cwd(), bundleDir) },
