@@ -62,6 +62,10 @@ export interface View {
   problems: Array<Explained & { at: number }>;
 }
 
+/** How often the chain view is read again without a new-head notification, and how long one read may take. */
+const CHAIN_POLL_MS = 12_000;
+const CHAIN_QUERY_TIMEOUT_MS = 15_000;
+
 const backendsFor = (choice: MinerConfig['backend']): WebBackend[] => (choice === 'auto' ? ['webgpu', 'wasm'] : [choice]);
 
 export class Controller {
@@ -213,18 +217,32 @@ export class Controller {
     this.changed();
     try {
       this.chain ??= await ChainWatch.connect(this.view.config.chain, this.view.config.netuid);
+      let inFlight = false;
       const refresh = async () => {
-        if (this.view.identity.account?.address !== hotkey || !this.chain) return;
+        if (this.view.identity.account?.address !== hotkey || !this.chain || inFlight) return;
+        inFlight = true;
+        let timer: ReturnType<typeof setTimeout> | undefined;
         try {
-          this.view.chain = { status: 'ok', info: await this.chain.status(hotkey) };
+          // A query that never answers (a busy or half-dead node) must not freeze this view: it times out, is
+          // shown, and the next block or poll asks again.
+          const late = new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`no answer in ${CHAIN_QUERY_TIMEOUT_MS / 1000} s`)),
+              CHAIN_QUERY_TIMEOUT_MS,
+            );
+          });
+          this.view.chain = { status: 'ok', info: await Promise.race([this.chain.status(hotkey), late]) };
         } catch (e) {
           this.view.chain = { status: 'error', problem: explain({ code: 'E_CHAIN_UNREACHABLE', message: String(e) }) };
+        } finally {
+          clearTimeout(timer);
+          inFlight = false;
         }
         this.changed();
       };
       await refresh();
       let pending = false;
-      this.unsubscribeBlocks = await this.chain.onBlock(() => {
+      const unsubscribe = await this.chain.onBlock(() => {
         // Coalesce bursts of blocks (a local chain builds one per transaction) into one refresh.
         if (pending) return;
         pending = true;
@@ -233,6 +251,13 @@ export class Controller {
           void refresh();
         }, 300);
       });
+      // New-head notifications are not enough on their own: seen in CI, a page's view stayed at one block while the
+      // chain moved on (and the weight it was waiting for never showed). A slow poll catches up whatever happened.
+      const poll = setInterval(() => void refresh(), CHAIN_POLL_MS);
+      this.unsubscribeBlocks = () => {
+        unsubscribe();
+        clearInterval(poll);
+      };
     } catch (e) {
       const code = e instanceof ChainError ? e.code : 'E_CHAIN_UNREACHABLE';
       this.view.chain = { status: 'error', problem: this.report({ code, message: e instanceof Error ? e.message : String(e) }) };
