@@ -30,6 +30,12 @@ export const ErrorCode = {
   LateAnswer: 'E_LATE_ANSWER',
   /** A second answer to the same challenge; only the first counts. */
   DuplicateAnswer: 'E_DUPLICATE_ANSWER',
+  /**
+   * Miner -> validator, in an `error` whose `ref` is a challenge id: the miner will not answer it (over its own rate
+   * cap, its model failed). The validator closes that miner's slot at once, scored as unanswered, instead of
+   * holding the round until the deadline.
+   */
+  Declined: 'E_DECLINED',
   /** A signature that does not verify for the claimed hotkey over the canonical payload. */
   AuthFailed: 'E_AUTH_FAILED',
   /** A signed timestamp outside the verifier's clock window (default ±30 s): refused so signatures cannot be replayed. */

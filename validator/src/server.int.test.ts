@@ -92,6 +92,47 @@ describe('validator with a miner fleet on loopback', () => {
     expect(scores.has(key('//Eve').address)).toBe(false);
   }, 120_000);
 
+  it('a miner that declines (E_DECLINED) is scored as unanswered at once: rounds do not wait for the deadline', async () => {
+    // A server of its own with a 30 s deadline and one miner that declines everything: had the decline been ignored,
+    // three rounds would take 90 s.
+    const own = new Store(join(mkdtempSync(join(tmpdir(), 'veracity-d-')), 'v.db'));
+    const solo = new ValidatorServer({
+      host: '127.0.0.1',
+      port: 0,
+      netuid: 7,
+      signer: key('//Alice'),
+      store: own,
+      factory: new ChallengeFactory(ChallengeDataset.load(DATASET), { ...DEFAULT_CHALLENGE_CONFIG, seed: 'decline-test' }),
+      metrics: createMetrics(),
+      log: createLogger('warn'),
+      sampleSize: 10,
+      timeoutMs: 30_000,
+      roundIntervalMs: 0,
+      heartbeatMs: 1000,
+      registration: () => ({ ok: true, uid: 0 }),
+    });
+    const decliner = new NodeMiner({
+      url: await solo.listen(),
+      signer: key('//Ferdie'),
+      netuid: 7,
+      validator: key('//Alice').address,
+      behaviour: 'decline',
+    });
+    try {
+      const t0 = Date.now();
+      await decliner.start();
+      await until(() => solo.roundsRun >= 3, 20_000, '3 rounds, each closed by the decline');
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      const s = solo.scores().get(key('//Ferdie').address)!;
+      expect(s.score).toBe(0);
+      expect(s.detail.modalities.image.n + s.detail.modalities.video.n).toBeGreaterThanOrEqual(3);
+    } finally {
+      decliner.stop();
+      await solo.close();
+      own.close();
+    }
+  }, 60_000);
+
   it('a connect/drop storm, a slow miner and a silent one do not cost an honest miner its answers', async () => {
     const honest = miners[0]!;
     const slow = new NodeMiner({ url, signer: key('//Ferdie'), netuid: 7, behaviour: 'random', answerDelayMs: 1500 });

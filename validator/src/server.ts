@@ -192,7 +192,9 @@ export class ValidatorServer {
           c.heartbeat.onPong(m);
           return;
         case 'error':
-          this.o.log.debug('miner reported an error', { hotkey: c.hotkey, code: m.code, message: m.message });
+          this.o.log.debug('miner reported an error', { hotkey: c.hotkey, code: m.code, message: m.message, ref: m.ref });
+          // A declined challenge is scored as unanswered now, so the round does not wait for the deadline on it.
+          if (m.code === ErrorCode.Declined && m.ref !== undefined) this.recordAnswer(c, m.ref, null, 'timeout');
           return;
         case 'bye':
           return void c.ws.close(CloseCode.Normal);

@@ -14,6 +14,7 @@ import {
   decodeText,
   DEFAULT_HEARTBEAT_MS,
   encode,
+  ErrorCode,
   HeartbeatMonitor,
   PROTOCOL_VERSION,
   pongFor,
@@ -24,7 +25,8 @@ import {
 } from '@veracity/protocol';
 import { WebSocket } from 'ws';
 
-export type MinerBehaviour = 'model' | 'random' | 'silent';
+/** model: answers with the detector; random: guesses; silent: never answers; decline: says at once it will not answer. */
+export type MinerBehaviour = 'model' | 'random' | 'silent' | 'decline';
 
 export interface NodeMinerOptions {
   url: string;
@@ -152,6 +154,7 @@ export class NodeMiner {
 
   private async answer(ws: WebSocket, c: CompleteChallenge): Promise<void> {
     if (this.o.behaviour === 'silent') return;
+    if (this.o.behaviour === 'decline') return this.decline(ws, c.id, 'this miner declines every challenge');
     const t0 = performance.now();
     let probabilities: Probabilities;
     if (this.o.behaviour === 'random') {
@@ -167,10 +170,9 @@ export class NodeMiner {
             ? (await d.classifyFrames(frames)).probabilities
             : (await d.classifyImage(frames[0]!)).probabilities;
       } catch (e) {
-        return this.emit({
-          type: 'error',
-          message: `cannot score challenge ${c.id}: ${e instanceof Error ? e.message : String(e)}`,
-        });
+        const message = `cannot score challenge ${c.id}: ${e instanceof Error ? e.message : String(e)}`;
+        this.decline(ws, c.id, message);
+        return this.emit({ type: 'error', message });
       }
     }
     if (this.o.answerDelayMs) await new Promise((r) => setTimeout(r, this.o.answerDelayMs));
@@ -187,6 +189,12 @@ export class NodeMiner {
     ws.send(encode(answer));
     this.answered++;
     this.emit({ type: 'answered', id: c.id, ms });
+  }
+
+  /** E_DECLINED: the validator scores this challenge as unanswered now instead of waiting for its deadline. */
+  private decline(ws: WebSocket, id: string, message: string): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(encode({ v: PROTOCOL_VERSION, type: 'error', code: ErrorCode.Declined, message, ref: id }));
   }
 
   private rand(): number {

@@ -221,6 +221,9 @@ describe('MinerSession', () => {
     const answered = () => t.last().sent.filter((m) => m.type === 'answer').length;
     expect(answered()).toBe(1);
     expect(t.events).toContainEqual(expect.objectContaining({ type: 'dropped', id: 'c-b', reason: 'throttle' }));
+    // The validator hears at once that c-b will not be answered, so its round need not wait for the deadline.
+    expect(t.last().sent).toContainEqual(expect.objectContaining({ type: 'error', code: 'E_DECLINED', ref: 'c-b' }));
+    expect(t.last().sent.filter((m) => m.type === 'error')).toHaveLength(1);
     t.clock.advance(30_000); // 2 a minute: one token every 30 s
     t.challenge('c-c');
     await flush();

@@ -19,6 +19,7 @@ import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_LIMITS,
   encode,
+  ErrorCode,
   frameTooLarge,
   HeartbeatMonitor,
   type Limits,
@@ -277,8 +278,18 @@ export class MinerSession {
     const margin = this.o.marginMs ?? 50;
     const arrived = this.arrivals.get(c.id) ?? this.o.clock.now();
     this.arrivals.delete(c.id);
-    const drop = (reason: DropReason, detail?: string) =>
+    const drop = (reason: DropReason, detail?: string) => {
+      // Over the cap or a failed model: tell the validator now (E_DECLINED), so its round does not wait for the
+      // deadline on us. Late or closed work needs no word: the deadline has passed or the connection is gone.
+      if ((reason === 'throttle' || reason === 'error') && gen === this.generation) {
+        const message =
+          reason === 'throttle'
+            ? `over this miner's cap of ${this.o.throttle.perMinute} a minute`
+            : (detail ?? 'the model failed');
+        this.socket?.send(encode({ v: PROTOCOL_VERSION, type: 'error', code: ErrorCode.Declined, message, ref: c.id }));
+      }
       this.emit({ type: 'dropped', id: c.id, reason, ...(detail === undefined ? {} : { detail }) });
+    };
     if (!this.o.throttle.take(this.o.clock.now())) return drop('throttle');
     if (this.o.clock.now() >= c.deadline - margin) return drop('deadline', 'expired before inference started');
     let result: { probabilities: Probabilities; ms?: number } | 'expired';
