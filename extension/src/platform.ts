@@ -1,7 +1,7 @@
 // The only module that touches chrome.*: every other part of the extension goes through these functions, so the
 // extension's use of browser APIs is listed in one place and the rest stays plain TypeScript.
 import { codeOf, messageOf } from './core/errors.js';
-import { fail, ok, type Reply } from './core/messages.js';
+import { fail, ok, type Reply, replyError } from './core/messages.js';
 import { isReplyEnvelope, isRequestEnvelope, PendingRequests } from './core/requests.js';
 import { readSettings, type Settings, validatePatch } from './core/settings.js';
 
@@ -44,14 +44,19 @@ export interface Sender {
 
 type Handler = (message: unknown, sender: Sender) => Promise<unknown> | undefined;
 
+/** The tab, frame and URL a message or port came from, as the rest of the extension sees them. */
+function senderOf(sender: chrome.runtime.MessageSender | undefined): Sender {
+  return {
+    ...(sender?.tab?.id !== undefined ? { tabId: sender.tab.id, windowId: sender.tab.windowId } : {}),
+    ...(sender?.frameId !== undefined ? { frameId: sender.frameId } : {}),
+    ...(sender?.url !== undefined ? { url: sender.url } : {}),
+  };
+}
+
 /** Registers a handler; returning undefined means "not mine" (another context answers that message). */
 export function onMessage(handler: Handler): void {
   chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
-    const s: Sender = {
-      ...(sender.tab?.id !== undefined ? { tabId: sender.tab.id, windowId: sender.tab.windowId } : {}),
-      ...(sender.frameId !== undefined ? { frameId: sender.frameId } : {}),
-      ...(sender.url !== undefined ? { url: sender.url } : {}),
-    };
+    const s = senderOf(sender);
     let pending: Promise<unknown> | undefined;
     try {
       pending = handler(message, s);
@@ -70,7 +75,7 @@ export function onMessage(handler: Handler): void {
 
 function unwrap<T>(reply: Reply<T> | undefined, what: string): T {
   if (!reply) throw Object.assign(new Error(`${what}: no reply`), { code: 'E_NO_TARGET' });
-  if (!reply.ok) throw Object.assign(new Error(reply.message), { code: reply.code });
+  if (!reply.ok) throw replyError(reply);
   return reply.value;
 }
 
@@ -125,11 +130,7 @@ export function extensionChannel(name: string, timeoutMs = 300_000): <T>(message
 export function onChannelRequest(name: string, handler: (message: unknown, sender: Sender) => Promise<unknown>): void {
   chrome.runtime.onConnect.addListener((port) => {
     if (port.name !== name) return;
-    const sender: Sender = {
-      ...(port.sender?.tab?.id !== undefined ? { tabId: port.sender.tab.id, windowId: port.sender.tab.windowId } : {}),
-      ...(port.sender?.frameId !== undefined ? { frameId: port.sender.frameId } : {}),
-      ...(port.sender?.url !== undefined ? { url: port.sender.url } : {}),
-    };
+    const sender = senderOf(port.sender);
     let open = true;
     port.onDisconnect.addListener(() => (open = false));
     port.onMessage.addListener((m: unknown) => {

@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import { badgePosition } from '../core/filters.js';
 import type { MediaKind, ScanResult } from '../core/messages.js';
 import type { BadgeView } from '../core/verdict.js';
+import { Slices } from './pixels.js';
 
 const CSS = `
 :host { all: initial; }
@@ -87,12 +88,16 @@ interface Placed {
 export class BadgeLayer {
   private readonly badges = new Map<Element, Placed>();
   private readonly resize = new ResizeObserver(() => this.schedule());
-  private queued = false;
-  /**
-   * Work is queued as a task (MessageChannel), not a requestAnimationFrame: Chrome gives a tab it considers
-   * occluded about one frame a second, which badged a 100-image page one image per second.
-   */
-  private readonly channel = new MessageChannel();
+  /** Badge DOM work and placement, in slices of at most 6 ms (tasks, not animation frames: see Slices). */
+  private readonly slices = new Slices((deadline) => {
+    for (const [el, apply] of this.pending) {
+      if (performance.now() > deadline) break;
+      this.pending.delete(el);
+      apply();
+    }
+    this.place();
+    return this.pending.size > 0;
+  }, 6);
   private layer: HTMLElement | null = null;
   private readonly pending = new Map<Element, () => void>();
   private readonly onMove = () => this.schedule();
@@ -185,22 +190,7 @@ export class BadgeLayer {
   }
 
   private schedule(): void {
-    if (this.queued) return;
-    this.queued = true;
-    this.channel.port1.onmessage = () => {
-      this.queued = false;
-      const end = performance.now() + 6;
-      for (const [el, apply] of this.pending) {
-        if (performance.now() > end) break;
-        this.pending.delete(el);
-        apply();
-      }
-      this.place();
-      // More to do: continue after a timer, not another message. Back-to-back message tasks leave the page's main
-      // thread no idle gap, so slices add up to one long busy stretch; a timer lets rendering and input run between.
-      if (this.pending.size > 0) setTimeout(() => this.schedule(), 0);
-    };
-    this.channel.port2.postMessage(null);
+    this.slices.schedule();
   }
 
   private place(): void {

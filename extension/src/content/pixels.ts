@@ -47,44 +47,57 @@ export class Limiter {
 }
 
 /**
- * Runs queued callbacks in slices of at most `budgetMs`, yielding to the page between slices, so a burst (200
- * images entering the viewport at once) never becomes one long task on the page's main thread.
+ * Runs `slice(deadline)` in later tasks of the page's main thread until it reports no more work, so a burst (200
+ * images entering the viewport, a batch of results arriving) never becomes one long task there.
+ *
+ * A slice starts as a MessageChannel task, not a timer or an animation frame: chained timers get clamped, and a tab
+ * Chrome counts as occluded gets about one timer run and one frame a second (measured: a 100-image page took 100 s
+ * to badge instead of 20 s). The next slice waits for a timer, though, not straight another message: back-to-back
+ * message tasks leave the page no idle gap, so slices would add up to one long busy stretch on its main thread.
  */
-export class Slicer {
-  private readonly queue: Array<() => void> = [];
+export class Slices {
   private scheduled = false;
   private readonly channel = new MessageChannel();
-  constructor(private readonly budgetMs = 8) {}
+
+  constructor(
+    /** Does work until `deadline` (a performance.now() time); returns whether any is left. */
+    private readonly slice: (deadline: number) => boolean,
+    private readonly budgetMs: number,
+  ) {
+    this.channel.port1.onmessage = () => {
+      if (this.slice(performance.now() + this.budgetMs)) setTimeout(() => this.channel.port2.postMessage(null), 0);
+      else this.scheduled = false;
+    };
+  }
+
+  /** Asks for slices until the work is done; a no-op while they are already under way. */
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.channel.port2.postMessage(null);
+  }
+}
+
+/** Queued callbacks, run in slices of at most `budgetMs` (see Slices). */
+export class Slicer {
+  private readonly queue: Array<() => void> = [];
+  private readonly slices: Slices;
+
+  constructor(budgetMs = 8) {
+    this.slices = new Slices((deadline) => {
+      while (this.queue.length > 0 && performance.now() < deadline) {
+        try {
+          this.queue.shift()!();
+        } catch (e) {
+          console.debug('[veracity]', e);
+        }
+      }
+      return this.queue.length > 0;
+    }, budgetMs);
+  }
 
   push(task: () => void): void {
     this.queue.push(task);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.yieldThen();
-    }
-  }
-
-  private drain(): void {
-    const end = performance.now() + this.budgetMs;
-    while (this.queue.length > 0 && performance.now() < end) {
-      try {
-        this.queue.shift()!();
-      } catch (e) {
-        console.debug('[veracity]', e);
-      }
-    }
-    // The next slice after a timer, not straight after another message: back-to-back message tasks leave the page
-    // no idle gap between slices, so they add up to one long busy stretch on its main thread.
-    if (this.queue.length > 0) setTimeout(() => this.yieldThen(), 0);
-    else this.scheduled = false;
-  }
-
-  /**
-   * A new task via a MessageChannel, not setTimeout: chained timers get clamped, and in a tab Chrome counts as
-   * hidden to 1 per second (measured: a 100-image page took 100 s to badge instead of 20 s).
-   */
-  private yieldThen(): void {
-    this.channel.port1.onmessage = () => this.drain();
-    this.channel.port2.postMessage(null);
+    this.slices.schedule();
   }
 }

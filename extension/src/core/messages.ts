@@ -148,3 +148,8 @@ export function ok<T>(value: T): Reply<T> {
 export function fail(code: string, message: string): Reply<never> {
   return { ok: false, code, message };
 }
+
+/** The error a failed reply stands for: its message as sent (already "CODE: ..." from an ExtensionError), code alongside. */
+export function replyError(reply: { code: string; message: string }): Error {
+  return Object.assign(new Error(reply.message), { code: reply.code });
+}

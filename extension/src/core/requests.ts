@@ -1,7 +1,7 @@
 // Requests over a long-lived channel (a chrome.runtime Port): each gets an id, a timeout, and exactly one outcome.
 // Pure: the platform adapter posts the envelopes and feeds replies and disconnects back in.
 import { ExtensionError, ExtensionErrorCode } from './errors.js';
-import type { Reply } from './messages.js';
+import { type Reply, replyError } from './messages.js';
 
 export interface RequestEnvelope {
   id: number;
@@ -56,8 +56,7 @@ export class PendingRequests {
     clearTimeout(w.timer);
     const r = envelope.reply;
     if (r.ok) w.resolve(r.value);
-    // The message already reads "CODE: ..." when it came from an ExtensionError; keep it as sent, code alongside.
-    else w.reject(Object.assign(new Error(r.message), { code: r.code }));
+    else w.reject(replyError(r));
   }
 
   /** The channel closed (the service worker stopped, the extension reloaded): everything waiting fails with `code`. */

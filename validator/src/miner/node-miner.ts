@@ -13,8 +13,8 @@ import {
   decodeBinary,
   decodeText,
   DEFAULT_HEARTBEAT_MS,
+  declineFor,
   encode,
-  ErrorCode,
   HeartbeatMonitor,
   PROTOCOL_VERSION,
   pongFor,
@@ -194,7 +194,7 @@ export class NodeMiner {
   /** E_DECLINED: the validator scores this challenge as unanswered now instead of waiting for its deadline. */
   private decline(ws: WebSocket, id: string, message: string): void {
     if (ws.readyState !== WebSocket.OPEN) return;
-    ws.send(encode({ v: PROTOCOL_VERSION, type: 'error', code: ErrorCode.Declined, message, ref: id }));
+    ws.send(encode(declineFor(id, message)));
   }
 
   private rand(): number {

@@ -30,6 +30,22 @@ type Query = Record<
   }
 >;
 
+/** `p`, or E_CHAIN_UNREACHABLE once `ms` pass without an answer (a busy or half-dead node never replies). */
+async function within<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ChainError('E_CHAIN_UNREACHABLE', message)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How long one status read may take before it is reported as a failure (the next block or poll asks again). */
+const STATUS_TIMEOUT_MS = 15_000;
+
 export class ChainWatch {
   private constructor(
     private readonly api: ApiPromise,
@@ -38,15 +54,12 @@ export class ChainWatch {
 
   static async connect(endpoint: string, netuid: number, timeoutMs = 20_000): Promise<ChainWatch> {
     const provider = new WsProvider(endpoint, 2_500);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ChainError('E_CHAIN_UNREACHABLE', `no answer from ${endpoint} in ${timeoutMs / 1000} s`)),
-        timeoutMs,
-      );
-    });
     try {
-      const api = await Promise.race([ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: false }), timeout]);
+      const api = await within(
+        ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: false }),
+        timeoutMs,
+        `no answer from ${endpoint} in ${timeoutMs / 1000} s`,
+      );
       const q = api.query.subtensorModule as unknown as Query | undefined;
       if (!q?.uids) throw new ChainError('E_NOT_SUBTENSOR', `${endpoint} has no SubtensorModule`);
       const added = await q.networksAdded!(netuid);
@@ -55,12 +68,15 @@ export class ChainWatch {
     } catch (e) {
       await provider.disconnect().catch(() => undefined);
       throw e instanceof ChainError ? e : new ChainError('E_CHAIN_UNREACHABLE', e instanceof Error ? e.message : String(e));
-    } finally {
-      clearTimeout(timer);
     }
   }
 
-  async status(hotkey: string): Promise<ChainStatus> {
+  /** Registration, weights and incentive of `hotkey` now; E_CHAIN_UNREACHABLE when the node does not answer in time. */
+  status(hotkey: string): Promise<ChainStatus> {
+    return within(this.read(hotkey), STATUS_TIMEOUT_MS, `no answer from the chain in ${STATUS_TIMEOUT_MS / 1000} s`);
+  }
+
+  private async read(hotkey: string): Promise<ChainStatus> {
     const q = this.api.query.subtensorModule as unknown as Query;
     const [header, uidOpt] = await Promise.all([this.api.rpc.chain.getHeader(), q.uids!(this.netuid, hotkey)]);
     const block = header.number.toNumber();

@@ -18,8 +18,8 @@ import {
   decodeText,
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_LIMITS,
+  declineFor,
   encode,
-  ErrorCode,
   frameTooLarge,
   HeartbeatMonitor,
   type Limits,
@@ -286,7 +286,7 @@ export class MinerSession {
           reason === 'throttle'
             ? `over this miner's cap of ${this.o.throttle.perMinute} a minute`
             : (detail ?? 'the model failed');
-        this.socket?.send(encode({ v: PROTOCOL_VERSION, type: 'error', code: ErrorCode.Declined, message, ref: c.id }));
+        this.socket?.send(encode(declineFor(c.id, message)));
       }
       this.emit({ type: 'dropped', id: c.id, reason, ...(detail === undefined ? {} : { detail }) });
     };
