@@ -20,7 +20,8 @@ import {
 import { defaultBundleDir } from './paths.js';
 
 const HELP = `usage: veracity-eval --manifest FILE [--root DIR] [--bundle DIR|URL] [--json OUT] [--limit N] [--threads N]
-  --manifest  CSV with columns path,label,modality,group (others ignored); images only
+  --manifest  CSV with columns path,label[,modality,group] (others ignored; modality defaults from the
+              file extension, group to "ungrouped"); images only
   --root      folder the paths are relative to (default: the manifest's folder)
   --bundle    model bundle folder or URL (default: models/bundle, else the test fixture)
   --json      also write the report as JSON to this file

@@ -32,6 +32,19 @@ describe('dataset manifest', () => {
   });
 
   it('names missing columns', () => {
-    expect(() => parseDatasetManifest('path,label\nx,real')).toThrow(/modality, group/);
+    expect(() => parseDatasetManifest('path,group\nx,g')).toThrow(/lacks the column\(s\) label$/);
+    expect(() => parseDatasetManifest('file,class\nx,real')).toThrow(/path, label/);
+  });
+
+  it('needs only path and label: modality from the extension, group "ungrouped", spreadsheet quirks tolerated', () => {
+    const { rows, rejected } = parseDatasetManifest(
+      ['\uFEFF Path ,LABEL', 'a.PNG,Real', 'b.webp, synthetic', 'c.MP4,semisynthetic', 'd.jpg,fake'].join('\r\n'),
+    );
+    expect(rows.map((r) => [r.path, r.label, r.modality, r.group])).toEqual([
+      ['a.PNG', 'real', 'image', 'ungrouped'],
+      ['b.webp', 'synthetic', 'image', 'ungrouped'],
+      ['c.MP4', 'semisynthetic', 'video', 'ungrouped'],
+    ]);
+    expect(rejected).toEqual([{ line: 5, reason: 'unknown label "fake"' }]);
   });
 });

@@ -2,7 +2,8 @@ import { LABELS, type Label } from './manifest.js';
 
 /**
  * A labelled media set: a folder with `manifest.csv` in the columns of ../shared/datasets (path, label, modality,
- * group, source_repo, generator, license, sha256, notes). Only the first four are required, so any user's set works.
+ * group, source_repo, generator, license, sha256, notes). Only path and label are required, so any user's set
+ * works: a missing modality is read from the file extension, a missing group is "ungrouped".
  */
 export interface DatasetRow {
   path: string;
@@ -51,11 +52,20 @@ export interface ParsedDataset {
   rejected: Array<{ line: number; reason: string }>;
 }
 
-const REQUIRED = ['path', 'label', 'modality', 'group'] as const;
+const REQUIRED = ['path', 'label'] as const;
+
+const VIDEO_EXTENSIONS = /\.(mp4|m4v|webm|mov|mkv|avi|mpe?g|ogv)$/i;
+
+/** The modality a file's name implies, for sets whose manifest has no modality column. */
+export function modalityOf(path: string): 'image' | 'video' {
+  return VIDEO_EXTENSIONS.test(path) ? 'video' : 'image';
+}
 
 export function parseDatasetManifest(text: string): ParsedDataset {
-  const [header, ...body] = parseCsv(text);
-  if (!header) throw new Error('manifest.csv is empty');
+  // A spreadsheet's CSV export may start with a byte-order mark and pad or capitalise its header names.
+  const [rawHeader, ...body] = parseCsv(text.replace(/^\uFEFF/, ''));
+  if (!rawHeader) throw new Error('manifest.csv is empty');
+  const header = rawHeader.map((h) => h.trim().toLowerCase());
   const missing = REQUIRED.filter((c) => !header.includes(c));
   if (missing.length > 0) throw new Error(`manifest.csv lacks the column(s) ${missing.join(', ')}`);
   const rows: DatasetRow[] = [];
@@ -63,6 +73,8 @@ export function parseDatasetManifest(text: string): ParsedDataset {
   body.forEach((cells, i) => {
     const row = Object.fromEntries(header.map((h, j) => [h, cells[j] ?? ''])) as Record<string, string>;
     const line = i + 2;
+    row.label = (row.label ?? '').trim().toLowerCase();
+    row.modality = row.modality?.trim() ? row.modality.trim().toLowerCase() : modalityOf(row.path ?? '');
     if (!LABELS.includes(row.label as Label)) rejected.push({ line, reason: `unknown label "${row.label}"` });
     else if (row.modality !== 'image' && row.modality !== 'video')
       rejected.push({ line, reason: `unknown modality "${row.modality}"` });

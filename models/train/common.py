@@ -17,7 +17,7 @@ NSFWJS_MEAN = (0.0, 0.0, 0.0)
 NSFWJS_STD = (1.0, 1.0, 1.0)
 
 
-INPUTS = ("rgb", "highpass")
+INPUTS = ("rgb", "highpass", "npr")
 
 
 class HighPassInput(UInt8Input):
@@ -43,12 +43,34 @@ class HighPassInput(UInt8Input):
         return self.core(0.5 + self.gain * (x - b))
 
 
+class NPRInput(UInt8Input):
+    """UInt8Input whose core sees neighbouring-pixel relationships: 0.5 + gain * (x - up(down(x))).
+
+    down/up = nearest-neighbour 2x (NPR, Tan et al., CVPR 2024): the residual is zero at the top-left pixel of
+    every 2x2 block and holds the differences to it elsewhere. Why: the upsampling layers that GAN and diffusion
+    decoders share leave correlated 2x2 neighbourhoods, a trace that is common to generators rather than to
+    one, while scene content and colour mostly cancel. Nearest resizes export as ONNX Resize (static size).
+    """
+
+    def __init__(self, core, mean, std, gain: float = 4.0):
+        super().__init__(core, mean=mean, std=std)
+        self.gain = gain
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        x = (pixels.to(torch.float32) - self.mean) / self.std
+        d = F.interpolate(x, scale_factor=0.5, mode="nearest", recompute_scale_factor=True)
+        u = F.interpolate(d, scale_factor=2.0, mode="nearest", recompute_scale_factor=True)
+        return self.core(0.5 + self.gain * (x - u))
+
+
 def build_model(cut: str, dropout: float = 0.2, input: str = "rgb") -> UInt8Input:
     core = MobileNetV2Keras(cut=cut, num_classes=3, dropout=dropout)
     if input == "rgb":
         return UInt8Input(core, mean=NSFWJS_MEAN, std=NSFWJS_STD)
     if input == "highpass":
         return HighPassInput(core, mean=NSFWJS_MEAN, std=NSFWJS_STD)
+    if input == "npr":
+        return NPRInput(core, mean=NSFWJS_MEAN, std=NSFWJS_STD)
     raise ValueError(f"unknown input {input!r}; expected one of {INPUTS}")
 
 

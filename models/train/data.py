@@ -175,14 +175,20 @@ def to_chw(im: Image.Image) -> np.ndarray:
 INTERP = [Image.BILINEAR, Image.BICUBIC, Image.LANCZOS, Image.BOX]
 
 
-def augment(arr: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Random square crop at a random scale (x0.5-1.5), flips, colour, blur, noise, JPEG/WebP. Returns CHW uint8."""
+def augment(arr: np.ndarray, size: int, rng: np.random.Generator, native_frac: float = 0.0) -> np.ndarray:
+    """Random square crop at a random scale (x0.5-1.5), flips, colour, blur, noise, JPEG/WebP. Returns CHW uint8.
+
+    native_frac: share of crops taken at scale 1 (no resampling). Why: the runtime's native-center policy feeds
+    unresampled pixels, where a generator's upsampling grid survives; a model that only ever saw resampled crops
+    has neither seen that grid nor the test-time pixel statistics.
+    """
     im = Image.fromarray(arr)
     w, h = im.size
     # Occasionally compress the whole image before cropping (JPEG grid of the source, like a re-shared file).
     if rng.random() < 0.2:
         im = encode(im, "jpeg" if rng.random() < 0.6 else "webp", rng.integers(50, 96))
-    scale = math.exp(rng.uniform(math.log(0.5), math.log(1.5)))
+    native = rng.random() < native_frac
+    scale = 1.0 if native else math.exp(rng.uniform(math.log(0.5), math.log(1.5)))
     side = size / scale
     if side > min(w, h):
         side = min(w, h)  # image too small for this scale: take the largest square and upscale more

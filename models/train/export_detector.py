@@ -30,6 +30,12 @@ from evaluate import val_metrics  # noqa: E402
 from export_common import export_bundle  # noqa: E402
 
 
+INPUT_NOTES = {
+    "highpass": ": 0.5 + 4 * (x - blur5x5(x)) computed in the graph",
+    "npr": ": 0.5 + 4 * (x - up2(down2(x))) with nearest-neighbour resizes (NPR), computed in the graph",
+}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", required=True)
@@ -86,7 +92,7 @@ def main():
         "backbone": f"MobileNetV2 (Keras) from nsfwjs weights, truncated after block {a['cut']}, global average pool, Linear(->3)",
         "pretrained": "nsfwjs@4.3.0 mobilenet_v2 (MIT), ported by models/train/port_nsfwjs.cjs + mobilenet_port.py",
         "input_scaling": "pixels / 255 (nsfwjs)",
-        "input": a.get("input", "rgb") + (": 0.5 + 4 * (x - blur5x5(x)) computed in the graph" if a.get("input") == "highpass" else ""),
+        "input": a.get("input", "rgb") + INPUT_NOTES.get(a.get("input", "rgb"), ""),
         "data": "Veracity datasets manifest (images only, 2x2 grids cut into tiles)" + (
             "; plus " + ", ".join(str(d) for d in a["data"][1:]) + " (models/train/make_synthetic.py: real photos through the "
             "@upscalerjs ESRGAN upscalers, semisynthetic, with their re-saved sources as real)" if isinstance(a.get("data"), list) and len(a["data"]) > 1 else ""),
@@ -96,7 +102,8 @@ def main():
         "batch": a["batch"],
         "size": size,
         "holdout_groups": a.get("holdout", ""),
-        "augmentation": "random square crop at scale x0.5-1.5, flips, colour, blur, noise, random JPEG/WebP q50-95 for every class",
+        "augmentation": (f"random square crop ({a.get('native_frac', 0):.0%} at native scale, the rest at scale x0.5-1.5), "
+                         "flips, colour, blur, noise, random JPEG/WebP q50-95 for every class"),
         "loss": "3-class CE (label smoothing 0.05) + binary real-vs-AI NLL on log(p_synth + p_semi)",
     }
     man = export_bundle(model, args.out, size=size, bundle_id="veracity-detector", version=args.version, temperature=t,

@@ -3,7 +3,7 @@
 Usage (from the repo root):
   /usr/bin/python3 models/train/train.py --data ../shared/datasets [--data models/train/runs/synth-esrgan ...] \
       --nsfwjs-weights models/train/runs --out models/train/runs/main --minutes 30 [--holdout g1,g2,...] \
-      [--init CKPT] [--size 128] [--cut 12] [--input rgb|highpass]
+      [--init CKPT] [--size 128] [--cut 12] [--input rgb|highpass|npr] [--native-frac F]
 
 * Items: every image of manifest.csv (grids cut into tiles); --holdout groups are removed entirely (for
   leave-groups-out validation) and scored at the end; of the rest, 15 % of every group (split by pair/unit) is
@@ -37,8 +37,9 @@ DEFAULT_DATA = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "
 
 
 class AugSet(torch.utils.data.Dataset):
-    def __init__(self, arrays, ys, size, n, weights, seed):
+    def __init__(self, arrays, ys, size, n, weights, seed, native_frac=0.0):
         self.arrays, self.ys, self.size, self.n, self.weights, self.seed = arrays, ys, size, n, weights, seed
+        self.native_frac = native_frac
 
     def __len__(self):
         return self.n
@@ -46,7 +47,7 @@ class AugSet(torch.utils.data.Dataset):
     def __getitem__(self, i):
         rng = np.random.default_rng((self.seed, i))
         j = int(rng.choice(len(self.arrays), p=self.weights))
-        return torch.from_numpy(augment(self.arrays[j], self.size, rng)), int(self.ys[j])
+        return torch.from_numpy(augment(self.arrays[j], self.size, rng, self.native_frac)), int(self.ys[j])
 
 
 def loss_fn(logits, y, bin_weight=1.0):
@@ -65,7 +66,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--cut", default="12")
-    ap.add_argument("--input", default="rgb", choices=INPUTS, help="rgb, or highpass: x - blur(x) computed in-graph")
+    ap.add_argument("--input", default="rgb", choices=INPUTS, help="rgb; highpass: x - blur(x); npr: x - up(down(x)) (both computed in-graph)")
+    ap.add_argument("--native-frac", type=float, default=0.0, help="share of training crops at scale 1 (no resampling)")
     ap.add_argument("--minutes", type=float, default=20)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-4, help="backbone lr (head gets 10x)")
@@ -128,7 +130,7 @@ def main():
 
     weights = sample_weights(train_items, parse_upweight(args.upweight))
     ys = np.array([it["y"] for it in train_items])
-    ds = AugSet(train_arr, ys, args.size, 10_000_000, weights, args.seed * 1000 + step)
+    ds = AugSet(train_arr, ys, args.size, 10_000_000, weights, args.seed * 1000 + step, args.native_frac)
     dl = torch.utils.data.DataLoader(ds, batch_size=args.batch, num_workers=args.workers, persistent_workers=args.workers > 0)
     budget = args.minutes * 60
     t_start = time.time() - elapsed_prev
