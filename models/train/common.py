@@ -20,47 +20,61 @@ NSFWJS_STD = (1.0, 1.0, 1.0)
 INPUTS = ("rgb", "highpass", "npr")
 
 
-class HighPassInput(UInt8Input):
-    """UInt8Input whose core sees a high-pass residual instead of the image: 0.5 + gain * (x - blur(x)).
+class ResidualInput(UInt8Input):
+    """UInt8Input whose core sees a residual instead of the image: 0.5 + gain * (x - reference(x)).
 
-    blur = fixed depthwise 5x5 binomial (sigma ~1 px), reflect padding, so the runtime contract (uint8 NCHW in,
-    normalisation inside the graph) is unchanged. Why: the residual removes most scene content and colour, leaving
-    the fine texture where resampling and generator traces live (TRAINING-NOTES: better transfer to held-out
-    sources). The 0.5 offset and gain put the residual in the [0, 1] range the nsfwjs weights were trained on.
+    The reference is computed in the graph, so the runtime contract (uint8 NCHW in, normalisation inside the
+    graph) is unchanged. Why: the residual removes most scene content and colour, leaving the fine texture where
+    resampling and generator traces live (TRAINING-NOTES: better transfer to held-out sources). The 0.5 offset and
+    gain put the residual in the [0, 1] range the nsfwjs weights were trained on.
     """
+
+    REFERENCE = "reference(x)"  # how the subclass's reference reads in the bundle manifest
 
     def __init__(self, core, mean, std, gain: float = 4.0):
         super().__init__(core, mean=mean, std=std)
+        self.gain = gain
+
+    def reference(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return f"0.5 + {self.gain:g} * (x - {self.REFERENCE}) computed in the graph"
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        x = (pixels.to(torch.float32) - self.mean) / self.std
+        return self.core(0.5 + self.gain * (x - self.reference(x)))
+
+
+class HighPassInput(ResidualInput):
+    """Reference = fixed depthwise 5x5 binomial blur (sigma ~1 px), reflect padding: a high-pass residual."""
+
+    REFERENCE = "blur5x5(x)"
+
+    def __init__(self, core, mean, std, gain: float = 4.0):
+        super().__init__(core, mean=mean, std=std, gain=gain)
         k1 = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0])
         k2 = torch.outer(k1, k1) / 256.0
         # non-persistent: checkpoints of the RGB model load into this one (same parameter names) and vice versa
         self.register_buffer("blur_kernel", k2.expand(3, 1, 5, 5).contiguous(), persistent=False)
-        self.gain = gain
 
-    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        x = (pixels.to(torch.float32) - self.mean) / self.std
-        b = F.conv2d(F.pad(x, (2, 2, 2, 2), mode="reflect"), self.blur_kernel, groups=3)
-        return self.core(0.5 + self.gain * (x - b))
+    def reference(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(F.pad(x, (2, 2, 2, 2), mode="reflect"), self.blur_kernel, groups=3)
 
 
-class NPRInput(UInt8Input):
-    """UInt8Input whose core sees neighbouring-pixel relationships: 0.5 + gain * (x - up(down(x))).
+class NPRInput(ResidualInput):
+    """Reference = nearest-neighbour 2x down then up (NPR, Tan et al., CVPR 2024).
 
-    down/up = nearest-neighbour 2x (NPR, Tan et al., CVPR 2024): the residual is zero at the top-left pixel of
-    every 2x2 block and holds the differences to it elsewhere. Why: the upsampling layers that GAN and diffusion
-    decoders share leave correlated 2x2 neighbourhoods, a trace that is common to generators rather than to
-    one, while scene content and colour mostly cancel. Nearest resizes export as ONNX Resize (static size).
+    The residual is zero at the top-left pixel of every 2x2 block and holds the differences to it elsewhere. Why:
+    the upsampling layers that GAN and diffusion decoders share leave correlated 2x2 neighbourhoods, a trace common
+    to generators rather than to one. Nearest resizes export as ONNX Resize (static size).
     """
 
-    def __init__(self, core, mean, std, gain: float = 4.0):
-        super().__init__(core, mean=mean, std=std)
-        self.gain = gain
+    REFERENCE = "up2(down2(x)) with nearest-neighbour resizes (NPR)"
 
-    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        x = (pixels.to(torch.float32) - self.mean) / self.std
+    def reference(self, x: torch.Tensor) -> torch.Tensor:
         d = F.interpolate(x, scale_factor=0.5, mode="nearest", recompute_scale_factor=True)
-        u = F.interpolate(d, scale_factor=2.0, mode="nearest", recompute_scale_factor=True)
-        return self.core(0.5 + self.gain * (x - u))
+        return F.interpolate(d, scale_factor=2.0, mode="nearest", recompute_scale_factor=True)
 
 
 def build_model(cut: str, dropout: float = 0.2, input: str = "rgb") -> UInt8Input:

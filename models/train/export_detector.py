@@ -24,16 +24,10 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import build_from_args, eval_tensors  # noqa: E402
+from common import ResidualInput, build_from_args, eval_tensors  # noqa: E402
 from data import build_items, preload, split_items  # noqa: E402
 from evaluate import val_metrics  # noqa: E402
 from export_common import export_bundle  # noqa: E402
-
-
-INPUT_NOTES = {
-    "highpass": ": 0.5 + 4 * (x - blur5x5(x)) computed in the graph",
-    "npr": ": 0.5 + 4 * (x - up2(down2(x))) with nearest-neighbour resizes (NPR), computed in the graph",
-}
 
 
 def main():
@@ -92,7 +86,7 @@ def main():
         "backbone": f"MobileNetV2 (Keras) from nsfwjs weights, truncated after block {a['cut']}, global average pool, Linear(->3)",
         "pretrained": "nsfwjs@4.3.0 mobilenet_v2 (MIT), ported by models/train/port_nsfwjs.cjs + mobilenet_port.py",
         "input_scaling": "pixels / 255 (nsfwjs)",
-        "input": a.get("input", "rgb") + INPUT_NOTES.get(a.get("input", "rgb"), ""),
+        "input": a.get("input", "rgb") + (f": {model.describe()}" if isinstance(model, ResidualInput) else ""),
         "data": "Veracity datasets manifest (images only, 2x2 grids cut into tiles)" + (
             "; plus " + ", ".join(str(d) for d in a["data"][1:]) + " (models/train/make_synthetic.py: real photos through the "
             "@upscalerjs ESRGAN upscalers, semisynthetic, with their re-saved sources as real)" if isinstance(a.get("data"), list) and len(a["data"]) > 1 else ""),

@@ -217,12 +217,12 @@ const id = matches(ID_RE, 'an id of 1-64 characters from [A-Za-z0-9._:-]');
 const nonce = matches(/^[0-9a-f]{64}$/, '64 lowercase hex digits (32 bytes, no 0x)');
 const signature = matches(/^0x[0-9a-fA-F]{128}$/, '0x followed by 128 hex digits (a 64-byte sr25519 signature)');
 
-/** An SS58 (prefix 42) address of a 32-byte public key, checksum verified. */
 /** Miner -> validator: "I will not answer challenge `id`" (E_DECLINED, see ErrorCode.Declined). */
 export function declineFor(id: string, message: string): ErrorMessage {
   return { v: PROTOCOL_VERSION, type: 'error', code: ErrorCode.Declined, message, ref: id };
 }
 
+/** An SS58 (prefix 42) address of a 32-byte public key, checksum verified. */
 export function isHotkey(v: unknown): v is string {
   if (typeof v !== 'string' || !/^[1-9A-HJ-NP-Za-km-z]{46,48}$/.test(v)) return false;
   try {
