@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time (and idempotent) set-up on a fresh Debian/Ubuntu machine: Debian's Chromium (Playwright drives it; it
-# never downloads a browser), ffmpeg (video frames), then the npm workspace. Needs Node.js >= 20.19 already.
+# never downloads a browser), ffmpeg (video frames), python3 numpy + Pillow (training-data tests), then the npm
+# workspace. Needs Node.js >= 20.19 already.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 missing=()
 [ -x "${VERACITY_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+# the training pipeline's torch-free unit tests (models/train/test_*.py) run on Debian's python3 with numpy + Pillow
+/usr/bin/python3 -c 'import numpy, PIL' 2>/dev/null || missing+=(python3-numpy python3-pil)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> apt-get install ${missing[*]}"
   $SUDO apt-get update -qq

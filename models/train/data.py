@@ -2,7 +2,7 @@
 
 Works on any folder holding a manifest.csv with the columns
   path,label,modality,group,source_repo,generator,license,sha256,notes
-(label in real|synthetic|semisynthetic; only modality=image rows are used).
+of which only path and label are required (label in real|synthetic|semisynthetic; only image rows are used).
 
 * Grids: rows whose notes say "2x2 grid" (or whose group ends in "grid2x2") are cut into 4 tiles.
 * Several folders: build_items takes one root, a list of roots or a comma-separated string of roots (e.g. the
@@ -35,9 +35,39 @@ SRC_GROUP_RE = re.compile(r"src_group=([^;,\s]+)")
 ROBUST_CHAIN = (("jpeg", 55), ("webp", 75), ("jpeg", 80))
 
 
+REQUIRED_COLUMNS = ("path", "label")
+VIDEO_RE = re.compile(r"\.(mp4|m4v|webm|mov|mkv|avi|mpe?g|ogv)$", re.I)
+
+
+def modality_of(path: str) -> str:
+    return "video" if VIDEO_RE.search(path) else "image"
+
+
 def read_manifest(root: str) -> list[dict]:
-    with open(os.path.join(root, "manifest.csv"), newline="") as f:
-        return list(csv.DictReader(f))
+    """Rows of root/manifest.csv with the same tolerance as the TypeScript reader (models/src/dataset.ts), so a
+    set that veracity-eval scores can also be trained on: only path and label are required; a byte-order mark,
+    padded or capitalised header names and label case are tolerated; a missing modality comes from the file
+    extension and a missing group is 'ungrouped'. Rows with an absolute or '..' path are dropped (they would
+    read outside root)."""
+    with open(os.path.join(root, "manifest.csv"), newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        header = [h.strip().lower() for h in next(reader, [])]
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise ValueError(f"{root}/manifest.csv lacks the column(s) {', '.join(missing)}")
+        rows = []
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            r = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}
+            r["path"] = r["path"].strip()
+            if not r["path"] or r["path"].startswith("/") or ".." in r["path"]:
+                continue
+            r["label"] = r["label"].strip().lower()
+            r["modality"] = (r.get("modality") or "").strip().lower() or modality_of(r["path"])
+            r["group"] = (r.get("group") or "").strip() or "ungrouped"
+            rows.append(r)
+        return rows
 
 
 def is_grid(row: dict) -> bool:

@@ -1,0 +1,47 @@
+"""Unit tests for the manifest reader and split (numpy + Pillow only, no torch):
+/usr/bin/python3 -m unittest discover -s models/train -p 'test_*.py'"""
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from data import build_items, read_manifest, split_items  # noqa: E402
+
+
+def write(root: str, text: str) -> None:
+    with open(os.path.join(root, "manifest.csv"), "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+
+
+class ReadManifest(unittest.TestCase):
+    def test_path_and_label_only(self):
+        with tempfile.TemporaryDirectory() as root:
+            # BOM, padded capitalised headers, label case, a video, a bad path, a blank line
+            write(root, "\ufeff Path ,LABEL\nreal/a.jpg,Real\nfake/b.PNG, synthetic\nclip.mp4,real\n../x.jpg,real\n\n")
+            rows = read_manifest(root)
+            self.assertEqual([r["path"] for r in rows], ["real/a.jpg", "fake/b.PNG", "clip.mp4"])
+            self.assertEqual([r["label"] for r in rows], ["real", "synthetic", "real"])
+            self.assertEqual([r["modality"] for r in rows], ["image", "image", "video"])
+            self.assertEqual({r["group"] for r in rows}, {"ungrouped"})
+            items = build_items(root)
+            self.assertEqual([(it["path"], it["y"], it["tile"]) for it in items], [("real/a.jpg", 0, -1), ("fake/b.PNG", 1, -1)])
+            train, val = split_items(items, 0.5)
+            self.assertEqual(len(train) + len(val), 2)
+
+    def test_full_columns_kept(self):
+        with tempfile.TemporaryDirectory() as root:
+            write(root, "path,label,modality,group,notes\ng.webp,synthetic,image,sd1-grid2x2,2x2 grid\np.jpg,real,image,photos,pair=k1\n")
+            items = build_items(root)
+            self.assertEqual(sum(it["group"] == "sd1-grid2x2" for it in items), 4)
+            self.assertEqual([it["unit"] for it in items if it["group"] == "photos"], ["photos|pair=k1"])
+
+    def test_missing_label_column_is_an_error(self):
+        with tempfile.TemporaryDirectory() as root:
+            write(root, "path,group\na.jpg,x\n")
+            with self.assertRaisesRegex(ValueError, "lacks the column\\(s\\) label"):
+                read_manifest(root)
+
+
+if __name__ == "__main__":
+    unittest.main()
