@@ -1,14 +1,18 @@
-"""PyTorch port of the @upscalerjs ESRGAN models (MIT, Kevin Scott; idealo RDN architecture trained on DIV2K).
+"""PyTorch port of the @upscalerjs ESRGAN models (MIT, Kevin Scott; idealo image-super-resolution, DIV2K).
 
-The npm packages @upscalerjs/esrgan-slim and @upscalerjs/esrgan-medium ship Keras functional models as tfjs
-"layers-model" files (models/xN/model.json + float32 .bin shards). Only five layer types occur (InputLayer, Conv2D
-with 'same'/'valid' padding and stride 1, Activation relu, Concatenate on channels, Add, UpSampling2D nearest), so
-the graph is interpreted generically from model.json instead of re-coding the architecture per variant. Pixel range
-in and out is 0..255 (upscalerjs inputRange/outputRange), NCHW float here.
+The npm packages @upscalerjs/esrgan-slim, -medium and -legacy ship Keras functional models as tfjs "layers-model"
+files (model.json + float32 or uint8-quantised .bin shards). Few layer types occur, so the graph is interpreted
+generically from model.json instead of re-coding the architecture per variant:
+  * RDN (esrgan-slim/-medium models/xN, esrgan-legacy div2k and psnr-small): InputLayer, Conv2D ('same'/'valid',
+    stride 1), Activation relu, Concatenate on channels, Add, UpSampling2D nearest; pixels 0..255 in and out.
+  * RRDN (esrgan-legacy models/gans: trained with a GAN + perceptual loss, so it invents texture rather than
+    averaging it): the same plus MultiplyBeta (x * 0.2, the residual scaling) and PixelShuffle4x (TF depthToSpace,
+    NHWC channel order); pixels 0..1 in and out (upscalerjs inputRange/outputRange), rescaled here so every
+    loaded net takes and returns 0..255.
 
-Usage as a library: net = load_esrgan(PKG_DIR, scale); y = net(x)  # x float [N,3,H,W] 0..255 -> [N,3,sH,sW]
+Usage as a library: net = load_esrgan(PKG_DIR, scale[, variant]); y = net(x)  # float [N,3,H,W] 0..255 -> [N,3,sH,sW]
 Parity against the original under tfjs: /usr/bin/python3 models/train/esrgan_port.py --verify PKG_DIR [--scale 4]
-(runs esrgan_tfjs.cjs on a few dataset crops and prints the max abs difference in 0..255 units).
+[--variant gans] (runs esrgan_tfjs.cjs on a few dataset crops and prints the max abs difference in 0..255 units).
 """
 from __future__ import annotations
 
@@ -26,11 +30,24 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+RRDN_LAYERS = ("MultiplyBeta", "PixelShuffle2x", "PixelShuffle3x", "PixelShuffle4x", "PixelShuffle8x")
+
+
+def depth_to_space_nhwc_order(x: torch.Tensor, s: int) -> torch.Tensor:
+    """tf.depthToSpace on NHWC, for an NCHW tensor: channel index (dy * s + dx) * C + c, unlike torch's
+    pixel_shuffle (c * s * s + dy * s + dx)."""
+    n, cs, h, w = x.shape
+    c = cs // (s * s)
+    return x.view(n, s, s, c, h, w).permute(0, 3, 4, 1, 5, 2).reshape(n, c, h * s, w * s)
+
+
 class KerasGraph(nn.Module):
     def __init__(self, model_json: dict, weights: dict[str, np.ndarray]):
         super().__init__()
         cfg = model_json["modelTopology"]["model_config"]["config"]
         self.layers = cfg["layers"]
+        # RRDN graphs work on 0..1 pixels (upscalerjs inputRange [0, 1]); RDN graphs on 0..255
+        self.unit = 255.0 if any(l["class_name"] in RRDN_LAYERS for l in self.layers) else 1.0
         self.output_name = cfg["output_layers"][0][0]
         self.convs = nn.ModuleDict()
         self.pads: dict[str, str] = {}
@@ -53,10 +70,15 @@ class KerasGraph(nn.Module):
                 raise ValueError(f"unsupported activation {c['activation']}")
             elif kind == "UpSampling2D" and c["interpolation"] != "nearest":
                 raise ValueError("unsupported upsampling")
-            elif kind not in ("InputLayer", "Conv2D", "Activation", "Concatenate", "Add", "UpSampling2D"):
+            elif kind not in ("InputLayer", "Conv2D", "Activation", "Concatenate", "Add", "UpSampling2D") + RRDN_LAYERS:
                 raise ValueError(f"unsupported layer {kind}")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """0..255 in, 0..255 out, whatever range the graph itself works in."""
+        return self.raw(x / self.unit) * self.unit
+
+    def raw(self, x: torch.Tensor) -> torch.Tensor:
+        """The graph on its own pixel range (what tfjs runs)."""
         vals: dict[str, torch.Tensor] = {}
         for l in self.layers:
             name, kind, c = l["name"], l["class_name"], l["config"]
@@ -81,6 +103,10 @@ class KerasGraph(nn.Module):
                     y = y + t
             elif kind == "UpSampling2D":
                 y = F.interpolate(ins[0], scale_factor=tuple(c["size"]), mode="nearest")
+            elif kind == "MultiplyBeta":
+                y = ins[0] * float(c.get("beta", 0.2))
+            elif kind.startswith("PixelShuffle"):
+                y = depth_to_space_nhwc_order(ins[0], int(c.get("scale") or kind[len("PixelShuffle") : -1]))
             vals[name] = y
             # free what is no longer needed (the graphs are small; this keeps HR activations from piling up)
         return vals[self.output_name]
@@ -94,16 +120,27 @@ def read_tfjs_layers_model(model_dir: str) -> tuple[dict, dict[str, np.ndarray]]
         buf = b"".join(open(os.path.join(model_dir, p), "rb").read() for p in group["paths"])
         off = 0
         for w in group["weights"]:
-            if w["dtype"] != "float32" or w.get("quantization"):
-                raise ValueError(f"unsupported weight encoding for {w['name']}")
             n = int(np.prod(w["shape"]))
-            weights[w["name"]] = np.frombuffer(buf, dtype="<f4", count=n, offset=off).reshape(w["shape"]).copy()
-            off += n * 4
+            q = w.get("quantization")
+            if w["dtype"] != "float32" or (q and q["dtype"] != "uint8"):
+                raise ValueError(f"unsupported weight encoding for {w['name']}")
+            if q:  # tfjs affine uint8 quantisation: value = min + scale * q
+                raw = np.frombuffer(buf, dtype=np.uint8, count=n, offset=off).astype(np.float32)
+                weights[w["name"]] = (raw * np.float32(q["scale"]) + np.float32(q["min"])).reshape(w["shape"])
+                off += n
+            else:
+                weights[w["name"]] = np.frombuffer(buf, dtype="<f4", count=n, offset=off).reshape(w["shape"]).copy()
+                off += n * 4
     return mj, weights
 
 
-def load_esrgan(pkg_dir: str, scale: int) -> KerasGraph:
-    mj, w = read_tfjs_layers_model(os.path.join(pkg_dir, "models", f"x{scale}"))
+def model_dir(pkg_dir: str, scale: int, variant: str = "") -> str:
+    """models/xN in esrgan-slim/-medium/-thick; a named folder (gans, psnr-small, div2k/...) in esrgan-legacy."""
+    return os.path.join(pkg_dir, "models", variant or f"x{scale}")
+
+
+def load_esrgan(pkg_dir: str, scale: int, variant: str = "") -> KerasGraph:
+    mj, w = read_tfjs_layers_model(model_dir(pkg_dir, scale, variant))
     return KerasGraph(mj, w).eval()
 
 
@@ -133,7 +170,7 @@ def upscale(net: KerasGraph, img: np.ndarray, tile: int = 0) -> np.ndarray:
     return np.clip(np.rint(y[0].numpy().transpose(1, 2, 0)), 0, 255).astype(np.uint8)
 
 
-def verify(pkg_dir: str, scale: int, data: str, runs: str, n: int, s: int) -> float:
+def verify(pkg_dir: str, scale: int, data: str, runs: str, n: int, s: int, variant: str = "") -> float:
     from PIL import Image
 
     sys.path.insert(0, HERE)
@@ -151,14 +188,14 @@ def verify(pkg_dir: str, scale: int, data: str, runs: str, n: int, s: int) -> fl
     os.makedirs(runs, exist_ok=True)
     inp = os.path.join(runs, "esrgan_check_input.bin")
     outp = os.path.join(runs, "esrgan_check_output.bin")
-    x.tofile(inp)
-    subprocess.run(["node", os.path.join(HERE, "esrgan_tfjs.cjs"), os.path.join(pkg_dir, "models", f"x{scale}"), inp, str(n), str(s), outp], check=True)
-    ref = np.fromfile(outp, dtype="<f4").reshape(n, s * scale, s * scale, 3)
-    net = load_esrgan(pkg_dir, scale)
+    net = load_esrgan(pkg_dir, scale, variant)
+    (x / net.unit).astype("<f4").tofile(inp)  # tfjs gets the graph's own pixel range
+    subprocess.run(["node", os.path.join(HERE, "esrgan_tfjs.cjs"), model_dir(pkg_dir, scale, variant), inp, str(n), str(s), outp], check=True)
+    ref = np.fromfile(outp, dtype="<f4").reshape(n, s * scale, s * scale, 3) * net.unit
     with torch.no_grad():
         y = net(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()).permute(0, 2, 3, 1).numpy()
     d = float(np.abs(y - ref).max())
-    print(f"{pkg_dir} x{scale}: {n} crops of {s}px, output range {ref.min():.1f}..{ref.max():.1f}, max abs diff {d:.3e} (0..255 units)")
+    print(f"{pkg_dir} {variant or ''} x{scale}: {n} crops of {s}px, output range {ref.min():.1f}..{ref.max():.1f}, max abs diff {d:.3e} (0..255 units)")
     return d
 
 
@@ -166,11 +203,12 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--verify", required=True, help="installed package dir, e.g. /tmp/train-deps/node_modules/@upscalerjs/esrgan-slim")
     ap.add_argument("--scale", type=int, default=4)
+    ap.add_argument("--variant", default="", help="model folder when not xN, e.g. gans in esrgan-legacy")
     ap.add_argument("--data", default=os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "datasets")))
     ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
     ap.add_argument("--n", type=int, default=3)
     ap.add_argument("--size", type=int, default=48)
     a = ap.parse_args()
-    d = verify(a.verify, a.scale, a.data, a.runs, a.n, a.size)
+    d = verify(a.verify, a.scale, a.data, a.runs, a.n, a.size, a.variant)
     print("PORT OK" if d < 1e-2 else "PORT MISMATCH")
     sys.exit(0 if d < 1e-2 else 1)

@@ -6,11 +6,48 @@
  * Usage: node models/train/esrgan_tfjs.cjs MODEL_DIR INPUT.bin N S OUTPUT.bin
  *   MODEL_DIR  e.g. /tmp/train-deps/node_modules/@upscalerjs/esrgan-slim/models/x4 (model.json + shard); tfjs must be
  *              resolvable from it (install side by side in /tmp/train-deps).
- *   INPUT.bin  float32 little-endian [N,S,S,3], pixels 0..255; OUTPUT.bin gets the raw model output [N,sS,sS,3].
+ *   INPUT.bin  float32 little-endian [N,S,S,3] in the graph's own pixel range (0..255 for RDN, 0..1 for RRDN);
+ *              OUTPUT.bin gets the raw model output [N,sS,sS,3].
  */
 'use strict';
 const fs = require('fs');
 const path = require('path');
+
+/**
+ * The RRDN graphs (esrgan-legacy models/gans) use two custom Keras layers that upscalerjs registers in its model
+ * definition (packages/shared/src/esrgan/esrgan.ts): MultiplyBeta (x * 0.2) and PixelShuffleNx
+ * (tf.depthToSpace, NHWC). Same semantics here, so the reference is what upscalerjs runs.
+ */
+function registerRrdnLayers(tf) {
+  const input = (x) => (Array.isArray(x) ? x[0] : x);
+  class MultiplyBeta extends tf.layers.Layer {
+    constructor(config) {
+      super(config);
+      this.beta = config.beta ?? 0.2;
+    }
+    call(inputs) {
+      return tf.mul(input(inputs), this.beta);
+    }
+    static className = 'MultiplyBeta';
+  }
+  tf.serialization.registerClass(MultiplyBeta);
+  for (const scale of [2, 3, 4, 8]) {
+    class PixelShuffle extends tf.layers.Layer {
+      constructor(config) {
+        super(config);
+        this.scale = scale;
+      }
+      computeOutputShape(s) {
+        return [s[0], s[1] && s[1] * scale, s[2] && s[2] * scale, s[3] / (scale * scale)];
+      }
+      call(inputs) {
+        return tf.depthToSpace(input(inputs), this.scale, 'NHWC');
+      }
+      static className = `PixelShuffle${scale}x`;
+    }
+    tf.serialization.registerClass(PixelShuffle);
+  }
+}
 
 async function main() {
   const [modelDir, input, nArg, sArg, output] = process.argv.slice(2);
@@ -20,6 +57,7 @@ async function main() {
   }
   const absDir = path.resolve(modelDir);
   const tf = require(require.resolve('@tensorflow/tfjs', { paths: [absDir] }));
+  registerRrdnLayers(tf);
   const mj = JSON.parse(fs.readFileSync(path.join(absDir, 'model.json'), 'utf8'));
   const weightSpecs = [];
   const bufs = [];

@@ -9,8 +9,9 @@ people, objects — the content the art-heavy AI groups lack):
   1. HR = a crop of the photo at native resolution (at most --max-side, sides a multiple of the scale);
   2. LR = HR downsampled x2 or x4 with a random kernel (box / bilinear / bicubic / lanczos / Gaussian blur then
      decimation), sometimes JPEG-compressed (q 70-95) like a re-shared small image;
-  3. SR = the ESRGAN upscale of LR (same size as HR), from @upscalerjs/esrgan-slim or -medium (ported to PyTorch
-     by esrgan_port.py; parity with tfjs checked there);
+  3. SR = the ESRGAN upscale of LR (same size as HR), from @upscalerjs/esrgan-slim or -medium (RDN) or
+     esrgan-legacy/gans (GAN-trained RRDN, x4 only, group local-rrdn-gan-x4), ported to PyTorch by esrgan_port.py
+     (parity with tfjs checked there);
   4. SR and HR leave through the identical final path: the same random square crop box, JPEG q90 (the dataset's
      own convention), so the only difference between the two files of a pair is the generator.
 Written into OUT/images/ with OUT/manifest.csv (same columns as the dataset; group local-esrgan-x2 / -x4, SR rows
@@ -41,10 +42,22 @@ from data import read_manifest, unit_hash, unit_of  # noqa: E402
 from esrgan_port import load_esrgan, upscale  # noqa: E402
 
 COLUMNS = ["path", "label", "modality", "group", "source_repo", "generator", "license", "sha256", "notes"]
-MODELS = {  # package -> (version, licence); weights: idealo image-super-resolution RDN trained on DIV2K
+MODELS = {  # package -> (version, licence); weights: idealo image-super-resolution (RDN / RRDN) trained on DIV2K
     "esrgan-slim": ("1.0.0", "MIT"),
     "esrgan-medium": ("1.0.0", "MIT"),
+    "esrgan-legacy": ("1.0.0", "MIT"),
 }
+# --models entries are PACKAGE or PACKAGE/VARIANT; a variant is a fixed-scale model folder with its own group,
+# architecture and description. gans: RRDN trained with an adversarial + perceptual loss, which paints plausible
+# texture instead of the smooth average a PSNR-trained RDN produces, i.e. a second, more generative kind of trace.
+VARIANTS = {"gans": {"scale": 4, "group": "local-rrdn-gan-x4", "arch": "idealo RRDN, GAN-trained, DIV2K"}}
+
+
+def parse_model(spec: str) -> tuple[str, str]:
+    pkg, _, variant = spec.partition("/")
+    if pkg not in MODELS or (variant and variant not in VARIANTS):
+        raise SystemExit(f"unknown model {spec!r}: expected one of {sorted(MODELS)} (variants: {sorted(VARIANTS)})")
+    return pkg, variant
 KERNELS = ["box", "bilinear", "bicubic", "lanczos", "gauss"]
 
 
@@ -73,7 +86,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--n", type=int, default=400, help="pairs to make (in total, counting pairs already written)")
     ap.add_argument("--upscalerjs", default="/tmp/train-deps/node_modules/@upscalerjs")
-    ap.add_argument("--models", default="esrgan-slim,esrgan-medium", help="packages under --upscalerjs, mixed at random")
+    ap.add_argument("--models", default="esrgan-slim,esrgan-medium", help="PACKAGE[/VARIANT] under --upscalerjs, mixed at random (e.g. esrgan-legacy/gans)")
     ap.add_argument("--scales", default="2,4")
     ap.add_argument("--groups", default="photo-pairs-*,photos-*,ai-edits-*", help="source groups (globs); real rows only")
     ap.add_argument("--max-side", type=int, default=512, help="HR crop side limit (x2 costs 4x the LR compute of x4)")
@@ -99,9 +112,9 @@ def main():
         raise SystemExit("no source rows match --groups")
     rng = np.random.default_rng(args.seed)
     order = rng.permutation(len(rows))
-    models = [m for m in args.models.split(",") if m]
+    models = [parse_model(m) for m in args.models.split(",") if m]
     scales = [int(s) for s in args.scales.split(",")]
-    nets: dict[tuple[str, int], torch.nn.Module] = {}
+    nets: dict[tuple[str, str, int], torch.nn.Module] = {}
 
     os.makedirs(os.path.join(args.out, "images"), exist_ok=True)
     man = os.path.join(args.out, "manifest.csv")
@@ -125,8 +138,10 @@ def main():
         key = f"esr{k:05d}"
         # every pair's random choices come from its own stream, so a resumed run makes the same pairs
         prng = np.random.default_rng((args.seed, k))
-        model = models[int(prng.integers(len(models)))]
+        model, variant = models[int(prng.integers(len(models)))]
         scale = scales[int(prng.integers(len(scales)))]
+        if variant:
+            scale = VARIANTS[variant]["scale"]
         kernel = KERNELS[int(prng.integers(len(KERNELS)))]
         lr_q = int(prng.integers(70, 96)) if prng.random() < 0.5 else 0
         if key in done:
@@ -144,23 +159,24 @@ def main():
         lr = downsample(hr, scale, kernel, prng)
         if lr_q:
             lr, _ = jpeg(lr, lr_q)
-        if (model, scale) not in nets:
-            nets[(model, scale)] = load_esrgan(os.path.join(args.upscalerjs, model), scale)
-        sr = Image.fromarray(upscale(nets[(model, scale)], np.asarray(lr)))
+        if (model, variant, scale) not in nets:
+            nets[(model, variant, scale)] = load_esrgan(os.path.join(args.upscalerjs, model), scale, variant)
+        sr = Image.fromarray(upscale(nets[(model, variant, scale)], np.asarray(lr)))
         assert sr.size == hr.size, (sr.size, hr.size)
         # identical final path for both sides: same square crop box, same JPEG quality
         side = min(cw, ch)
         fl = int(prng.integers(0, cw - side + 1))
         ft = int(prng.integers(0, ch - side + 1))
         box = (fl, ft, fl + side, ft + side)
-        group = f"local-esrgan-x{scale}"
+        group = VARIANTS[variant]["group"] if variant else f"local-esrgan-x{scale}"
         pkg = f"@upscalerjs/{model}@{MODELS[model][0]}"
+        arch = f"{variant} ({VARIANTS[variant]['arch']})" if variant else f"x{scale} (idealo RDN, DIV2K)"
         common = (
             f"pair={key}; src={r['group']}/{r['path']}; src_group={r['group']}; lr_kernel={kernel}; "
             f"lr_jpeg={lr_q or 'none'}; crop={l + fl},{t + ft},{side}; final=JPEG q{args.quality}; made by models/train/make_synthetic.py"
         )
         for label, im, gen, lic, repo in (
-            ("semisynthetic", sr, f"{pkg} x{scale} (idealo RDN, DIV2K) on a x{scale}-downsampled real photo", f"{MODELS[model][1]} (model); source photo: {r['license']}", f"npm:{pkg}; source: {r['source_repo']}"),
+            ("semisynthetic", sr, f"{pkg} {arch} on a x{scale}-downsampled real photo", f"{MODELS[model][1]} (model); source photo: {r['license']}", f"npm:{pkg}; source: {r['source_repo']}"),
             ("real", hr, "none (source photo, re-saved through the same crop and JPEG path)", r["license"], r["source_repo"]),
         ):
             _, data = jpeg(im.crop(box), args.quality)
