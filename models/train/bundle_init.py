@@ -108,10 +108,14 @@ def load_bundle(bundle: str, data: str | None = None, n: int = 256, seed: int = 
     crops = calibration_crops(data, size, cases, n, seed)
     # Record each conv's raw output statistics with the exact (identity-BN) network, then move them into the BN.
     stats: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-    hooks = [
-        m.conv.register_forward_hook(lambda mod, _i, out, k=k: stats.__setitem__(k, (out.mean((0, 2, 3)), out.var((0, 2, 3), unbiased=False))))
-        for k, m in enumerate(blocks)
-    ]
+
+    def record(k: int):
+        def hook(_mod, _inp, out):
+            stats[k] = (out.mean((0, 2, 3)), out.var((0, 2, 3), unbiased=False))
+
+        return hook
+
+    hooks = [m.conv.register_forward_hook(record(k)) for k, m in enumerate(blocks)]
     model.eval()
     with torch.no_grad():
         model(torch.from_numpy(crops))
