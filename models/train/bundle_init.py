@@ -121,14 +121,13 @@ def load_bundle(bundle: str, data: str | None = None, n: int = 256, seed: int = 
         model(torch.from_numpy(crops))
     for h in hooks:
         h.remove()
-    for k, m in enumerate(blocks):
+    for k, (m, (_, b)) in enumerate(zip(blocks, convs)):
         mean, var = stats[k]
         bn = m.bn
-        b = bn.bias.data.clone()
         bn.running_mean.copy_(mean)
         bn.running_var.copy_(var)
         bn.weight.data = torch.sqrt(var + bn.eps)
-        bn.bias.data = b + mean
+        bn.bias.data = torch.from_numpy(b.copy()) + mean
 
     diff = parity_diff(model, manifest, size, cases)
     args = {"cut": cut, "input": input_kind, "size": manifest["input"]["size"], "init": f"bundle {manifest['version']}"}

@@ -58,6 +58,8 @@ def parse_model(spec: str) -> tuple[str, str]:
     if pkg not in MODELS or (variant and variant not in VARIANTS):
         raise SystemExit(f"unknown model {spec!r}: expected one of {sorted(MODELS)} (variants: {sorted(VARIANTS)})")
     return pkg, variant
+
+
 KERNELS = ["box", "bilinear", "bicubic", "lanczos", "gauss"]
 
 
@@ -139,6 +141,7 @@ def main():
         # every pair's random choices come from its own stream, so a resumed run makes the same pairs
         prng = np.random.default_rng((args.seed, k))
         model, variant = models[int(prng.integers(len(models)))]
+        # drawn even when a fixed-scale variant overrides it, so the rest of the pair's stream stays the same
         scale = scales[int(prng.integers(len(scales)))]
         if variant:
             scale = VARIANTS[variant]["scale"]
