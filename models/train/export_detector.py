@@ -30,6 +30,14 @@ from evaluate import val_metrics  # noqa: E402
 from export_common import export_bundle  # noqa: E402
 
 
+def local_groups(folder: str) -> list[str]:
+    """Group names of an extra data folder, so the manifest says which local generators trained the model."""
+    try:
+        return sorted({it["group"] for it in build_items([folder])})
+    except (OSError, ValueError):
+        return ["manifest unreadable at export time"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", required=True)
@@ -40,6 +48,9 @@ def main():
     ap.add_argument("--folds-json", default="")
     ap.add_argument("--policy-json", default="")
     ap.add_argument("--latency-json", default="")
+    ap.add_argument("--folds-note", default="", help="appended to leave_groups_out.method, e.g. which recipe the folds measured")
+    ap.add_argument("--metric-json", action="append", default=[], metavar="KEY=PATH",
+                    help="more measurements to keep under manifest.metrics[KEY] (repeatable)")
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--val-exclude", default="", help="group globs left out of the headline validation metrics "
                     "(e.g. 'local-*' so they stay comparable with a bundle trained without those folders); "
@@ -73,9 +84,14 @@ def main():
             "method": "group 3-fold (models/train/folds.txt): each fold retrained from the nsfwjs start without its groups "
                       "for a few minutes only (see folds[].minutes/samples, far shorter than the shipped model's training); "
                       "two-label groups scored on themselves, one-label groups against the opposite-label items held out "
-                      "in the same fold (scored_against)",
+                      "in the same fold (scored_against)" + (f"; {args.folds_note}" if args.folds_note else ""),
             **json.load(open(args.folds_json)),
         }
+    for spec in args.metric_json:
+        key, sep, path = spec.partition("=")
+        if not sep or not key or key in metrics:
+            raise SystemExit(f"--metric-json wants KEY=PATH with a new key, got {spec!r}")
+        metrics[key] = json.load(open(path))
     if args.policy_json:
         metrics["crop_policy_comparison_val"] = {"file": os.path.basename(args.policy_json),
                                                  "results": json.load(open(args.policy_json))}
@@ -88,8 +104,8 @@ def main():
         "input_scaling": "pixels / 255 (nsfwjs)",
         "input": a.get("input", "rgb") + (f": {model.describe()}" if isinstance(model, ResidualInput) else ""),
         "data": "Veracity datasets manifest (images only, 2x2 grids cut into tiles)" + (
-            "; plus " + ", ".join(str(d) for d in a["data"][1:]) + " (models/train/make_synthetic.py: real photos through the "
-            "@upscalerjs ESRGAN upscalers, semisynthetic, with their re-saved sources as real)" if isinstance(a.get("data"), list) and len(a["data"]) > 1 else ""),
+            "; plus " + ", ".join(f"{d} ({', '.join(local_groups(d))})" for d in a["data"][1:]) + " (models/train/make_synthetic.py: "
+            "real photos through local generators, semisynthetic, with their re-saved sources as real)" if isinstance(a.get("data"), list) and len(a["data"]) > 1 else ""),
         "steps": ck.get("step"),
         "init": a.get("init") or "nsfwjs",
         "minutes": a.get("minutes"),

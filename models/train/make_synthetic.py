@@ -11,7 +11,8 @@ people, objects — the content the art-heavy AI groups lack):
      decimation), sometimes JPEG-compressed (q 70-95) like a re-shared small image;
   3. SR = the ESRGAN upscale of LR (same size as HR), from @upscalerjs/esrgan-slim or -medium (RDN) or
      esrgan-legacy/gans (GAN-trained RRDN, x4 only, group local-rrdn-gan-x4), ported to PyTorch by esrgan_port.py
-     (parity with tfjs checked there);
+     (parity with tfjs checked there); or, with --models ae, no LR at all: SR = HR round-tripped through the
+     latent autoencoder autoencoder.py trained on real photos (group local-ae-f8, a latent-diffusion-style decoder);
   4. SR and HR leave through the identical final path: the same random square crop box, JPEG q90 (the dataset's
      own convention), so the only difference between the two files of a pair is the generator.
 Written into OUT/images/ with OUT/manifest.csv (same columns as the dataset; group local-esrgan-x2 / -x4, SR rows
@@ -39,6 +40,7 @@ from PIL import Image, ImageFilter
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from data import read_manifest, unit_hash, unit_of  # noqa: E402
+from autoencoder import load_ae, reconstruct  # noqa: E402
 from esrgan_port import load_esrgan, upscale  # noqa: E402
 
 COLUMNS = ["path", "label", "modality", "group", "source_repo", "generator", "license", "sha256", "notes"]
@@ -53,8 +55,15 @@ MODELS = {  # package -> (version, licence); weights: idealo image-super-resolut
 VARIANTS = {"gans": {"scale": 4, "group": "local-rrdn-gan-x4", "arch": "idealo RRDN, GAN-trained, DIV2K"}}
 
 
+# "ae": a round trip through the latent autoencoder autoencoder.py trains on real photos (a decoder of the
+# latent-diffusion kind; --ae names its checkpoint). No downsampling: the whole frame is re-painted at full size.
+AE = "ae"
+
+
 def parse_model(spec: str) -> tuple[str, str]:
     pkg, _, variant = spec.partition("/")
+    if pkg == AE and not variant:
+        return pkg, ""
     if pkg not in MODELS or (variant and variant not in VARIANTS):
         raise SystemExit(f"unknown model {spec!r}: expected one of {sorted(MODELS)} (variants: {sorted(VARIANTS)})")
     return pkg, variant
@@ -89,6 +98,7 @@ def main():
     ap.add_argument("--n", type=int, default=400, help="pairs to make (in total, counting pairs already written)")
     ap.add_argument("--upscalerjs", default="/tmp/train-deps/node_modules/@upscalerjs")
     ap.add_argument("--models", default="esrgan-slim,esrgan-medium", help="PACKAGE[/VARIANT] under --upscalerjs, mixed at random (e.g. esrgan-legacy/gans)")
+    ap.add_argument("--ae", default=os.path.join(HERE, "runs", "ae", "ae.pt"), help="autoencoder.py checkpoint for --models ae")
     ap.add_argument("--scales", default="2,4")
     ap.add_argument("--groups", default="photo-pairs-*,photos-*,ai-edits-*", help="source groups (globs); real rows only")
     ap.add_argument("--max-side", type=int, default=512, help="HR crop side limit (x2 costs 4x the LR compute of x4)")
@@ -116,7 +126,7 @@ def main():
     order = rng.permutation(len(rows))
     models = [parse_model(m) for m in args.models.split(",") if m]
     scales = [int(s) for s in args.scales.split(",")]
-    nets: dict[tuple[str, str, int], torch.nn.Module] = {}
+    nets: dict = {}  # (package, variant, scale) or AE -> loaded network
 
     os.makedirs(os.path.join(args.out, "images"), exist_ok=True)
     man = os.path.join(args.out, "manifest.csv")
@@ -145,6 +155,10 @@ def main():
         scale = scales[int(prng.integers(len(scales)))]
         if variant:
             scale = VARIANTS[variant]["scale"]
+        if model == AE:
+            if AE not in nets:
+                nets[AE] = load_ae(args.ae)
+            scale = nets[AE].factor  # crop sides must be multiples of the autoencoder's factor
         kernel = KERNELS[int(prng.integers(len(KERNELS)))]
         lr_q = int(prng.integers(70, 96)) if prng.random() < 0.5 else 0
         if key in done:
@@ -152,34 +166,47 @@ def main():
         r = rows[idx]
         src = Image.open(os.path.join(args.data, r["path"])).convert("RGB")
         w, h = src.size
-        lim = args.max_side if scale == 4 else args.max_side_x2
+        lim = args.max_side_x2 if scale == 2 else args.max_side
         cw, ch = min(w, lim) // scale * scale, min(h, lim) // scale * scale
         if min(cw, ch) < 128:
             continue
         l = int(prng.integers(0, w - cw + 1))
         t = int(prng.integers(0, h - ch + 1))
         hr = src.crop((l, t, l + cw, t + ch))
-        lr = downsample(hr, scale, kernel, prng)
-        if lr_q:
-            lr, _ = jpeg(lr, lr_q)
-        if (model, variant, scale) not in nets:
-            nets[(model, variant, scale)] = load_esrgan(os.path.join(args.upscalerjs, model), scale, variant)
-        sr = Image.fromarray(upscale(nets[(model, variant, scale)], np.asarray(lr)))
+        if model == AE:
+            sr = Image.fromarray(reconstruct(nets[AE], np.asarray(hr)))
+        else:
+            lr = downsample(hr, scale, kernel, prng)
+            if lr_q:
+                lr, _ = jpeg(lr, lr_q)
+            if (model, variant, scale) not in nets:
+                nets[(model, variant, scale)] = load_esrgan(os.path.join(args.upscalerjs, model), scale, variant)
+            sr = Image.fromarray(upscale(nets[(model, variant, scale)], np.asarray(lr)))
         assert sr.size == hr.size, (sr.size, hr.size)
         # identical final path for both sides: same square crop box, same JPEG quality
         side = min(cw, ch)
         fl = int(prng.integers(0, cw - side + 1))
         ft = int(prng.integers(0, ch - side + 1))
         box = (fl, ft, fl + side, ft + side)
-        group = VARIANTS[variant]["group"] if variant else f"local-esrgan-x{scale}"
-        pkg = f"@upscalerjs/{model}@{MODELS[model][0]}"
-        arch = f"{variant} ({VARIANTS[variant]['arch']})" if variant else f"x{scale} (idealo RDN, DIV2K)"
+        if model == AE:
+            cfg = nets[AE].config
+            group = f"local-ae-f{cfg['factor']}"
+            gen = f"models/train/autoencoder.py round trip (latent f{cfg['factor']}, {cfg['zch']} ch, {cfg['steps']} steps on real training photos)"
+            lic, repo = f"MIT (model trained by this project); source photo: {r['license']}", f"models/train/autoencoder.py; source: {r['source_repo']}"
+            how = "lr_kernel=none; lr_jpeg=none"
+        else:
+            group = VARIANTS[variant]["group"] if variant else f"local-esrgan-x{scale}"
+            pkg = f"@upscalerjs/{model}@{MODELS[model][0]}"
+            arch = f"{variant} ({VARIANTS[variant]['arch']})" if variant else f"x{scale} (idealo RDN, DIV2K)"
+            gen = f"{pkg} {arch} on a x{scale}-downsampled real photo"
+            lic, repo = f"{MODELS[model][1]} (model); source photo: {r['license']}", f"npm:{pkg}; source: {r['source_repo']}"
+            how = f"lr_kernel={kernel}; lr_jpeg={lr_q or 'none'}"
         common = (
-            f"pair={key}; src={r['group']}/{r['path']}; src_group={r['group']}; lr_kernel={kernel}; "
-            f"lr_jpeg={lr_q or 'none'}; crop={l + fl},{t + ft},{side}; final=JPEG q{args.quality}; made by models/train/make_synthetic.py"
+            f"pair={key}; src={r['group']}/{r['path']}; src_group={r['group']}; {how}; "
+            f"crop={l + fl},{t + ft},{side}; final=JPEG q{args.quality}; made by models/train/make_synthetic.py"
         )
         for label, im, gen, lic, repo in (
-            ("semisynthetic", sr, f"{pkg} {arch} on a x{scale}-downsampled real photo", f"{MODELS[model][1]} (model); source photo: {r['license']}", f"npm:{pkg}; source: {r['source_repo']}"),
+            ("semisynthetic", sr, gen, lic, repo),
             ("real", hr, "none (source photo, re-saved through the same crop and JPEG path)", r["license"], r["source_repo"]),
         ):
             _, data = jpeg(im.crop(box), args.quality)
