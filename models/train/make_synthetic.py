@@ -12,7 +12,8 @@ people, objects — the content the art-heavy AI groups lack):
   3. SR = the ESRGAN upscale of LR (same size as HR), from @upscalerjs/esrgan-slim or -medium (RDN) or
      esrgan-legacy/gans (GAN-trained RRDN, x4 only, group local-rrdn-gan-x4), ported to PyTorch by esrgan_port.py
      (parity with tfjs checked there); or, with --models ae, no LR at all: SR = HR round-tripped through the
-     latent autoencoder autoencoder.py trained on real photos (group local-ae-f8, a latent-diffusion-style decoder);
+     latent autoencoder autoencoder.py trained on real photos (group local-ae-f<factor>, e.g. local-ae-f4: a
+     latent-diffusion-style decoder);
   4. SR and HR leave through the identical final path: the same random square crop box, JPEG q90 (the dataset's
      own convention), so the only difference between the two files of a pair is the generator.
 Written into OUT/images/ with OUT/manifest.csv (same columns as the dataset; group local-esrgan-x2 / -x4, SR rows
@@ -39,8 +40,8 @@ from PIL import Image, ImageFilter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from data import read_manifest, unit_hash, unit_of  # noqa: E402
 from autoencoder import load_ae, reconstruct  # noqa: E402
+from data import read_manifest, unit_hash, unit_of  # noqa: E402
 from esrgan_port import load_esrgan, upscale  # noqa: E402
 
 COLUMNS = ["path", "label", "modality", "group", "source_repo", "generator", "license", "sha256", "notes"]
@@ -98,7 +99,7 @@ def main():
     ap.add_argument("--n", type=int, default=400, help="pairs to make (in total, counting pairs already written)")
     ap.add_argument("--upscalerjs", default="/tmp/train-deps/node_modules/@upscalerjs")
     ap.add_argument("--models", default="esrgan-slim,esrgan-medium", help="PACKAGE[/VARIANT] under --upscalerjs, mixed at random (e.g. esrgan-legacy/gans)")
-    ap.add_argument("--ae", default=os.path.join(HERE, "runs", "ae", "ae.pt"), help="autoencoder.py checkpoint for --models ae")
+    ap.add_argument("--ae", default=os.path.join(HERE, "runs", "ae2", "ae.pt"), help="autoencoder.py checkpoint for --models ae")
     ap.add_argument("--scales", default="2,4")
     ap.add_argument("--groups", default="photo-pairs-*,photos-*,ai-edits-*", help="source groups (globs); real rows only")
     ap.add_argument("--max-side", type=int, default=512, help="HR crop side limit (x2 costs 4x the LR compute of x4)")
