@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from data import build_items, load_image, unit_hash  # noqa: E402
+from data import DEFAULT_DATA, build_items, load_image, unit_hash  # noqa: E402
 
 
 def norm(c: int, group: bool) -> nn.Module:
@@ -170,7 +170,7 @@ def main():
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
 
-    roots = args.data or [os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "datasets"))]
+    roots = args.data or [DEFAULT_DATA]
     items = [it for it in build_items(roots) if it["y"] == 0 and unit_hash(it["unit"], 0) >= args.val_frac]
     if not items:
         raise SystemExit("no real training images in --data")
@@ -204,6 +204,14 @@ def main():
     def save(step: int, p: float):
         torch.save({"config": {**config, "steps": step, "psnr": p}, "state": net.state_dict()}, os.path.join(args.out, "ae.pt"))
 
+    @torch.no_grad()
+    def readout() -> float:
+        """PSNR on the fixed crops, without latent noise; leaves the net in training mode."""
+        net.eval()
+        p = psnr(net(vx), vx)
+        net.train()
+        return p
+
     budget = args.minutes * 60
     t0 = time.time()
     step = 0
@@ -220,16 +228,11 @@ def main():
         opt.step()
         step += 1
         if step % 100 == 0:
-            with torch.no_grad():
-                net.eval()
-                p = psnr(net(vx), vx)
-                net.train()
+            p = readout()
             print(f"step {step} loss {loss.item():.4f} psnr {p:.2f} dB ({time.time() - t0:.0f}s, {step * args.batch / (time.time() - t0):.1f} crops/s)", flush=True)
             if step % 500 == 0:
                 save(step, p)
-    with torch.no_grad():
-        net.eval()
-        p = psnr(net(vx), vx)
+    p = readout()
     save(step, p)
     print(f"done: {step} steps, psnr {p:.2f} dB -> {os.path.join(args.out, 'ae.pt')}", flush=True)
 

@@ -35,6 +35,8 @@ SRC_GROUP_RE = re.compile(r"src_group=([^;,\s]+)")
 ROBUST_CHAIN = (("jpeg", 55), ("webp", 75), ("jpeg", 80))
 
 
+# ../shared/datasets beside the checkout: every script's --data default (users pass their own folders)
+DEFAULT_DATA = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "datasets"))
 REQUIRED_COLUMNS = ("path", "label")
 VIDEO_RE = re.compile(r"\.(mp4|m4v|webm|mov|mkv|avi|mpe?g|ogv)$", re.I)
 

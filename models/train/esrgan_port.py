@@ -200,11 +200,14 @@ def verify(pkg_dir: str, scale: int, data: str, runs: str, n: int, s: int, varia
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, HERE)
+    from data import DEFAULT_DATA
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--verify", required=True, help="installed package dir, e.g. /tmp/train-deps/node_modules/@upscalerjs/esrgan-slim")
     ap.add_argument("--scale", type=int, default=4)
     ap.add_argument("--variant", default="", help="model folder when not xN, e.g. gans in esrgan-legacy")
-    ap.add_argument("--data", default=os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "datasets")))
+    ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
     ap.add_argument("--n", type=int, default=3)
     ap.add_argument("--size", type=int, default=48)

@@ -26,6 +26,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from common import ai_score_from_logits, auc, ece, fit_temperature  # noqa: E402
+from data import DEFAULT_DATA  # noqa: E402
 
 
 def _r(x):
@@ -147,7 +148,7 @@ def main():
     a2.add_argument("runs", nargs="+")
     a3 = sub.add_parser("policy")
     a3.add_argument("ckpt")
-    a3.add_argument("--data", default=os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "datasets")))
+    a3.add_argument("--data", default=DEFAULT_DATA)
     a3.add_argument("--limit", type=int, default=0)
     a3.add_argument("--size-override", type=int, default=0)
     for a in (a1, a2, a3):

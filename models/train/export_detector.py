@@ -25,7 +25,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from common import ResidualInput, build_from_args, eval_tensors  # noqa: E402
-from data import build_items, preload, split_items  # noqa: E402
+from data import DEFAULT_DATA, build_items, preload, split_items  # noqa: E402
 from evaluate import val_metrics  # noqa: E402
 from export_common import export_bundle  # noqa: E402
 
@@ -43,7 +43,7 @@ def main():
     ap.add_argument("--run", required=True)
     ap.add_argument("--ckpt", default="", help="default RUN/final.pt")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "bundle"))
-    ap.add_argument("--data", default=os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "datasets")))
+    ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--crop", default='{"policy":"native-center","maxSide":1024}')
     ap.add_argument("--folds-json", default="")
     ap.add_argument("--policy-json", default="")

@@ -41,7 +41,7 @@ from PIL import Image, ImageFilter
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from autoencoder import load_ae, reconstruct  # noqa: E402
-from data import read_manifest, unit_hash, unit_of  # noqa: E402
+from data import DEFAULT_DATA, read_manifest, unit_hash, unit_of  # noqa: E402
 from esrgan_port import load_esrgan, upscale  # noqa: E402
 
 COLUMNS = ["path", "label", "modality", "group", "source_repo", "generator", "license", "sha256", "notes"]
@@ -94,7 +94,7 @@ def jpeg(im: Image.Image, q: int) -> tuple[Image.Image, bytes]:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "datasets")))
+    ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--out", required=True)
     ap.add_argument("--n", type=int, default=400, help="pairs to make (in total, counting pairs already written)")
     ap.add_argument("--upscalerjs", default="/tmp/train-deps/node_modules/@upscalerjs")

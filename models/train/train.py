@@ -30,10 +30,9 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from common import INPUTS, auc, ai_score_from_logits, build_model, eval_tensors, predict  # noqa: E402
-from data import augment, build_items, data_roots, parse_upweight, preload, sample_weights, split_items  # noqa: E402
+from data import DEFAULT_DATA, augment, build_items, data_roots, parse_upweight, preload, sample_weights, split_items  # noqa: E402
 from mobilenet_port import load_nsfwjs  # noqa: E402
 
-DEFAULT_DATA = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "datasets"))
 
 
 class AugSet(torch.utils.data.Dataset):

@@ -16,14 +16,14 @@ from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from data import read_manifest  # noqa: E402
+from data import DEFAULT_DATA, read_manifest  # noqa: E402
 from mobilenet_port import MobileNetV2Keras, NsfwjsOriginalHead, load_nsfwjs  # noqa: E402
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--nsfwjs", required=True)
-    ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "..", "shared", "datasets"))
+    ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
     ap.add_argument("--n", type=int, default=6)
     args = ap.parse_args()
