@@ -15,6 +15,10 @@ none either). 22 minutes on one thread reach ~28 dB PSNR on training crops.
 Usage (repo root; CPU, one thread leaves the other core to other jobs):
   nice -n 5 /usr/bin/python3 models/train/autoencoder.py --data ../shared/datasets --out models/train/runs/ae2 \
       --minutes 22
+Then, optionally, continue it against a PatchGAN as the LDM autoencoders are trained (their decoders paint texture
+rather than the smooth average an L1 loss settles for; README "A GAN-trained latent decoder"):
+  nice -n 5 /usr/bin/python3 models/train/autoencoder.py --out models/train/runs/ae2-gan --minutes 25 \
+      --init models/train/runs/ae2/ae.pt --gan-weight 0.5 --lr 2e-4
 Writes OUT/ae.pt ({"config", "state"}) every 500 steps and at the end, and prints PSNR on fixed training crops as
 it goes. Only real rows of the training split are read (the validation split train.py uses, unit hash <
 --val-frac with seed 0, is skipped), so no validation photo shapes the generator.
@@ -107,6 +111,25 @@ class AutoEncoder(nn.Module):
         return self.decoder(z)
 
 
+class PatchDiscriminator(nn.Module):
+    """The PatchGAN of pix2pix that the LDM autoencoders train against (NLayerDiscriminator, 3 layers): it judges
+    ~70 px windows, so it pushes the decoder to paint local texture (hair, foliage) where L1 settles for smoothness."""
+
+    def __init__(self, ndf: int = 32, layers: int = 3):
+        super().__init__()
+        seq = [nn.Conv2d(3, ndf, 4, 2, 1), nn.LeakyReLU(0.2)]
+        c = ndf
+        for i in range(1, layers + 1):
+            c2 = ndf * min(2**i, 8)
+            seq += [nn.Conv2d(c, c2, 4, 2 if i < layers else 1, 1, bias=False), nn.BatchNorm2d(c2), nn.LeakyReLU(0.2)]
+            c = c2
+        seq.append(nn.Conv2d(c, 1, 4, 1, 1))
+        self.net = nn.Sequential(*seq)
+
+    def forward(self, x):
+        return self.net(x)
+
+
 def load_ae(path: str) -> AutoEncoder:
     ck = torch.load(path, map_location="cpu")
     net = AutoEncoder(tuple(ck["config"]["chans"]), ck["config"]["zch"], ck["config"].get("norm", "group") == "group")
@@ -165,6 +188,9 @@ def main():
     ap.add_argument("--val-frac", type=float, default=0.15)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", default="", help="continue from this ae.pt (its architecture wins over --chans/--zch/--norm)")
+    ap.add_argument("--gan-weight", type=float, default=0.0, help="PatchGAN hinge loss weight, scaled adaptively as in LDM (0 = off)")
+    ap.add_argument("--disc-start", type=float, default=0.0, help="share of the time budget before the discriminator joins")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -194,15 +220,32 @@ def main():
 
     chans = tuple(int(c) for c in args.chans.split(","))
     net = AutoEncoder(chans, args.zch, args.norm == "group")
+    prior_steps = 0
+    if args.init:
+        net = load_ae(args.init).train()
+        chans, args.zch, args.norm = tuple(net.config["chans"]), net.config["zch"], net.config.get("norm", "group")
+        prior_steps = int(net.config.get("steps", 0))
     if args.size % net.factor:
         raise SystemExit(f"--size must be a multiple of {net.factor}")
     print(f"{len(arrays)} images; {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M params, factor {net.factor}, latent {args.zch} ch", flush=True)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+    disc = PatchDiscriminator() if args.gan_weight else None
+    # LDM's discriminator optimiser: Adam with beta1 0.5
+    dopt = torch.optim.Adam(disc.parameters(), lr=args.lr, betas=(0.5, 0.9)) if disc else None
     os.makedirs(args.out, exist_ok=True)
-    config = {"chans": list(chans), "zch": args.zch, "factor": net.factor, "size": args.size, "norm": args.norm}
+    config = {"chans": list(chans), "zch": args.zch, "factor": net.factor, "size": args.size, "norm": args.norm, "gan": bool(disc)}
+    last_layer = net.decoder[-1].weight
 
     def save(step: int, p: float):
-        torch.save({"config": {**config, "steps": step, "psnr": p}, "state": net.state_dict()}, os.path.join(args.out, "ae.pt"))
+        cfg = {**config, "steps": prior_steps + step, "psnr": p}
+        torch.save({"config": cfg, "state": net.state_dict()}, os.path.join(args.out, "ae.pt"))
+
+    def adaptive_weight(rec: torch.Tensor, gen: torch.Tensor) -> torch.Tensor:
+        """LDM's balance: scale the GAN term so its gradient on the decoder's last layer matches the reconstruction
+        term's, so neither drowns the other whatever their raw sizes."""
+        g_rec = torch.autograd.grad(rec, last_layer, retain_graph=True)[0]
+        g_gen = torch.autograd.grad(gen, last_layer, retain_graph=True)[0]
+        return (g_rec.norm() / (g_gen.norm() + 1e-4)).clamp(0.0, 1e4).detach() * args.gan_weight
 
     @torch.no_grad()
     def readout() -> float:
@@ -212,6 +255,8 @@ def main():
         net.train()
         return p
 
+    if args.init:
+        print(f"start: psnr {readout():.2f} dB", flush=True)
     budget = args.minutes * 60
     t0 = time.time()
     step = 0
@@ -220,16 +265,31 @@ def main():
         frac = (time.time() - t0) / budget
         for g in opt.param_groups:
             g["lr"] = args.lr * 0.5 * (1 + np.cos(np.pi * frac))
+        if dopt:
+            for g in dopt.param_groups:
+                g["lr"] = opt.param_groups[0]["lr"]
         x = random_crops(arrays, args.batch, args.size, rng)
         y = net(x, args.latent_noise)
         loss = (y - x).abs().mean() + args.grad_weight * gradient_l1(y, x)
+        gan_on = disc is not None and frac >= args.disc_start
+        if gan_on:
+            gen = -disc(y).mean()  # hinge generator loss
+            w = adaptive_weight(loss, gen)
+            loss = loss + w * gen
         opt.zero_grad()
         loss.backward()
         opt.step()
+        if gan_on:
+            # hinge discriminator loss on real crops vs the (detached) reconstructions
+            d_loss = 0.5 * (F.relu(1.0 - disc(x)).mean() + F.relu(1.0 + disc(y.detach())).mean())
+            dopt.zero_grad()
+            d_loss.backward()
+            dopt.step()
         step += 1
         if step % 100 == 0:
             p = readout()
-            print(f"step {step} loss {loss.item():.4f} psnr {p:.2f} dB ({time.time() - t0:.0f}s, {step * args.batch / (time.time() - t0):.1f} crops/s)", flush=True)
+            extra = f" gan w {w.item():.3f} d {d_loss.item():.3f}" if gan_on else ""
+            print(f"step {step} loss {loss.item():.4f} psnr {p:.2f} dB{extra} ({time.time() - t0:.0f}s, {step * args.batch / (time.time() - t0):.1f} crops/s)", flush=True)
             if step % 500 == 0:
                 save(step, p)
     p = readout()

@@ -191,8 +191,10 @@ def main():
         box = (fl, ft, fl + side, ft + side)
         if model == AE:
             cfg = nets[AE].config
-            group = f"local-ae-f{cfg['factor']}"
-            gen = f"models/train/autoencoder.py round trip (latent f{cfg['factor']}, {cfg['zch']} ch, {cfg['steps']} steps on real training photos)"
+            # a GAN-trained decoder paints differently from an L1 one: its own group, so both sets can train together
+            gan = "-gan" if cfg.get("gan") else ""
+            group = f"local-ae-f{cfg['factor']}{gan}"
+            gen = f"models/train/autoencoder.py round trip (latent f{cfg['factor']}, {cfg['zch']} ch, {cfg['steps']} steps on real training photos{', PatchGAN loss' if gan else ''})"
             lic, repo = f"MIT (model trained by this project); source photo: {r['license']}", f"models/train/autoencoder.py; source: {r['source_repo']}"
             how = "lr_kernel=none; lr_jpeg=none"
         else:
