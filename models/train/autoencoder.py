@@ -15,8 +15,9 @@ none either). 22 minutes on one thread reach ~28 dB PSNR on training crops.
 Usage (repo root; CPU, one thread leaves the other core to other jobs):
   nice -n 5 /usr/bin/python3 models/train/autoencoder.py --data ../shared/datasets --out models/train/runs/ae2 \
       --minutes 22
-Then, optionally, continue it against a PatchGAN as the LDM autoencoders are trained (their decoders paint texture
-rather than the smooth average an L1 loss settles for; README "A GAN-trained latent decoder"):
+Optionally continue it against a PatchGAN, as the LDM autoencoders are trained (their decoders paint texture rather
+than the smooth average an L1 loss settles for). Measured on CPU, its pairs transferred worse than ae2's (README
+"A latent-autoencoder generator", "A GAN-trained decoder"); kept for a run at GPU scale:
   nice -n 5 /usr/bin/python3 models/train/autoencoder.py --out models/train/runs/ae2-gan --minutes 25 \
       --init models/train/runs/ae2/ae.pt --gan-weight 0.5 --lr 2e-4
 Writes OUT/ae.pt ({"config", "state"}) every 500 steps and at the end, and prints PSNR on fixed training crops as
@@ -220,11 +221,11 @@ def main():
 
     chans = tuple(int(c) for c in args.chans.split(","))
     net = AutoEncoder(chans, args.zch, args.norm == "group")
-    prior_steps = 0
+    prior_steps, prior_gan = 0, False
     if args.init:
         net = load_ae(args.init).train()
         chans, args.zch, args.norm = tuple(net.config["chans"]), net.config["zch"], net.config.get("norm", "group")
-        prior_steps = int(net.config.get("steps", 0))
+        prior_steps, prior_gan = int(net.config.get("steps", 0)), bool(net.config.get("gan"))
     if args.size % net.factor:
         raise SystemExit(f"--size must be a multiple of {net.factor}")
     print(f"{len(arrays)} images; {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M params, factor {net.factor}, latent {args.zch} ch", flush=True)
@@ -233,7 +234,7 @@ def main():
     # LDM's discriminator optimiser: Adam with beta1 0.5
     dopt = torch.optim.Adam(disc.parameters(), lr=args.lr, betas=(0.5, 0.9)) if disc else None
     os.makedirs(args.out, exist_ok=True)
-    config = {"chans": list(chans), "zch": args.zch, "factor": net.factor, "size": args.size, "norm": args.norm, "gan": bool(disc)}
+    config = {"chans": list(chans), "zch": args.zch, "factor": net.factor, "size": args.size, "norm": args.norm, "gan": bool(disc) or prior_gan}
     last_layer = net.decoder[-1].weight
 
     def save(step: int, p: float):
