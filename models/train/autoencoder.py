@@ -219,13 +219,14 @@ def main():
     vrng = np.random.default_rng(1)
     vx = random_crops(hold, 48, args.size, vrng)
 
-    chans = tuple(int(c) for c in args.chans.split(","))
-    net = AutoEncoder(chans, args.zch, args.norm == "group")
     prior_steps, prior_gan = 0, False
     if args.init:
         net = load_ae(args.init).train()
         chans, args.zch, args.norm = tuple(net.config["chans"]), net.config["zch"], net.config.get("norm", "group")
         prior_steps, prior_gan = int(net.config.get("steps", 0)), bool(net.config.get("gan"))
+    else:
+        chans = tuple(int(c) for c in args.chans.split(","))
+        net = AutoEncoder(chans, args.zch, args.norm == "group")
     if args.size % net.factor:
         raise SystemExit(f"--size must be a multiple of {net.factor}")
     print(f"{len(arrays)} images; {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M params, factor {net.factor}, latent {args.zch} ch", flush=True)

@@ -5,11 +5,12 @@
 # Usage (repo root):
 #   sh models/train/run_zero_generator.sh LOCAL[,LOCAL...] OUT [MINUTES] [SEED]
 #   e.g. sh models/train/run_zero_generator.sh models/train/runs/synth-ae2 models/train/runs/zg-ae2 16
-# DATA defaults to the shared set; KEEP (real-only groups trained on) to its three photo groups.
+# DATA defaults to the training scripts' default (data.DEFAULT_DATA, the shared set); KEEP (real-only groups trained
+# on) to its three photo groups.
 set -e
-DATA=${DATA:-../shared/datasets}
-KEEP=${KEEP:-photos-imagenet,photos-bsds500,photos-people-objects}
 PY=${PYTHON:-/usr/bin/python3}
+DATA=${DATA:-$($PY -c 'import sys; sys.path.insert(0, "models/train"); from data import DEFAULT_DATA; print(DEFAULT_DATA)')}
+KEEP=${KEEP:-photos-imagenet,photos-bsds500,photos-people-objects}
 HOLD=$($PY -c '
 import sys
 sys.path.insert(0, "models/train")

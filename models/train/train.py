@@ -34,7 +34,6 @@ from data import DEFAULT_DATA, augment, build_items, data_roots, parse_upweight,
 from mobilenet_port import load_nsfwjs  # noqa: E402
 
 
-
 class AugSet(torch.utils.data.Dataset):
     def __init__(self, arrays, ys, size, n, weights, seed, native_frac=0.0):
         self.arrays, self.ys, self.size, self.n, self.weights, self.seed = arrays, ys, size, n, weights, seed
