@@ -6,6 +6,10 @@ Subcommands (run from the repo root):
                                      with make_synthetic.py pairs against one without, on the same items)
   folds  RUN_DIR [RUN_DIR ...]       leave-groups-out AUC per held-out group from train.py --holdout runs
   policy CKPT [--data D]             validation AUC of one checkpoint under each runtime crop policy
+  calibration FOLD_RUN_DIR ...       calibration on groups a model has not seen: each fold's held-out items scored
+                                     with its validation temperature, against a binary (Platt) calibration of P(AI)
+                                     fitted on the other folds' held-out items (and one fitted on those plus the
+                                     fold's own validation items); Brier, MCC, sn34 on held-out and validation items
 
 Leave-groups-out pairing: a held-out group with both labels is scored on its own items (AI vs real inside the
 group). A held-out group with one label only is scored against the items of the other label held out in the same
@@ -27,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from common import ai_score_from_logits, auc, ece, fit_temperature  # noqa: E402
 from data import DEFAULT_DATA  # noqa: E402
+from scores import binary_metrics, fit_platt  # noqa: E402
 
 
 def _r(x):
@@ -108,6 +113,44 @@ def fold_metrics(run_dirs: list[str]) -> dict:
     return out
 
 
+def _ai_logit(logits: np.ndarray, t: float) -> np.ndarray:
+    p = np.clip(ai_score_from_logits(logits, t), 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p))
+
+
+def calibration_metrics(run_dirs: list[str]) -> dict:
+    """Cross-fold check of a binary calibration for new generators: for fold i, (a, b) are fitted on the held-out
+    items of the other folds (clean and robustness chain, each scored at its own fold's validation temperature),
+    so no item of fold i's held-out groups informs its own calibration."""
+    folds = []
+    for d in run_dirs:
+        p = np.load(os.path.join(d, "preds.npz"))
+        t = fit_temperature(np.concatenate([p["val_clean"], p["val_robust"]]), np.concatenate([p["val_y"], p["val_y"]]))
+        sets = {}
+        for part in ("holdout", "val"):
+            yb = (p[f"{part}_y"] != 0).astype(int)
+            for chain in ("clean", "robust"):
+                sets[f"{part}_{chain}"] = (_ai_logit(p[f"{part}_{chain}"], t), yb)
+        folds.append({"run": os.path.basename(d.rstrip("/")), "temperature": t, "sets": sets})
+    out = []
+    for i, f in enumerate(folds):
+        others = [o["sets"][k] for j, o in enumerate(folds) if j != i for k in ("holdout_clean", "holdout_robust")]
+        z_o, y_o = np.concatenate([z for z, _ in others]), np.concatenate([y for _, y in others])
+        own = [f["sets"]["val_clean"], f["sets"]["val_robust"]]
+        fits = {"platt_other_folds": fit_platt(z_o, y_o),
+                "platt_other_folds_and_val": fit_platt(np.concatenate([z_o] + [z for z, _ in own]),
+                                                       np.concatenate([y_o] + [y for _, y in own]))}
+        row = {"run": f["run"], "temperature": _r(f["temperature"]),
+               **{k: {"a": _r(a), "b": _r(b)} for k, (a, b) in fits.items()}, "sets": {}}
+        for name, (z, y) in f["sets"].items():
+            row["sets"][name] = {"n": int(len(y)), "ai_share": _r(y.mean()),
+                                 "temperature": {k: _r(v) for k, v in binary_metrics(y, 1 / (1 + np.exp(-z))).items()}}
+            for k, (a, b) in fits.items():
+                row["sets"][name][k] = {m: _r(v) for m, v in binary_metrics(y, 1 / (1 + np.exp(-(a * z + b)))).items()}
+        out.append(row)
+    return {"folds": out}
+
+
 def policy_metrics(ckpt: str, data: str, policies: list[dict], limit: int = 0) -> dict:
     import torch
 
@@ -151,13 +194,17 @@ def main():
     a3.add_argument("--data", default=DEFAULT_DATA)
     a3.add_argument("--limit", type=int, default=0)
     a3.add_argument("--size-override", type=int, default=0)
-    for a in (a1, a2, a3):
+    a4 = sub.add_parser("calibration")
+    a4.add_argument("runs", nargs="+")
+    for a in (a1, a2, a3, a4):
         a.add_argument("--json", default="")
     args = ap.parse_args()
     if args.cmd == "val":
         res = val_metrics(args.run, tuple(filter(None, args.exclude.split(","))))
     elif args.cmd == "folds":
         res = fold_metrics(args.runs)
+    elif args.cmd == "calibration":
+        res = calibration_metrics(args.runs)
     else:
         pols = [
             {"policy": "native-center", "maxSide": 1024},
