@@ -13,6 +13,8 @@ Usage (from the repo root):
   synthetic/semisynthetic split.
 * Time-budgeted (--minutes): cosine learning rate over the budget, checkpoints every --ckpt-every steps
   (resumable with --resume), validation at the end (clean and after JPEG q55 -> WebP q75 -> JPEG q80).
+  --steps N budgets by optimiser steps instead (same cosine over N steps), so runs on a loaded or a faster
+  machine see the same samples (e.g. a rerun with another --seed that must match an earlier run's budget).
 Writes OUT/ckpt.pt, OUT/final.pt, OUT/preds.npz (logits of val and holdout items) and OUT/summary.json.
 """
 from __future__ import annotations
@@ -67,6 +69,7 @@ def main():
     ap.add_argument("--input", default="rgb", choices=INPUTS, help="rgb; highpass: x - blur(x); npr: x - up(down(x)) (both computed in-graph)")
     ap.add_argument("--native-frac", type=float, default=0.0, help="share of training crops at scale 1 (no resampling)")
     ap.add_argument("--minutes", type=float, default=20)
+    ap.add_argument("--steps", type=int, default=0, help="budget in optimiser steps instead of --minutes (0: use minutes)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-4, help="backbone lr (head gets 10x)")
     ap.add_argument("--wd", type=float, default=1e-4)
@@ -136,7 +139,7 @@ def main():
     run_loss, run_n = 0.0, 0
     for x, y in dl:
         elapsed = time.time() - t_start
-        frac = min(1.0, elapsed / budget)
+        frac = min(1.0, step / args.steps if args.steps else elapsed / budget)
         warm = min(1.0, (step + 1) / 50)
         for g, b in zip(opt.param_groups, base_lrs):
             g["lr"] = b * warm * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * frac)))
@@ -153,7 +156,7 @@ def main():
             run_loss, run_n = 0.0, 0
         if step % args.ckpt_every == 0:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed, "args": vars(args)}, ckpt_path)
-        if elapsed >= budget:
+        if (step >= args.steps) if args.steps else (elapsed >= budget):
             break
     elapsed = time.time() - t_start
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed, "args": vars(args)}, ckpt_path)
