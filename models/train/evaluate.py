@@ -143,9 +143,9 @@ def calibration_metrics(run_dirs: list[str]) -> dict:
         row = {"run": f["run"], "temperature": _r(f["temperature"]),
                **{k: {"a": _r(a), "b": _r(b)} for k, (a, b) in fits.items()}, "sets": {}}
         for name, (z, y) in f["sets"].items():
-            row["sets"][name] = {"n": int(len(y)), "ai_share": _r(y.mean()),
-                                 "temperature": {k: _r(v) for k, v in binary_metrics(y, 1 / (1 + np.exp(-z))).items()}}
-            for k, (a, b) in fits.items():
+            row["sets"][name] = {"n": int(len(y)), "ai_share": _r(y.mean())}
+            # the temperature-only baseline is the identity map a = 1, b = 0 on the same logits
+            for k, (a, b) in {"temperature": (1.0, 0.0), **fits}.items():
                 row["sets"][name][k] = {m: _r(v) for m, v in binary_metrics(y, 1 / (1 + np.exp(-(a * z + b)))).items()}
         out.append(row)
     return {"folds": out}

@@ -134,12 +134,17 @@ def main():
     ds = AugSet(train_arr, ys, args.size, 10_000_000, weights, args.seed * 1000 + step, args.native_frac)
     dl = torch.utils.data.DataLoader(ds, batch_size=args.batch, num_workers=args.workers, persistent_workers=args.workers > 0)
     budget = args.minutes * 60
+
+    def progress(step: int, elapsed: float) -> float:
+        # share of the budget used: optimiser steps with --steps, wall time otherwise (drives the cosine and the stop)
+        return step / args.steps if args.steps else elapsed / budget
+
     t_start = time.time() - elapsed_prev
     model.train()
     run_loss, run_n = 0.0, 0
     for x, y in dl:
         elapsed = time.time() - t_start
-        frac = min(1.0, step / args.steps if args.steps else elapsed / budget)
+        frac = min(1.0, progress(step, elapsed))
         warm = min(1.0, (step + 1) / 50)
         for g, b in zip(opt.param_groups, base_lrs):
             g["lr"] = b * warm * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * frac)))
@@ -156,7 +161,7 @@ def main():
             run_loss, run_n = 0.0, 0
         if step % args.ckpt_every == 0:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed, "args": vars(args)}, ckpt_path)
-        if (step >= args.steps) if args.steps else (elapsed >= budget):
+        if progress(step, elapsed) >= 1.0:
             break
     elapsed = time.time() - t_start
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed, "args": vars(args)}, ckpt_path)
