@@ -3,13 +3,17 @@
  * AUC, accuracy, MCC, Brier, cross-entropy and sn34 (binary: synthetic and semisynthetic count as AI), plus latency.
  *
  *   veracity-eval --manifest PATH/manifest.csv [--root DIR] [--bundle DIR|URL] [--json OUT] [--limit N] [--threads N]
+ *
+ * Video rows are scored apart (a `videos` section): the bundle's frame count per clip, cut with ffmpeg the way the
+ * validator cuts challenge frames, aggregated by the bundle's rule as the extension and the miner do.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluationReport, formatReport, type Scored } from '../src/evaluate.js';
+import { evaluationReport, formatReport, groupedReport, type Scored } from '../src/evaluate.js';
 import {
   type DatasetRow,
+  decodeClipNode,
   decodeImageNode,
   isAi,
   loadNodeDetector,
@@ -20,13 +24,17 @@ import {
 import { defaultBundleDir } from './paths.js';
 
 const HELP = `usage: veracity-eval --manifest FILE [--root DIR] [--bundle DIR|URL] [--json OUT] [--limit N] [--threads N]
+                     [--frames N] [--no-video]
   --manifest  CSV with columns path,label[,modality,group] (others ignored; modality defaults from the
-              file extension, group to "ungrouped"); images only
+              file extension, group to "ungrouped")
   --root      folder the paths are relative to (default: the manifest's folder)
   --bundle    model bundle folder or URL (default: models/bundle, else the test fixture)
   --json      also write the report as JSON to this file
-  --limit     at most N images per group (first N in manifest order), for quick runs
-  --threads   onnxruntime threads (default: auto)`;
+  --limit     at most N images (and N videos) per group (first N in manifest order), for quick runs
+  --threads   onnxruntime threads (default: auto)
+  --frames    frames per video clip (default: the bundle's video.frames); clips need ffmpeg and ffprobe
+              (or VERACITY_FFMPEG / VERACITY_FFPROBE)
+  --no-video  skip video rows`;
 
 const { values: args } = parseArgs({
   options: {
@@ -36,6 +44,8 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     limit: { type: 'string' },
     threads: { type: 'string' },
+    frames: { type: 'string' },
+    'no-video': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -49,22 +59,31 @@ const root = resolve(args.root ?? dirname(manifestPath));
 const { rows, rejected } = parseDatasetManifest(readFileSync(manifestPath, 'utf8'));
 for (const r of rejected) process.stderr.write(`skipping manifest line ${r.line}: ${r.reason}\n`);
 const limit = args.limit ? Number(args.limit) : Number.POSITIVE_INFINITY;
-const perGroup = new Map<string, number>();
-const images = rows.filter((r) => {
-  if (r.modality !== 'image') return false;
-  const n = perGroup.get(r.group) ?? 0;
-  perGroup.set(r.group, n + 1);
-  return n < limit;
-});
-const videos = rows.filter((r) => r.modality === 'video').length;
+const firstPerGroup = (modality: DatasetRow['modality']) => {
+  const perGroup = new Map<string, number>();
+  return rows.filter((r) => {
+    if (r.modality !== modality) return false;
+    const n = perGroup.get(r.group) ?? 0;
+    perGroup.set(r.group, n + 1);
+    return n < limit;
+  });
+};
+const images = firstPerGroup('image');
+const videos = args['no-video'] ? [] : firstPerGroup('video');
+const skippedVideos = args['no-video'] ? rows.filter((r) => r.modality === 'video').length : 0;
 
 const bundle = args.bundle ?? defaultBundleDir();
 const detector = await loadNodeDetector(bundle, {
   ...(args.threads ? { threads: Number(args.threads) } : {}),
   onProgress: (p) => p.stage === 'ready' && process.stderr.write(`bundle ${bundle} ready on ${p.backend}\n`),
 });
+const frames = args.frames ? Number(args.frames) : detector.manifest.video.frames;
+if (!(Number.isInteger(frames) && frames >= 1)) {
+  console.error(`--frames must be a positive integer, got ${args.frames}`);
+  process.exit(2);
+}
 process.stderr.write(
-  `evaluating ${images.length} images from ${manifestPath}${videos ? ` (${videos} videos not scored by this tool)` : ''} with ${detector.manifest.id} ${detector.manifest.version}\n`,
+  `evaluating ${images.length} images${videos.length ? ` and ${videos.length} videos (${frames} frames each)` : ''} from ${manifestPath}${skippedVideos ? ` (${skippedVideos} videos skipped: --no-video)` : ''} with ${detector.manifest.id} ${detector.manifest.version}\n`,
 );
 
 const scored: Scored[] = [];
@@ -102,9 +121,36 @@ for (let i = 0; i < images.length; i++) {
   }
 }
 process.stderr.write('\n');
+
+// Clips one at a time: ffmpeg decodes each frame on its own threads, and the frames go through the session as one batch.
+const clipScores: Scored[] = [];
+const clipLatencies: number[] = [];
+const clipsStarted = Date.now();
+for (const [i, row] of videos.entries()) {
+  try {
+    const clip = await decodeClipNode(join(root, row.path), frames);
+    const started = performance.now();
+    const result = await detector.classifyFrames(clip);
+    clipScores.push({ group: row.group, y: isAi(row.label), p: result.ai });
+    clipLatencies.push(performance.now() - started);
+  } catch (e) {
+    unreadable.push(row.path);
+    process.stderr.write(`\nunreadable video: ${row.path}: ${messageOf(e)}\n`);
+  }
+  if (process.stderr.isTTY || i % 20 === 19 || i === videos.length - 1) {
+    const rate = (i + 1) / ((Date.now() - clipsStarted) / 1000);
+    process.stderr.write(`\r[${i + 1}/${videos.length}] ${rate.toFixed(2)} clips/s${process.stderr.isTTY ? '' : '\n'}`);
+  }
+}
+if (videos.length) process.stderr.write('\n');
 await detector.dispose();
 
-const report = evaluationReport(scored, latencies, unreadable);
+const report = evaluationReport(
+  scored,
+  latencies,
+  unreadable,
+  videos.length ? { ...groupedReport(clipScores, clipLatencies), frames } : undefined,
+);
 console.log(formatReport(report));
 if (args.json) {
   const out = resolve(args.json);

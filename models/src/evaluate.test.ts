@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluationReport, formatReport } from './evaluate.js';
+import { evaluationReport, formatReport, groupedReport } from './evaluate.js';
 
 describe('evaluation report', () => {
   it('splits metrics by group and keeps unreadable files', () => {
@@ -21,5 +21,25 @@ describe('evaluation report', () => {
     expect(r.latency_ms.p50).toBe(2.5);
     expect(r.unreadable).toEqual(['bad.jpg']);
     expect(formatReport(r)).toMatch(/OVERALL\s+4/);
+  });
+
+  it('adds a video table when clips were scored', () => {
+    const video = {
+      ...groupedReport(
+        [
+          { group: 'clips', y: 1, p: 0.7 },
+          { group: 'clips', y: 0, p: 0.4 },
+        ],
+        [300, 500],
+      ),
+      frames: 8,
+    };
+    const r = evaluationReport([{ group: 'a', y: 0, p: 0.1 }], [1], [], video);
+    expect(r.videos?.overall.auc).toBe(1);
+    expect(r.videos?.latency_ms.p50).toBe(400);
+    expect(formatReport(r)).toMatch(
+      /group \(images\)[\s\S]*group \(videos, 8 frames\).*\n\s*clips\s+2[\s\S]*latency per clip: p50 400\.0 ms/,
+    );
+    expect(formatReport(evaluationReport([{ group: 'a', y: 0, p: 0.1 }], [1], []))).not.toMatch(/videos/);
   });
 });

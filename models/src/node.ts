@@ -9,6 +9,7 @@ import { ErrorCode, messageOf, VeracityError } from './errors.js';
 import { createNodeSession, type NodeSessionOptions } from './ort-node.js';
 
 export { decodeImageNode } from './decode-node.js';
+export { clipDuration, decodeClipNode, frameAt } from './video-node.js';
 export * from './index.js';
 export { createNodeSession, type NodeSessionOptions } from './ort-node.js';
 
