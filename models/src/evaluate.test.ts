@@ -41,5 +41,8 @@ describe('evaluation report', () => {
       /group \(images\)[\s\S]*group \(videos, 8 frames\).*\n\s*clips\s+2[\s\S]*latency per clip: p50 400\.0 ms/,
     );
     expect(formatReport(evaluationReport([{ group: 'a', y: 0, p: 0.1 }], [1], []))).not.toMatch(/videos/);
+    const clipsOnly = formatReport(evaluationReport([], [], ['x.mp4'], video));
+    expect(clipsOnly).not.toMatch(/images|latency per image/);
+    expect(clipsOnly).toMatch(/^unreadable: 1\n\ngroup \(videos, 8 frames\)/);
   });
 });

@@ -60,9 +60,11 @@ export function formatReport(r: EvaluationReport): string {
     line('OVERALL', g.overall),
   ];
   const v = r.videos;
+  // A clips-only set prints no empty image table.
+  const images = r.overall.n > 0 || !v;
   return [
-    ...table(r, 'group (images)'),
-    `latency per image: p50 ${r.latency_ms.p50.toFixed(1)} ms, p95 ${r.latency_ms.p95.toFixed(1)} ms; unreadable: ${r.unreadable.length}`,
+    ...(images ? table(r, 'group (images)') : []),
+    `${images ? `latency per image: p50 ${r.latency_ms.p50.toFixed(1)} ms, p95 ${r.latency_ms.p95.toFixed(1)} ms; ` : ''}unreadable: ${r.unreadable.length}`,
     ...(v
       ? [
           '',
