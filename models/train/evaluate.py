@@ -10,6 +10,10 @@ Subcommands (run from the repo root):
                                      with its validation temperature, against a binary (Platt) calibration of P(AI)
                                      fitted on the other folds' held-out items (and one fitted on those plus the
                                      fold's own validation items); Brier, MCC, sn34 on held-out and validation items
+  clips  CKPT --data FRAMES [--subset NAME=GLOBS ...]
+                                     clip-level AUC of one checkpoint on a video_frames.py folder: P(AI) averaged
+                                     over each clip's frames (clean and robustness chain); --subset scores the clips
+                                     whose "GROUP|REPOSITORY" matches one of the comma-separated globs
 
 Leave-groups-out pairing: a held-out group with both labels is scored on its own items (AI vs real inside the
 group). A held-out group with one label only is scored against the items of the other label held out in the same
@@ -23,6 +27,7 @@ import argparse
 import fnmatch
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -181,6 +186,43 @@ def policy_metrics(ckpt: str, data: str, policies: list[dict], limit: int = 0) -
     return out
 
 
+def clip_metrics(ckpt: str, frames_dir: str, subsets: dict[str, list[str]]) -> dict:
+    import torch
+
+    from common import build_from_args, eval_tensors, predict
+    from data import build_items, preload, read_manifest
+
+    ck = torch.load(ckpt, map_location="cpu")
+    a = ck["args"]
+    model = build_from_args(a)
+    model.load_state_dict(ck["model"])
+    torch.set_num_threads(2)
+    items = build_items(frames_dir)
+    notes = {r["path"]: r.get("notes") or "" for r in read_manifest(frames_dir)}
+    # clip= and pair= (the repository) as video_frames.py writes them
+    key = [(re.search(r"clip=([^;]+)", notes[it["path"]]).group(1), it["group"],
+            re.search(r"pair=([^;]+)", notes[it["path"]]).group(1), int(it["y"] != 0)) for it in items]
+    clips = sorted(set(key))
+    index = {k: i for i, k in enumerate(clips)}
+    arrs = preload(frames_dir, items)
+    y = np.array([k[3] for k in clips])
+    tags = [f"{k[1]}|{k[2]}" for k in clips]
+    out = {"n_clips": len(clips), "n_frames": len(items)}
+    for robust in (False, True):
+        p = ai_score_from_logits(predict(model, eval_tensors(arrs, a["size"], json.loads(a["policy"]), robust)))
+        clip_p = np.zeros(len(clips))
+        counts = np.zeros(len(clips))
+        for k, pi in zip(key, p):
+            clip_p[index[k]] += pi
+            counts[index[k]] += 1
+        clip_p /= counts
+        for name, globs in {"all": ["*"], **subsets}.items():
+            m = np.array([any(fnmatch.fnmatch(t, g) for g in globs) for t in tags])
+            r = out.setdefault(name, {"n": int(m.sum()), "n_ai": int(y[m].sum())})
+            r["auc_robust" if robust else "auc"] = _r(auc(y[m], clip_p[m]))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -196,7 +238,11 @@ def main():
     a3.add_argument("--size-override", type=int, default=0)
     a4 = sub.add_parser("calibration")
     a4.add_argument("runs", nargs="+")
-    for a in (a1, a2, a3, a4):
+    a5 = sub.add_parser("clips")
+    a5.add_argument("ckpt")
+    a5.add_argument("--data", required=True, help="a video_frames.py output folder")
+    a5.add_argument("--subset", action="append", default=[], metavar="NAME=GLOBS")
+    for a in (a1, a2, a3, a4, a5):
         a.add_argument("--json", default="")
     args = ap.parse_args()
     if args.cmd == "val":
@@ -205,6 +251,14 @@ def main():
         res = fold_metrics(args.runs)
     elif args.cmd == "calibration":
         res = calibration_metrics(args.runs)
+    elif args.cmd == "clips":
+        subsets = {}
+        for spec in args.subset:
+            name, sep, globs = spec.partition("=")
+            if not sep or not name:
+                raise SystemExit(f"--subset wants NAME=GLOBS, got {spec!r}")
+            subsets[name] = [g.strip() for g in globs.split(",") if g.strip()]
+        res = clip_metrics(args.ckpt, args.data, subsets)
     else:
         pols = [
             {"policy": "native-center", "maxSide": 1024},
