@@ -156,17 +156,24 @@ def calibration_metrics(run_dirs: list[str]) -> dict:
     return {"folds": out}
 
 
-def policy_metrics(ckpt: str, data: str, policies: list[dict], limit: int = 0) -> dict:
+def _load_checkpoint(ckpt: str):
+    """A train.py checkpoint's model (2 threads) and its saved train.py args."""
     import torch
 
-    from common import build_from_args, eval_tensors, predict
-    from data import build_items, preload, split_items
+    from common import build_from_args
 
     ck = torch.load(ckpt, map_location="cpu")
-    a = ck["args"]
-    model = build_from_args(a)
+    model = build_from_args(ck["args"])
     model.load_state_dict(ck["model"])
     torch.set_num_threads(2)
+    return model, ck["args"]
+
+
+def policy_metrics(ckpt: str, data: str, policies: list[dict], limit: int = 0) -> dict:
+    from common import eval_tensors, predict
+    from data import build_items, preload, split_items
+
+    model, a = _load_checkpoint(ckpt)
     holdout = set(filter(None, a.get("holdout", "").split(",")))
     items = [it for it in build_items(data) if it["group"] not in holdout]
     _, val = split_items(items, a["val_frac"], a["seed"])
@@ -187,16 +194,10 @@ def policy_metrics(ckpt: str, data: str, policies: list[dict], limit: int = 0) -
 
 
 def clip_metrics(ckpt: str, frames_dir: str, subsets: dict[str, list[str]]) -> dict:
-    import torch
-
-    from common import build_from_args, eval_tensors, predict
+    from common import eval_tensors, predict
     from data import build_items, preload, read_manifest
 
-    ck = torch.load(ckpt, map_location="cpu")
-    a = ck["args"]
-    model = build_from_args(a)
-    model.load_state_dict(ck["model"])
-    torch.set_num_threads(2)
+    model, a = _load_checkpoint(ckpt)
     items = build_items(frames_dir)
     notes = {r["path"]: r.get("notes") or "" for r in read_manifest(frames_dir)}
     # clip= and pair= (the repository) as video_frames.py writes them
