@@ -86,6 +86,13 @@ process.stderr.write(
   `evaluating ${images.length} images${videos.length ? ` and ${videos.length} videos (${frames} frames each)` : ''} from ${manifestPath}${skippedVideos ? ` (${skippedVideos} videos skipped: --no-video)` : ''} with ${detector.manifest.id} ${detector.manifest.version}\n`,
 );
 
+/** A progress line after item i of `total`: every item on a terminal, every `every` items in logs. */
+function progress(i: number, total: number, started: number, every: number, unit: string, digits: number): void {
+  if (!process.stderr.isTTY && i % every !== every - 1 && i !== total - 1) return;
+  const rate = (i + 1) / ((Date.now() - started) / 1000);
+  process.stderr.write(`\r[${i + 1}/${total}] ${rate.toFixed(digits)} ${unit}/s${process.stderr.isTTY ? '' : '\n'}`);
+}
+
 const scored: Scored[] = [];
 const latencies: number[] = [];
 const unreadable: string[] = [];
@@ -115,10 +122,7 @@ for (let i = 0; i < images.length; i++) {
     unreadable.push(row.path);
     process.stderr.write(`\nfailed: ${row.path}: ${messageOf(e)}\n`);
   }
-  if (process.stderr.isTTY || i % 100 === 99 || i === images.length - 1) {
-    const rate = (i + 1) / ((Date.now() - started) / 1000);
-    process.stderr.write(`\r[${i + 1}/${images.length}] ${rate.toFixed(1)} img/s${process.stderr.isTTY ? '' : '\n'}`);
-  }
+  progress(i, images.length, started, 100, 'img', 1);
 }
 process.stderr.write('\n');
 
@@ -137,10 +141,7 @@ for (const [i, row] of videos.entries()) {
     unreadable.push(row.path);
     process.stderr.write(`\nunreadable video: ${row.path}: ${messageOf(e)}\n`);
   }
-  if (process.stderr.isTTY || i % 20 === 19 || i === videos.length - 1) {
-    const rate = (i + 1) / ((Date.now() - clipsStarted) / 1000);
-    process.stderr.write(`\r[${i + 1}/${videos.length}] ${rate.toFixed(2)} clips/s${process.stderr.isTTY ? '' : '\n'}`);
-  }
+  progress(i, videos.length, clipsStarted, 20, 'clips', 2);
 }
 if (videos.length) process.stderr.write('\n');
 await detector.dispose();
