@@ -38,6 +38,8 @@ ROBUST_CHAIN = (("jpeg", 55), ("webp", 75), ("jpeg", 80))
 # ../shared/datasets beside the checkout: every script's --data default (users pass their own folders)
 DEFAULT_DATA = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "datasets"))
 REQUIRED_COLUMNS = ("path", "label")
+# the dataset's columns, in the order make_synthetic.py and video_frames.py write their manifests
+COLUMNS = ["path", "label", "modality", "group", "source_repo", "generator", "license", "sha256", "notes"]
 VIDEO_RE = re.compile(r"\.(mp4|m4v|webm|mov|mkv|avi|mpe?g|ogv)$", re.I)
 
 

@@ -27,7 +27,6 @@ import argparse
 import fnmatch
 import json
 import os
-import re
 import sys
 
 import numpy as np
@@ -196,27 +195,25 @@ def policy_metrics(ckpt: str, data: str, policies: list[dict], limit: int = 0) -
 def clip_metrics(ckpt: str, frames_dir: str, subsets: dict[str, list[str]]) -> dict:
     from common import eval_tensors, predict
     from data import build_items, preload, read_manifest
+    from video_frames import CLIP_RE
 
     model, a = _load_checkpoint(ckpt)
     items = build_items(frames_dir)
     notes = {r["path"]: r.get("notes") or "" for r in read_manifest(frames_dir)}
-    # clip= and pair= (the repository) as video_frames.py writes them
-    key = [(re.search(r"clip=([^;]+)", notes[it["path"]]).group(1), it["group"],
-            re.search(r"pair=([^;]+)", notes[it["path"]]).group(1), int(it["y"] != 0)) for it in items]
+    # a clip: its path (video_frames.py's clip=) and its split unit "GROUP|pair=REPOSITORY", which --subset matches
+    # as "GROUP|REPOSITORY"
+    key = [(CLIP_RE.search(notes[it["path"]]).group(1), it["unit"], int(it["y"] != 0)) for it in items]
     clips = sorted(set(key))
     index = {k: i for i, k in enumerate(clips)}
+    frame_clip = np.array([index[k] for k in key])
+    frames_per_clip = np.bincount(frame_clip, minlength=len(clips))
     arrs = preload(frames_dir, items)
-    y = np.array([k[3] for k in clips])
-    tags = [f"{k[1]}|{k[2]}" for k in clips]
+    y = np.array([k[2] for k in clips])
+    tags = [k[1].replace("|pair=", "|", 1) for k in clips]
     out = {"n_clips": len(clips), "n_frames": len(items)}
     for robust in (False, True):
         p = ai_score_from_logits(predict(model, eval_tensors(arrs, a["size"], json.loads(a["policy"]), robust)))
-        clip_p = np.zeros(len(clips))
-        counts = np.zeros(len(clips))
-        for k, pi in zip(key, p):
-            clip_p[index[k]] += pi
-            counts[index[k]] += 1
-        clip_p /= counts
+        clip_p = np.bincount(frame_clip, weights=p, minlength=len(clips)) / frames_per_clip
         for name, globs in {"all": ["*"], **subsets}.items():
             m = np.array([any(fnmatch.fnmatch(t, g) for g in globs) for t in tags])
             r = out.setdefault(name, {"n": int(m.sum()), "n_ai": int(y[m].sum())})

@@ -41,10 +41,9 @@ from PIL import Image, ImageFilter
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from autoencoder import load_ae, reconstruct  # noqa: E402
-from data import DEFAULT_DATA, read_manifest, unit_hash, unit_of  # noqa: E402
+from data import COLUMNS, DEFAULT_DATA, read_manifest, unit_hash, unit_of  # noqa: E402
 from esrgan_port import load_esrgan, upscale  # noqa: E402
 
-COLUMNS = ["path", "label", "modality", "group", "source_repo", "generator", "license", "sha256", "notes"]
 MODELS = {  # package -> (version, licence); weights: idealo image-super-resolution (RDN / RRDN) trained on DIV2K
     "esrgan-slim": ("1.0.0", "MIT"),
     "esrgan-medium": ("1.0.0", "MIT"),

@@ -21,15 +21,17 @@ import csv
 import fnmatch
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from data import DEFAULT_DATA, read_manifest  # noqa: E402
+from data import COLUMNS, DEFAULT_DATA, read_manifest  # noqa: E402
 
-COLUMNS = ["path", "label", "modality", "group", "source_repo", "generator", "license", "sha256", "notes"]
+# "clip=PATH" in a frame row's notes names the clip it came from (the resume below and evaluate.py clips read it)
+CLIP_RE = re.compile(r"clip=([^;]+)")
 FFMPEG = os.environ.get("VERACITY_FFMPEG", "ffmpeg")
 FFPROBE = os.environ.get("VERACITY_FFPROBE", "ffprobe")
 
@@ -81,7 +83,7 @@ def main() -> None:
     done: set[str] = set()
     if os.path.exists(manifest):
         with open(manifest, newline="", encoding="utf-8") as f:
-            done = {r["notes"].split("clip=")[1].split(";")[0] for r in csv.DictReader(f) if "clip=" in r["notes"]}
+            done = {m.group(1) for r in csv.DictReader(f) if (m := CLIP_RE.search(r["notes"] or ""))}
     new = not os.path.exists(manifest)
     failed = 0
     started = time.time()
