@@ -1,13 +1,22 @@
 // The extension, built and loaded unpacked into Debian's Chromium, browsing test pages served from two origins
 // with known real and AI images from the labelled set. Its badges must agree with onnxruntime-node on the same
-// files; video gets a verdict; the context menu path works with auto-scan off; settings survive a relaunch; a
-// recording proxy in front of the whole browser shows no media or result leaving it; the page stays smooth.
+// files; video gets a score, judged only as far as the bundle's clip test allows; the context menu path works with
+// auto-scan off; settings survive a relaunch; a recording proxy in front of the whole browser shows no media or
+// result leaving it; the page stays smooth.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import sharp from 'sharp';
-import { type Detector, decodeImageNode, loadNodeDetector, maxAbsDiff } from '@veracity/models/node';
+import {
+  type Detector,
+  decodeImageNode,
+  loadNodeDetector,
+  maxAbsDiff,
+  parseManifest,
+  videoClipEvidence,
+} from '@veracity/models/node';
+import { trustNote, videoTrust } from '../extension/src/core/verdict.js';
 import {
   badges,
   buildExtension,
@@ -209,6 +218,27 @@ test('video: same-origin frames through a canvas, a cross-origin (tainted) video
   for (const b of await badges(page)) {
     expect(b.frames).toBeGreaterThanOrEqual(1);
     expect(b.probs.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 5);
+  }
+  // Video verdicts follow the shipped bundle's own clip test (metrics.video_clips): below the floor every video
+  // badge is a grey "?" that is never flagged, its tooltip gives the test's numbers, and the popup says why.
+  const trust = videoTrust(
+    videoClipEvidence(parseManifest(JSON.parse(readFileSync(join(DETECTOR_BUNDLE, 'manifest.json'), 'utf8')))),
+  );
+  const videos = (await badges(page)).filter((b) => b.kind === 'video');
+  if (trust.validated) {
+    for (const b of videos) expect(b.tone).not.toBe('experimental');
+  } else {
+    for (const b of videos) expect(b.tone).toBe('experimental');
+    const badge = page.locator('veracity-badge .b').first();
+    await badge.hover();
+    await expect(page.locator('veracity-badge [data-testid="trust-note"]').first()).toContainText(trustNote(trust));
+    await expect(badge).toContainText('?');
+    if (SHOTS) await smallPng(await page.screenshot({ clip: { x: 0, y: 0, width: 420, height: 290 } }), 'extension-video.png');
+    const popup = await browser!.context.newPage();
+    await popup.goto(`chrome-extension://${browser!.extensionId}/src/popup/index.html?tab=${await tabId(browser!, page.url())}`);
+    await expect(popup.getByTestId('experimental')).toContainText(`${videos.length} videos scored but not judged`);
+    await expect(popup.getByTestId('flagged')).toContainText('0');
+    await popup.close();
   }
   await page.close();
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { isVeracityError } from './errors.js';
-import { parseManifest, sha256Hex, verifyModelBytes } from './manifest.js';
+import { parseManifest, sha256Hex, verifyModelBytes, videoClipEvidence } from './manifest.js';
 
 const fixtureDir = new URL('../fixtures/tiny/', import.meta.url);
 const good = JSON.parse(readFileSync(new URL('manifest.json', fixtureDir), 'utf8'));
@@ -68,5 +68,22 @@ describe('manifest', () => {
     expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe(
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     );
+  });
+});
+
+describe('videoClipEvidence', () => {
+  const shipped = JSON.parse(readFileSync(new URL('../bundle/manifest.json', import.meta.url), 'utf8'));
+  it("reads the shipped bundle's clip test", () => {
+    const e = videoClipEvidence(parseManifest(shipped));
+    expect(e).toEqual({ auc: shipped.metrics.video_clips.overall.auc, n: shipped.metrics.video_clips.overall.n });
+    expect(e!.n).toBeGreaterThan(0);
+  });
+  it('is null when the bundle has no clip test or a malformed one', () => {
+    expect(videoClipEvidence({ metrics: {} })).toBeNull();
+    expect(videoClipEvidence({ metrics: { video_clips: [] } })).toBeNull();
+    expect(videoClipEvidence({ metrics: { video_clips: { overall: { auc: null, n: 113 } } } })).toBeNull();
+    expect(videoClipEvidence({ metrics: { video_clips: { overall: { auc: 1.2, n: 113 } } } })).toBeNull();
+    expect(videoClipEvidence({ metrics: { video_clips: { overall: { auc: 0.9, n: 0 } } } })).toBeNull();
+    expect(videoClipEvidence({ metrics: { video_clips: { overall: { auc: 0.9, n: 40 } } } })).toEqual({ auc: 0.9, n: 40 });
   });
 });

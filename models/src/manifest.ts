@@ -125,6 +125,27 @@ export function parseManifest(value: unknown): Manifest {
   return value as unknown as Manifest;
 }
 
+/** A result the bundle measured on a labelled test set: ranking AUC (0.5 = chance) over `n` items. */
+export interface MeasuredAuc {
+  auc: number;
+  n: number;
+}
+
+/**
+ * The bundle's own video test (`metrics.video_clips.overall`, which export_detector.py copies from veracity-eval's
+ * `videos` section), or null when the bundle has none or it is malformed. Apps read it to decide how far a video
+ * score can be trusted: the detector is trained on images, and a clip score is only as good as this test says.
+ */
+export function videoClipEvidence(manifest: Pick<Manifest, 'metrics'>): MeasuredAuc | null {
+  const clips = manifest.metrics.video_clips;
+  const overall = isObject(clips) ? clips.overall : undefined;
+  if (!isObject(overall)) return null;
+  const { auc, n } = overall;
+  if (typeof auc !== 'number' || !(auc >= 0 && auc <= 1)) return null;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) return null;
+  return { auc, n };
+}
+
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   // WebCrypto exists in every browser context (secure origins, workers, extensions) and in Node >= 20 as a global.
   const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);

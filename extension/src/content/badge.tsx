@@ -6,7 +6,7 @@ import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { badgePosition } from '../core/filters.js';
 import type { MediaKind, ScanResult } from '../core/messages.js';
-import type { BadgeView } from '../core/verdict.js';
+import { type BadgeView, trustNote } from '../core/verdict.js';
 import { Slices } from './pixels.js';
 
 const CSS = `
@@ -17,6 +17,7 @@ const CSS = `
   font: 400 11px/1.45 system-ui, sans-serif; padding: 8px 10px; border-radius: 6px; box-shadow: 0 2px 8px rgba(0,0,0,.4); }
 .b:hover .tip, .b:focus .tip { display: block; }
 .tip b { color: #fff; } .row { display: flex; justify-content: space-between; gap: 12px; }
+.note { margin-bottom: 4px; color: #fdd663; min-width: 230px; white-space: normal; }
 `;
 
 let shared: CSSStyleSheet | null = null;
@@ -30,6 +31,9 @@ function sheet(): CSSStyleSheet {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
+/** What precedes the percentage: a question mark where the score is not a verdict (grey, see verdict.ts Trust). */
+const MARKS: Record<BadgeView['tone'], string> = { ai: 'AI', borderline: 'AI', real: '✓', experimental: '?' };
+
 function Badge({ view, result, kind, frames }: { view: BadgeView; result: ScanResult; kind: MediaKind; frames: number }) {
   // The details are built on first hover or focus, not with the badge: 200 badges would otherwise build 200 hidden
   // tooltips, and the first toLocaleTimeString loads the locale data (measured: a 26 ms stretch on the page's main
@@ -42,12 +46,11 @@ function Badge({ view, result, kind, frames }: { view: BadgeView; result: ScanRe
       style={{ background: view.colour }}
       tabIndex={0}
       role="status"
-      aria-label={`Veracity: ${view.text}, ${view.percent}% AI`}
+      aria-label={`Veracity: ${view.text}, ${view.percent}% AI${view.tone === 'experimental' ? ', not a verdict' : ''}`}
       onPointerEnter={reveal}
       onFocus={reveal}
     >
-      {view.tone === 'real' ? '✓' : 'AI'} {view.percent}%
-      {open ? <Details view={view} result={result} kind={kind} frames={frames} /> : null}
+      {MARKS[view.tone]} {view.percent}%{open ? <Details view={view} result={result} kind={kind} frames={frames} /> : null}
     </div>
   );
 }
@@ -56,6 +59,11 @@ function Details({ view, result, kind, frames }: { view: BadgeView; result: Scan
   const [real, synthetic, semi] = result.probabilities;
   return (
     <div class="tip">
+      {view.tone === 'experimental' && result.trust ? (
+        <div class="note" data-testid="trust-note">
+          {trustNote(result.trust)}
+        </div>
+      ) : null}
       <div>
         <b>{view.text}</b> — P(AI) {pct(result.ai)}
       </div>

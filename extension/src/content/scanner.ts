@@ -96,7 +96,7 @@ export class Scanner {
 
   private draw(el: Element, item: Item): void {
     if (!el.isConnected) return;
-    const view = badgeView(item.result.probabilities, this.settings.threshold, this.settings.badgeReal);
+    const view = badgeView(item.result.probabilities, this.settings.threshold, this.settings.badgeReal, validated(item));
     this.layer.show(el, view, item.result, item.kind, item.frames.length);
   }
 
@@ -118,14 +118,21 @@ export class Scanner {
 
   summary(active: boolean): PageSummary {
     const flagged: PageSummary['flagged'] = [];
+    let experimental = 0;
     for (const item of this.items.values()) {
-      if (badgeView(item.result.probabilities, this.settings.threshold, true).flagged) {
+      if (!validated(item)) experimental++;
+      else if (badgeView(item.result.probabilities, this.settings.threshold, true).flagged) {
         flagged.push({ key: item.result.key, kind: item.kind, ai: item.result.ai, thumb: item.result.thumb });
       }
     }
     flagged.sort((a, b) => b.ai - a.ai);
-    return { url: location.href, host: location.hostname, active, scanned: this.items.size, flagged };
+    return { url: location.href, host: location.hostname, active, scanned: this.items.size, flagged, experimental };
   }
+}
+
+/** Images are always judged; a video only when the bundle's clip test backs it (trust comes with each frame). */
+function validated(item: Item): boolean {
+  return item.result.trust?.validated ?? true;
 }
 
 /** The element's box clipped to the viewport, in CSS px: what a tab capture can see of it. */

@@ -2,7 +2,7 @@
 // receiving end (a content script runs beside untrusted pages; its messages are checked, not trusted).
 import { ExtensionError, ExtensionErrorCode } from './errors.js';
 import type { BackendPreference } from './settings.js';
-import type { Probabilities } from './verdict.js';
+import type { Probabilities, Trust } from './verdict.js';
 
 /** The Port name content scripts send scan requests on. */
 export const SCAN_CHANNEL = 'veracity-scan';
@@ -49,6 +49,8 @@ export interface ScanResult {
   at: number;
   /** A small JPEG data URL of what was scored, for the popup's list (never leaves the browser). */
   thumb: string;
+  /** Video frames only: whether the bundle's clip test backs a verdict (images: always, so absent). */
+  trust?: Trust;
 }
 
 export interface EngineStatus {
@@ -66,6 +68,8 @@ export interface PageSummary {
   active: boolean;
   scanned: number;
   flagged: Array<{ key: string; kind: MediaKind; ai: number; thumb: string }>;
+  /** Items scored but not judged: their kind's scores are experimental for this model (see verdict.ts Trust). */
+  experimental: number;
 }
 
 /** Content scripts, popup and options -> service worker. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { badgeView, COLOURS, meanOf } from './verdict.js';
+import { badgeView, COLOURS, MIN_VIDEO_AUC, MIN_VIDEO_CLIPS, meanOf, trustNote, videoTrust } from './verdict.js';
 
 describe('badgeView', () => {
   it('flags at the threshold on P(AI) = synthetic + semisynthetic', () => {
@@ -26,5 +26,27 @@ describe('badgeView', () => {
       ]),
     ).toEqual([0.5, 0.5, 0]);
     expect(meanOf([])).toEqual([0, 0, 0]);
+  });
+});
+
+describe('video trust', () => {
+  it('backs video verdicts only from a clip test at or above the floor, on enough clips', () => {
+    expect(videoTrust({ auc: 0.54, n: 113 }).validated).toBe(false);
+    expect(videoTrust({ auc: MIN_VIDEO_AUC, n: MIN_VIDEO_CLIPS }).validated).toBe(true);
+    expect(videoTrust({ auc: 0.95, n: MIN_VIDEO_CLIPS - 1 }).validated).toBe(false);
+    expect(videoTrust(null)).toEqual({ validated: false, auc: null, n: 0 });
+  });
+  it('an unvalidated score is grey and never flagged, however high', () => {
+    const v = badgeView([0.05, 0.9, 0.05], 0.5, true, false);
+    expect(v).toMatchObject({ tone: 'experimental', colour: COLOURS.experimental, flagged: false, percent: 95, show: true });
+  });
+  it("an unvalidated low score follows the user's choice about real-looking badges", () => {
+    expect(badgeView([0.9, 0.05, 0.05], 0.5, false, false).show).toBe(false);
+    expect(badgeView([0.9, 0.05, 0.05], 0.5, true, false)).toMatchObject({ show: true, tone: 'experimental' });
+  });
+  it('the note gives the numbers the judgement rests on', () => {
+    expect(trustNote(videoTrust({ auc: 0.5402, n: 113 }))).toContain('113 test clips');
+    expect(trustNote(videoTrust({ auc: 0.5402, n: 113 }))).toContain('AUC 0.54');
+    expect(trustNote(videoTrust(null))).toContain('no video test result');
   });
 });

@@ -1,9 +1,11 @@
 // Probabilities + settings -> what the badge shows. Pure, so the popup, the badge and tests agree on one rule.
+import type { MeasuredAuc } from '@veracity/models';
 
 /** [real, synthetic, semisynthetic], as the model bundle's labels. */
 export type Probabilities = [number, number, number];
 
-export type Tone = 'ai' | 'borderline' | 'real';
+/** 'experimental': a score from a model whose own test does not back verdicts on this kind of media (see Trust). */
+export type Tone = 'ai' | 'borderline' | 'real' | 'experimental';
 
 export interface BadgeView {
   /** Whether a badge is drawn at all (real-looking items only when the user wants them). */
@@ -20,16 +22,62 @@ export interface BadgeView {
 /** Below the threshold but within this margin of it: shown amber, because the model is not sure either way. */
 export const BORDERLINE_MARGIN = 0.15;
 
-export const COLOURS: Record<Tone, string> = { ai: '#d93025', borderline: '#f29900', real: '#188038' };
+export const COLOURS: Record<Tone, string> = { ai: '#d93025', borderline: '#f29900', real: '#188038', experimental: '#5f6368' };
+
+/**
+ * How far a media kind's scores can be trusted, from the bundle's own test of that kind. Images are what the
+ * detector is trained and validated on; video is scored frame by frame with the same image model, and its verdicts
+ * count only when the bundle's clip test (metrics.video_clips) shows it ranks clips clearly better than chance.
+ */
+export interface Trust {
+  validated: boolean;
+  /** The clip test's AUC and size; null when the bundle has no such test. */
+  auc: number | null;
+  n: number;
+}
+
+/**
+ * Video verdicts are drawn red/amber/green only from this clip AUC up: below it a red badge on a real video is
+ * about as likely as on an AI one (1.6.0 measured 0.54 on 113 clips), and a false "AI" on someone's real footage
+ * does more harm than no verdict.
+ */
+export const MIN_VIDEO_AUC = 0.8;
+/** ...on at least this many clips: an AUC from a handful of clips says little. */
+export const MIN_VIDEO_CLIPS = 50;
+
+export function videoTrust(evidence: MeasuredAuc | null): Trust {
+  if (!evidence) return { validated: false, auc: null, n: 0 };
+  return { ...evidence, validated: evidence.auc >= MIN_VIDEO_AUC && evidence.n >= MIN_VIDEO_CLIPS };
+}
+
+/** The tooltip's explanation for an unvalidated score, with the numbers it rests on. */
+export function trustNote(trust: Trust): string {
+  if (trust.auc === null) return 'Experimental: this model has no video test result, so this score is not a verdict.';
+  return (
+    `Experimental: on ${trust.n} test clips this model tells AI video from real at AUC ${trust.auc.toFixed(2)} ` +
+    `(0.50 is chance; verdicts need ${MIN_VIDEO_AUC.toFixed(2)}), so this score is not a verdict.`
+  );
+}
 
 export function pAI(p: Probabilities): number {
   return p[1] + p[2];
 }
 
-export function badgeView(probabilities: Probabilities, threshold: number, badgeReal: boolean): BadgeView {
+/** `validated` false (see Trust): grey, never flagged, shown where a validated score would be shown. */
+export function badgeView(probabilities: Probabilities, threshold: number, badgeReal: boolean, validated = true): BadgeView {
   const ai = pAI(probabilities);
   const flagged = ai >= threshold;
   const tone: Tone = flagged ? 'ai' : ai >= threshold - BORDERLINE_MARGIN ? 'borderline' : 'real';
+  if (!validated) {
+    return {
+      show: tone !== 'real' || badgeReal,
+      tone: 'experimental',
+      percent: Math.round(ai * 100),
+      colour: COLOURS.experimental,
+      text: 'Experimental',
+      flagged: false,
+    };
+  }
   return {
     show: tone !== 'real' || badgeReal,
     tone,

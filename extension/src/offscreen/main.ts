@@ -1,12 +1,12 @@
 // The offscreen document owns the ONNX Runtime session (WebGPU or WASM), the scoring queue (batching, dedupe by
 // URL) and the result cache. It fetches cross-origin media itself (host permissions: no CORS tainting) and decodes
 // it here, so the page's main thread never decodes or runs the model.
-import { decodeBlob, type Detector, loadWebDetector, type RawImage } from '@veracity/models/web';
+import { decodeBlob, type Detector, loadWebDetector, type RawImage, videoClipEvidence } from '@veracity/models/web';
 import { ExtensionError, ExtensionErrorCode, messageOf } from '../core/errors.js';
 import { type EngineStatus, isToOffscreen, type Rect, type ScanRequest, type ScanResult } from '../core/messages.js';
 import { ScoringQueue } from '../core/queue.js';
 import { backendOrder, type BackendPreference } from '../core/settings.js';
-import type { Probabilities } from '../core/verdict.js';
+import { type Probabilities, videoTrust } from '../core/verdict.js';
 import { extensionUrl, onMessage } from '../platform.js';
 import { cropScreenshot, thumbnail } from './pixels.js';
 
@@ -102,6 +102,7 @@ const queue = new ScoringQueue<Job, ScanResult>({
     timing.decode_ms += performance.now() - t;
     t = performance.now();
     const results = await detector.classifyImages(images);
+    const trust = videoTrust(videoClipEvidence(detector.manifest));
     timing.classify_ms += performance.now() - t;
     t = performance.now();
     let next = 0;
@@ -122,6 +123,7 @@ const queue = new ScoringQueue<Job, ScanResult>({
         ms: r.ms,
         at: Date.now(),
         thumb: await thumbnail(d).catch(() => ''),
+        ...(jobs[i]!.request.kind === 'video' ? { trust } : {}),
       });
     }
     timing.thumb_ms += performance.now() - t;

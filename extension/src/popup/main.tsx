@@ -83,6 +83,12 @@ function Popup() {
           ) : (
             <div class="muted">Nothing flagged on this page.</div>
           )}
+          {summary.experimental > 0 ? (
+            <div class="muted" data-testid="experimental">
+              {summary.experimental} video{summary.experimental === 1 ? '' : 's'} scored but not judged: video detection is
+              experimental for this model (grey “?” badges; hover one for its test result).
+            </div>
+          ) : null}
         </>
       ) : (
         <div class="muted">
