@@ -128,6 +128,16 @@ def split_items(items, val_frac=0.15, seed=0):
     return train, val
 
 
+def fold_split(items, holdout: set[str], val_frac=0.15, seed=0):
+    """A train.py run's (train, val, held) items: the held-out groups' items apart; rows derived from a held-out
+    group's photos (make_synthetic.py pairs, src_group=) dropped, since they would leak its content; the rest split
+    by split_items. Evaluations that re-score a run rebuild its items with this, in the same order."""
+    held = [it for it in items if it["group"] in holdout]
+    rest = [it for it in items if it["group"] not in holdout and it["src_group"] not in holdout]
+    train, val = split_items(rest, val_frac, seed)
+    return train, val, held
+
+
 def load_image(root: str, item: dict) -> np.ndarray:
     im = Image.open(os.path.join(item.get("root") or root, item["path"]))
     im = im.convert("RGB")

@@ -10,6 +10,10 @@ Subcommands (run from the repo root):
                                      with its validation temperature, against a binary (Platt) calibration of P(AI)
                                      fitted on the other folds' held-out items (and one fitted on those plus the
                                      fold's own validation items); Brier, MCC, sn34 on held-out and validation items
+  recode RUN_DIR ... --out DIR [--codecs jpeg:90,webp:75,...]
+                                     a run's validation and held-out items re-scored with the input crop re-encoded
+                                     at test time (every training crop is); writes DIR/RUN/CODEC/preds.npz for
+                                     `val` and `folds`
   clips  CKPT --data FRAMES [--subset NAME=GLOBS ...]
                                      clip-level AUC of one checkpoint on a video_frames.py folder: P(AI) averaged
                                      over each clip's frames (clean and robustness chain); --subset scores the clips
@@ -168,14 +172,61 @@ def _load_checkpoint(ckpt: str):
     return model, ck["args"]
 
 
+def _holdout(a: dict) -> set[str]:
+    return set(filter(None, a.get("holdout", "").split(",")))
+
+
+def recode_preds(run_dir: str, out_dir: str, codecs: list[tuple[str, int]]) -> dict:
+    """Re-scores a train.py run's validation and held-out items with the model's input crop re-encoded by each
+    codec (as every training sample is, data.augment), clean and after the robustness chain. Writes
+    OUT/CODEC/preds.npz (+ the run's summary.json), which `val` and `folds` read like the run's own; OUT/none is
+    the run as trained (its logits reproduce the run's preds.npz)."""
+    import shutil
+
+    from PIL import Image
+
+    from common import predict
+    from data import ROBUST_CHAIN, apply_chain, build_items, crops_for_policy, encode, fold_split, preload, to_chw
+
+    model, a = _load_checkpoint(os.path.join(run_dir, "final.pt"))
+    _, val, held = fold_split(build_items(a["data"]), _holdout(a), a["val_frac"], a["seed"])
+    ref = np.load(os.path.join(run_dir, "preds.npz"))
+    policy = json.loads(a["policy"])
+    variants = {"none": None, **{f"{f}{q}": (f, q) for f, q in codecs}}
+    res: dict[str, dict] = {v: {} for v in variants}
+    for name, its in (("val", val), ("holdout", held)):
+        if not its:
+            continue
+        # The chain costs more than the model: crop every image once per condition, then re-encode the crops.
+        crops = {False: [], True: []}
+        for arr in preload(a["data"], its):
+            im = Image.fromarray(arr)
+            crops[False].append(crops_for_policy(im, a["size"], policy))
+            crops[True].append(crops_for_policy(apply_chain(im, ROBUST_CHAIN), a["size"], policy))
+        for v, codec in variants.items():
+            for robust in (False, True):
+                tens = [np.stack([to_chw(c if codec is None else encode(c, *codec)) for c in cs]) for cs in crops[robust]]
+                res[v][f"{name}_{'robust' if robust else 'clean'}"] = predict(model, tens)
+            for k in ("y", "group", "path", "root"):
+                res[v][f"{name}_{k}"] = ref[f"{name}_{k}"]
+        print(f"{run_dir}: {name} {len(its)} items re-scored", flush=True)
+    out = {}
+    for v, r in res.items():
+        d = os.path.join(out_dir, v)
+        os.makedirs(d, exist_ok=True)
+        np.savez(os.path.join(d, "preds.npz"), **r)
+        shutil.copy(os.path.join(run_dir, "summary.json"), d)
+        out[v] = {n: [_r(auc((r[f"{n}_y"] != 0).astype(int), ai_score_from_logits(r[f"{n}_{c}"]))) for c in ("clean", "robust")]
+                  for n in ("val", "holdout") if f"{n}_y" in r}
+    return out
+
+
 def policy_metrics(ckpt: str, data: str, policies: list[dict], limit: int = 0) -> dict:
     from common import eval_tensors, predict
-    from data import build_items, preload, split_items
+    from data import build_items, fold_split, preload
 
     model, a = _load_checkpoint(ckpt)
-    holdout = set(filter(None, a.get("holdout", "").split(",")))
-    items = [it for it in build_items(data) if it["group"] not in holdout]
-    _, val = split_items(items, a["val_frac"], a["seed"])
+    _, val, _ = fold_split(build_items(data), _holdout(a), a["val_frac"], a["seed"])
     if limit:
         val = val[:: max(1, len(val) // limit)]
     arrs = preload(data, val)
@@ -240,7 +291,11 @@ def main():
     a5.add_argument("ckpt")
     a5.add_argument("--data", required=True, help="a video_frames.py output folder")
     a5.add_argument("--subset", action="append", default=[], metavar="NAME=GLOBS")
-    for a in (a1, a2, a3, a4, a5):
+    a6 = sub.add_parser("recode")
+    a6.add_argument("runs", nargs="+")
+    a6.add_argument("--out", required=True, help="writes OUT/RUN_NAME/CODEC/preds.npz for each run")
+    a6.add_argument("--codecs", default="jpeg:90,jpeg:75,jpeg:60,webp:75", help="FORMAT:QUALITY,...")
+    for a in (a1, a2, a3, a4, a5, a6):
         a.add_argument("--json", default="")
     args = ap.parse_args()
     if args.cmd == "val":
@@ -249,6 +304,15 @@ def main():
         res = fold_metrics(args.runs)
     elif args.cmd == "calibration":
         res = calibration_metrics(args.runs)
+    elif args.cmd == "recode":
+        codecs = []
+        for spec in filter(None, args.codecs.split(",")):
+            fmt, _, q = spec.partition(":")
+            if fmt not in ("jpeg", "webp") or not q.isdigit() or not 1 <= int(q) <= 100:
+                raise SystemExit(f"--codecs wants jpeg:Q or webp:Q (Q in 1..100), got {spec!r}")
+            codecs.append((fmt, int(q)))
+        res = {os.path.basename(r.rstrip("/")): recode_preds(r, os.path.join(args.out, os.path.basename(r.rstrip("/"))), codecs)
+               for r in args.runs}
     elif args.cmd == "clips":
         subsets = {}
         for spec in args.subset:

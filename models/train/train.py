@@ -32,7 +32,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from common import INPUTS, auc, ai_score_from_logits, build_model, eval_tensors, predict  # noqa: E402
-from data import DEFAULT_DATA, augment, build_items, data_roots, parse_upweight, preload, sample_weights, split_items  # noqa: E402
+from data import DEFAULT_DATA, augment, build_items, data_roots, fold_split, parse_upweight, preload, sample_weights  # noqa: E402
 from mobilenet_port import load_nsfwjs  # noqa: E402
 
 
@@ -97,10 +97,7 @@ def main():
     unknown = holdout - known
     if unknown:
         raise SystemExit(f"unknown holdout groups: {sorted(unknown)}")
-    held = [it for it in items if it["group"] in holdout]
-    # rows derived from a held-out group's photos (make_synthetic.py pairs) would leak its content: drop them
-    rest = [it for it in items if it["group"] not in holdout and it["src_group"] not in holdout]
-    train_items, val_items = split_items(rest, args.val_frac, args.seed)
+    train_items, val_items, held = fold_split(items, holdout, args.val_frac, args.seed)
     print(f"items: {len(items)} train {len(train_items)} val {len(val_items)} holdout {len(held)}", flush=True)
 
     t0 = time.time()
