@@ -14,6 +14,9 @@ Subcommands (run from the repo root):
                                      a run's validation and held-out items re-scored with the input crop re-encoded
                                      at test time (every training crop is); writes DIR/RUN/CODEC/preds.npz for
                                      `val` and `folds`
+  recon  --ae AE.pt --esrgan PKG [--data D] [--per-group N] [--crop S]
+                                     training-free probe: per-group AUC of reconstruction errors (bicubic x2
+                                     down-up, ESRGAN x2, an autoencoder round trip) and their ratios as AI scores
   clips  CKPT --data FRAMES [--subset NAME=GLOBS ...]
                                      clip-level AUC of one checkpoint on a video_frames.py folder: P(AI) averaged
                                      over each clip's frames (clean and robustness chain); --subset scores the clips
@@ -221,6 +224,59 @@ def recode_preds(run_dir: str, out_dir: str, codecs: list[tuple[str, int]]) -> d
     return out
 
 
+RECON_PHOTOS = ("photos-imagenet", "photos-bsds500", "photos-people-objects")
+
+
+def recon_metrics(data: str, ae_path: str, esrgan_dir: str, per_group: int, size: int) -> dict:
+    """Training-free probe: do reconstruction errors tell AI from real? Per image (native centre crop of at most
+    SIZE px, sides a multiple of 4): mean squared error of a bicubic x2 down-up (how much fine detail there is), of
+    the ESRGAN x2 upscale of the same downscale and of an autoencoder round trip (the AEROBLADE idea: a latent
+    decoder reconstructs what a similar decoder made more easily). AUC of "lower score = AI" per group for the
+    errors and their ratios; two-label groups against themselves, AI-only groups against the real photo groups
+    (StyleGAN groups against FFHQ), at most PER_GROUP items per group (seeded sample)."""
+    import torch
+    from PIL import Image
+
+    from autoencoder import load_ae, reconstruct
+    from data import build_items, load_image
+    from esrgan_port import load_esrgan, upscale
+
+    torch.set_num_threads(2)
+    ae, esr = load_ae(ae_path), load_esrgan(esrgan_dir, 2)
+    rng = np.random.default_rng(0)
+    by: dict[str, list[dict]] = {}
+    for it in build_items(data):
+        by.setdefault(it["group"], []).append(it)
+    items = [its[i] for _, its in sorted(by.items()) for i in sorted(rng.permutation(len(its))[:per_group])]
+    err = {"bicubic": [], "esrgan": [], "ae": []}
+    for n, it in enumerate(items):
+        a = load_image(data, it)
+        h, w = a.shape[:2]
+        c = min(size, h, w) // 4 * 4
+        a = np.ascontiguousarray(a[(h - c) // 2 : (h - c) // 2 + c, (w - c) // 2 : (w - c) // 2 + c])
+        low = Image.fromarray(a).resize((c // 2, c // 2), Image.BICUBIC)
+        for k, b in (("bicubic", np.asarray(low.resize((c, c), Image.BICUBIC))), ("esrgan", upscale(esr, np.asarray(low))),
+                     ("ae", reconstruct(ae, a))):
+            err[k].append(float(np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2)))
+        if n % 100 == 0:
+            print(f"recon: {n}/{len(items)}", flush=True)
+    e = {k: np.array(v) for k, v in err.items()}
+    scores = {"bicubic": e["bicubic"], "esrgan/bicubic": e["esrgan"] / e["bicubic"], "ae": e["ae"], "ae/bicubic": e["ae"] / e["bicubic"]}
+    g = np.array([it["group"] for it in items])
+    y = np.array([int(it["y"] != 0) for it in items])
+    out = {"n": len(items), "crop": size, "per_group": {}}
+    for grp in sorted(set(g)):
+        m = g == grp
+        if len(set(y[m])) == 2:
+            sel = m
+        elif y[m][0] == 1:
+            sel = m | np.isin(g, ["faces-ffhq"] if grp.startswith("faces-stylegan") else list(RECON_PHOTOS))
+        else:
+            continue
+        out["per_group"][grp] = {"n": int(m.sum()), **{k: _r(auc(y[sel], -v[sel])) for k, v in scores.items()}}
+    return out
+
+
 def policy_metrics(ckpt: str, data: str, policies: list[dict], limit: int = 0) -> dict:
     from common import eval_tensors, predict
     from data import build_items, fold_split, preload
@@ -295,7 +351,13 @@ def main():
     a6.add_argument("runs", nargs="+")
     a6.add_argument("--out", required=True, help="writes OUT/RUN_NAME/CODEC/preds.npz for each run")
     a6.add_argument("--codecs", default="jpeg:90,jpeg:75,jpeg:60,webp:75", help="FORMAT:QUALITY,...")
-    for a in (a1, a2, a3, a4, a5, a6):
+    a7 = sub.add_parser("recon")
+    a7.add_argument("--data", default=DEFAULT_DATA)
+    a7.add_argument("--ae", required=True, help="autoencoder.py checkpoint, e.g. models/train/runs/ae2/ae.pt")
+    a7.add_argument("--esrgan", required=True, help="the @upscalerjs/esrgan-slim package folder")
+    a7.add_argument("--per-group", type=int, default=120)
+    a7.add_argument("--crop", type=int, default=256)
+    for a in (a1, a2, a3, a4, a5, a6, a7):
         a.add_argument("--json", default="")
     args = ap.parse_args()
     if args.cmd == "val":
@@ -313,6 +375,8 @@ def main():
             codecs.append((fmt, int(q)))
         res = {os.path.basename(r.rstrip("/")): recode_preds(r, os.path.join(args.out, os.path.basename(r.rstrip("/"))), codecs)
                for r in args.runs}
+    elif args.cmd == "recon":
+        res = recon_metrics(args.data, args.ae, args.esrgan, args.per_group, args.crop)
     elif args.cmd == "clips":
         subsets = {}
         for spec in args.subset:
