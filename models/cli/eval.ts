@@ -34,7 +34,9 @@ const HELP = `usage: veracity-eval --manifest FILE [--root DIR] [--bundle DIR|UR
   --threads   onnxruntime threads (default: auto)
   --frames    frames per video clip (default: the bundle's video.frames); clips need ffmpeg and ffprobe
               (or VERACITY_FFMPEG / VERACITY_FFPROBE)
-  --no-video  skip video rows`;
+  --no-video  skip video rows
+Images in any format sharp reads (JPEG, PNG, WebP, GIF, AVIF, TIFF, SVG) or ffmpeg does (BMP, ICO, TGA, PPM,
+JPEG 2000, ...) at any size up to 16384x16384; files neither reads are listed as unreadable and the run goes on.`;
 
 const { values: args } = parseArgs({
   options: {
@@ -93,6 +95,11 @@ function progress(i: number, total: number, started: number, every: number, unit
   process.stderr.write(`\r[${i + 1}/${total}] ${rate.toFixed(digits)} ${unit}/s${process.stderr.isTTY ? '' : '\n'}`);
 }
 
+/** A line about one item: on a terminal it first ends the progress line it interrupts; logs get no blank lines. */
+function note(line: string): void {
+  process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}${line}\n`);
+}
+
 const scored: Scored[] = [];
 const latencies: number[] = [];
 const unreadable: string[] = [];
@@ -111,7 +118,7 @@ for (let i = 0; i < images.length; i++) {
   const img = await (pending.shift() as Promise<RawImage | Error>);
   if (img instanceof Error) {
     unreadable.push(row.path);
-    process.stderr.write(`\nunreadable: ${row.path}: ${img.message}\n`);
+    note(`unreadable: ${row.path}: ${img.message}`);
     continue;
   }
   try {
@@ -120,11 +127,11 @@ for (let i = 0; i < images.length; i++) {
     latencies.push(result.ms);
   } catch (e) {
     unreadable.push(row.path);
-    process.stderr.write(`\nfailed: ${row.path}: ${messageOf(e)}\n`);
+    note(`failed: ${row.path}: ${messageOf(e)}`);
   }
   progress(i, images.length, started, 100, 'img', 1);
 }
-process.stderr.write('\n');
+if (process.stderr.isTTY) process.stderr.write('\n');
 
 // Clips one at a time: ffmpeg decodes each frame on its own threads, and the frames go through the session as one batch.
 const clipScores: Scored[] = [];
@@ -139,11 +146,11 @@ for (const [i, row] of videos.entries()) {
     clipLatencies.push(performance.now() - started);
   } catch (e) {
     unreadable.push(row.path);
-    process.stderr.write(`\nunreadable video: ${row.path}: ${messageOf(e)}\n`);
+    note(`unreadable video: ${row.path}: ${messageOf(e)}`);
   }
   progress(i, videos.length, clipsStarted, 20, 'clips', 2);
 }
-if (videos.length) process.stderr.write('\n');
+if (videos.length && process.stderr.isTTY) process.stderr.write('\n');
 await detector.dispose();
 
 const report = evaluationReport(
