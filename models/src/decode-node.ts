@@ -19,36 +19,43 @@ async function sharpDecode(input: Uint8Array | string): Promise<RawImage> {
 }
 
 /**
- * Decodes any format libvips reads (JPEG, PNG, WebP, GIF, AVIF, TIFF) to RGB(A), applying EXIF orientation and
- * converting to sRGB as browsers do by default, so Node sees the pixels a page shows. Formats sharp's libvips has no
- * loader for but a browser or a dataset may hold (BMP, ICO, PGM/PPM, TGA, JPEG 2000, ...) go through ffmpeg, which
- * the video path needs anyway, as a lossless PNG of their first frame. A file neither reads is one E_DECODE naming
- * both failures; a damaged file of a format sharp knows (a truncated JPEG) is refused as sharp refuses it.
+ * What to hand sharp after it refused `input` with `error`: for a format libvips has no loader for but a browser or
+ * a dataset may hold (BMP, ICO, PGM/PPM, TGA, JPEG 2000, ...), a lossless PNG of its first frame made by ffmpeg,
+ * which the video path needs anyway. Anything else sharp refused (a truncated JPEG, a missing file), an empty file,
+ * or a file ffmpeg cannot read either is one E_DECODE naming every failure.
+ */
+export async function sharpFallback(input: Uint8Array | string, error: unknown): Promise<Buffer> {
+  const what = `cannot decode image (${typeof input === 'string' ? input : `${input.length} bytes`})`;
+  const empty = typeof input === 'string' ? (await stat(input).catch(() => null))?.size === 0 : input.length === 0;
+  if (empty) throw new VeracityError(ErrorCode.Decode, `${what}: the file is empty`, { cause: error });
+  if (!/unsupported image format/i.test(messageOf(error))) {
+    throw new VeracityError(ErrorCode.Decode, `${what}: ${messageOf(error)}`, { cause: error });
+  }
+  try {
+    const png = await ffmpegPng(input);
+    if (png.length > 0) return png;
+    throw new Error('no frame');
+  } catch (e) {
+    const failure = ffmpegError('ffmpeg', e).message.replace(/^E_DECODE: /, '');
+    throw new VeracityError(ErrorCode.Decode, `${what}: sharp: ${messageOf(error)}; ${failure}`, {
+      cause: e,
+      details: { sharp: messageOf(error), ffmpeg: messageOf(e) },
+    });
+  }
+}
+
+/**
+ * Decodes any format libvips reads (JPEG, PNG, WebP, GIF, AVIF, TIFF, SVG), and through sharpFallback those it
+ * does not, to RGB(A), applying EXIF orientation and converting to sRGB as browsers do by default, so Node sees the
+ * pixels a page shows.
  */
 export async function decodeImageNode(input: Uint8Array | string): Promise<RawImage> {
-  const what = typeof input === 'string' ? input : `${input.length} bytes`;
   try {
     return await sharpDecode(input);
   } catch (e) {
-    const empty = typeof input === 'string' ? (await stat(input).catch(() => null))?.size === 0 : input.length === 0;
-    if (empty) throw new VeracityError(ErrorCode.Decode, `cannot decode image (${what}): the file is empty`, { cause: e });
-    if (!/unsupported image format/i.test(messageOf(e))) {
-      throw new VeracityError(ErrorCode.Decode, `cannot decode image (${what}): ${messageOf(e)}`, { cause: e });
-    }
-    let png: Buffer;
-    try {
-      png = await ffmpegPng(input).then((b) => (b.length > 0 ? b : Promise.reject(new Error('no frame'))));
-    } catch (e2) {
-      const failure = ffmpegError('ffmpeg', e2).message.replace(/^E_DECODE: /, '');
-      throw new VeracityError(ErrorCode.Decode, `cannot decode image (${what}): sharp: ${messageOf(e)}; ${failure}`, {
-        cause: e2,
-        details: { sharp: messageOf(e), ffmpeg: messageOf(e2) },
-      });
-    }
-    return sharpDecode(png).catch((e3: unknown) => {
-      throw new VeracityError(ErrorCode.Decode, `cannot decode image (${what}) converted by ffmpeg: ${messageOf(e3)}`, {
-        cause: e3,
-      });
+    const png = await sharpFallback(input, e);
+    return sharpDecode(png).catch((e2: unknown) => {
+      throw new VeracityError(ErrorCode.Decode, `cannot decode image converted by ffmpeg: ${messageOf(e2)}`, { cause: e2 });
     });
   }
 }

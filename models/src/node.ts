@@ -8,7 +8,7 @@ import { createDetector, type Detector, type DetectorOptions } from './classify.
 import { ErrorCode, messageOf, VeracityError } from './errors.js';
 import { createNodeSession, type NodeSessionOptions } from './ort-node.js';
 
-export { decodeImageNode } from './decode-node.js';
+export { decodeImageNode, sharpFallback } from './decode-node.js';
 export { clipDuration, decodeClipNode, frameAt } from './video-node.js';
 export * from './index.js';
 export { createNodeSession, type NodeSessionOptions } from './ort-node.js';

@@ -1,3 +1,4 @@
+import { sharpFallback } from '@veracity/models/node';
 import sharp from 'sharp';
 import type { Rng } from '../random.js';
 
@@ -56,7 +57,11 @@ export const MIME: Record<AugmentParams['format']['type'], string> = { png: 'ima
 /** Applies `p` to encoded image bytes; `noiseSeed` makes the noise reproducible. */
 export async function applyAugment(input: Buffer | string, p: AugmentParams, noiseSeed: Rng): Promise<Buffer> {
   let img = sharp(input, { failOn: 'error' }).rotate(); // honour EXIF orientation, then drop EXIF
-  const meta = await img.metadata();
+  // A format libvips has no loader for (BMP, TGA, ...) comes through ffmpeg as PNG, as the miners' runtime reads it.
+  const meta = await img.metadata().catch(async (e: unknown) => {
+    img = sharp(await sharpFallback(input, e), { failOn: 'error' });
+    return img.metadata();
+  });
   let width = meta.autoOrient?.width ?? meta.width;
   let height = meta.autoOrient?.height ?? meta.height;
   if (!width || !height) throw new Error('image has no dimensions');

@@ -1,4 +1,5 @@
 // Integration: real files from the dataset through sharp and ffmpeg. Uses $VERACITY_DATASET (default ../shared/datasets).
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +42,26 @@ describe('challenge factory (real dataset, sharp, ffmpeg)', () => {
       expect(meta.exif).toBeUndefined();
       expect(meta.format).toBe(p.format.type);
     }
+  });
+
+  it('augments formats libvips has no loader for (BMP through ffmpeg) like any other', async () => {
+    const row = dataset.rows.find((r) => r.modality === 'image')!;
+    const dir = mkdtempSync(join(tmpdir(), 'veracity-bmp-'));
+    const png = join(dir, 'a.png');
+    const bmp = join(dir, 'a.bmp');
+    await sharp(dataset.path(row)).png().toFile(png);
+    execFileSync('ffmpeg', ['-v', 'error', '-i', png, bmp]);
+    await expect(sharp(bmp).metadata()).rejects.toThrow(/unsupported image format/);
+    const p = { ...drawAugment(new Rng(5), 'geometric'), format: { type: 'png' as const } };
+    const [fromBmp, fromPng] = await Promise.all(
+      [bmp, png].map(async (src) =>
+        sharp(await applyAugment(src, p, new Rng(6)))
+          .raw()
+          .toBuffer(),
+      ),
+    );
+    // A PNG and its lossless BMP copy give the same challenge pixels.
+    expect(sha(fromBmp!)).toBe(sha(fromPng!));
   });
 
   it('follows the label mix (50/35/15) over many draws', async () => {
