@@ -8,7 +8,7 @@
  * validator cuts challenge frames, aggregated by the bundle's rule as the extension and the miner do.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluationReport, formatReport, groupedReport, type Scored } from '../src/evaluate.js';
 import {
@@ -27,7 +27,7 @@ const HELP = `usage: veracity-eval --manifest FILE [--root DIR] [--bundle DIR|UR
                      [--frames N] [--no-video]
   --manifest  CSV with columns path,label[,modality,group] (others ignored; modality defaults from the
               file extension, group to "ungrouped")
-  --root      folder the paths are relative to (default: the manifest's folder)
+  --root      folder relative paths are read from (default: the manifest's folder); absolute paths are taken as is
   --bundle    model bundle folder or URL (default: models/bundle, else the test fixture)
   --json      also write the report as JSON to this file
   --limit     at most N images (and N videos) per group (first N in manifest order), for quick runs
@@ -58,7 +58,7 @@ if (args.help || !args.manifest) {
 
 const manifestPath = resolve(args.manifest);
 const root = resolve(args.root ?? dirname(manifestPath));
-const { rows, rejected } = parseDatasetManifest(readFileSync(manifestPath, 'utf8'));
+const { rows, rejected } = parseDatasetManifest(readFileSync(manifestPath, 'utf8'), { absolutePaths: true });
 for (const r of rejected) process.stderr.write(`skipping manifest line ${r.line}: ${r.reason}\n`);
 const limit = args.limit ? Number(args.limit) : Number.POSITIVE_INFINITY;
 const firstPerGroup = (modality: DatasetRow['modality']) => {
@@ -107,7 +107,7 @@ const started = Date.now();
 // Decoding (libvips threads) overlaps with inference: keep a few decodes in flight ahead of the model.
 const AHEAD = 4;
 const decode = (row: DatasetRow) =>
-  decodeImageNode(join(root, row.path)).then(
+  decodeImageNode(resolve(root, row.path)).then(
     (img): RawImage | Error => img,
     (e: unknown) => new Error(messageOf(e)),
   );
@@ -139,7 +139,7 @@ const clipLatencies: number[] = [];
 const clipsStarted = Date.now();
 for (const [i, row] of videos.entries()) {
   try {
-    const clip = await decodeClipNode(join(root, row.path), frames);
+    const clip = await decodeClipNode(resolve(root, row.path), frames);
     const started = performance.now();
     const result = await detector.classifyFrames(clip);
     clipScores.push({ group: row.group, y: isAi(row.label), p: result.ai });

@@ -31,6 +31,20 @@ describe('dataset manifest', () => {
     expect(isAi('real')).toBe(0);
   });
 
+  it('refuses paths that leave the set, and absolute paths unless asked to take them', () => {
+    const text = ['path,label', 'a..b.jpg,real', 'x/../../etc/passwd,real', '/data/c.jpg,real', 'C:\\d.jpg,real'].join('\n');
+    const strict = parseDatasetManifest(text);
+    expect(strict.rows.map((r) => r.path)).toEqual(['a..b.jpg']);
+    expect(strict.rejected.map((r) => [r.line, r.reason.replace(/"[^"]*"/, 'P')])).toEqual([
+      [3, "path P leaves the dataset folder ('..')"],
+      [4, "path P is absolute: give it relative to the manifest's folder"],
+      [5, "path P is absolute: give it relative to the manifest's folder"],
+    ]);
+    const loose = parseDatasetManifest(text, { absolutePaths: true });
+    expect(loose.rows.map((r) => r.path)).toEqual(['a..b.jpg', '/data/c.jpg', 'C:\\d.jpg']);
+    expect(loose.rejected.map((r) => r.line)).toEqual([3]);
+  });
+
   it('names missing columns', () => {
     expect(() => parseDatasetManifest('path,group\nx,g')).toThrow(/lacks the column\(s\) label$/);
     expect(() => parseDatasetManifest('file,class\nx,real')).toThrow(/path, label/);

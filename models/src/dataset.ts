@@ -61,7 +61,24 @@ export function modalityOf(path: string): 'image' | 'video' {
   return VIDEO_EXTENSIONS.test(path) ? 'video' : 'image';
 }
 
-export function parseDatasetManifest(text: string): ParsedDataset {
+export interface ParseOptions {
+  /**
+   * Accept absolute paths (a set you score on your own machine, e.g. with veracity-eval). Off by default: the
+   * validator serves files from a dataset folder and must never be pointed outside it.
+   */
+  absolutePaths?: boolean;
+}
+
+/** Why `path` cannot be a row's file, or null when it can: empty, outside the set ('..'), or absolute unless allowed. */
+function pathProblem(path: string, options: ParseOptions): string | null {
+  if (!path) return 'empty path';
+  if (path.split(/[\\/]/).includes('..')) return `path "${path}" leaves the dataset folder ('..')`;
+  const absolute = path.startsWith('/') || path.startsWith('\\') || /^[a-z]:[\\/]/i.test(path);
+  if (absolute && !options.absolutePaths) return `path "${path}" is absolute: give it relative to the manifest's folder`;
+  return null;
+}
+
+export function parseDatasetManifest(text: string, options: ParseOptions = {}): ParsedDataset {
   // A spreadsheet's CSV export may start with a byte-order mark and pad or capitalise its header names.
   const [rawHeader, ...body] = parseCsv(text.replace(/^\uFEFF/, ''));
   if (!rawHeader) throw new Error('manifest.csv is empty');
@@ -75,11 +92,12 @@ export function parseDatasetManifest(text: string): ParsedDataset {
     const line = i + 2;
     row.label = (row.label ?? '').trim().toLowerCase();
     row.modality = row.modality?.trim() ? row.modality.trim().toLowerCase() : modalityOf(row.path ?? '');
-    if (!LABELS.includes(row.label as Label)) rejected.push({ line, reason: `unknown label "${row.label}"` });
-    else if (row.modality !== 'image' && row.modality !== 'video')
-      rejected.push({ line, reason: `unknown modality "${row.modality}"` });
-    else if (!row.path || row.path.includes('..') || row.path.startsWith('/'))
-      rejected.push({ line, reason: `bad path "${row.path}"` });
+    const problem = !LABELS.includes(row.label as Label)
+      ? `unknown label "${row.label}"`
+      : row.modality !== 'image' && row.modality !== 'video'
+        ? `unknown modality "${row.modality}"`
+        : pathProblem(row.path ?? '', options);
+    if (problem) rejected.push({ line, reason: problem });
     else rows.push({ ...row, group: row.group || 'ungrouped' } as DatasetRow);
   });
   return { rows, rejected };
