@@ -32,7 +32,7 @@ describe('dataset manifest', () => {
   });
 
   it('refuses paths that leave the set, and absolute paths unless asked to take them', () => {
-    const text = ['path,label', 'a..b.jpg,real', 'x/../../etc/passwd,real', '/data/c.jpg,real', 'C:\\d.jpg,real'].join('\n');
+    const text = ['path,label', ' a..b.jpg ,real', 'x/../../etc/passwd,real', '/data/c.jpg,real', 'C:\\d.jpg,real'].join('\n');
     const strict = parseDatasetManifest(text);
     expect(strict.rows.map((r) => r.path)).toEqual(['a..b.jpg']);
     expect(strict.rejected.map((r) => [r.line, r.reason.replace(/"[^"]*"/, 'P')])).toEqual([

@@ -90,6 +90,7 @@ export function parseDatasetManifest(text: string, options: ParseOptions = {}): 
   body.forEach((cells, i) => {
     const row = Object.fromEntries(header.map((h, j) => [h, cells[j] ?? ''])) as Record<string, string>;
     const line = i + 2;
+    row.path = (row.path ?? '').trim(); // as the training reader does (models/train/data.py)
     row.label = (row.label ?? '').trim().toLowerCase();
     row.modality = row.modality?.trim() ? row.modality.trim().toLowerCase() : modalityOf(row.path ?? '');
     const problem = !LABELS.includes(row.label as Label)

@@ -51,8 +51,8 @@ def read_manifest(root: str) -> list[dict]:
     """Rows of root/manifest.csv with the same tolerance as the TypeScript reader (models/src/dataset.ts), so a
     set that veracity-eval scores can also be trained on: only path and label are required; a byte-order mark,
     padded or capitalised header names and label case are tolerated; a missing modality comes from the file
-    extension and a missing group is 'ungrouped'. Rows with an absolute or '..' path are dropped (they would
-    read outside root)."""
+    extension and a missing group is 'ungrouped'. Rows with an absolute path or a '..' segment are dropped
+    (they would read outside root)."""
     with open(os.path.join(root, "manifest.csv"), newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         header = [h.strip().lower() for h in next(reader, [])]
@@ -65,7 +65,7 @@ def read_manifest(root: str) -> list[dict]:
                 continue
             r = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}
             r["path"] = r["path"].strip()
-            if not r["path"] or r["path"].startswith("/") or ".." in r["path"]:
+            if not r["path"] or r["path"].startswith("/") or ".." in r["path"].replace("\\", "/").split("/"):
                 continue
             r["label"] = r["label"].strip().lower()
             r["modality"] = (r.get("modality") or "").strip().lower() or modality_of(r["path"])

@@ -18,7 +18,7 @@ class ReadManifest(unittest.TestCase):
     def test_path_and_label_only(self):
         with tempfile.TemporaryDirectory() as root:
             # BOM, padded capitalised headers, label case, a video, a bad path, a blank line
-            write(root, "\ufeff Path ,LABEL\nreal/a.jpg,Real\nfake/b.PNG, synthetic\nclip.mp4,real\n../x.jpg,real\n\n")
+            write(root, "\ufeff Path ,LABEL\nreal/a.jpg,Real\nfake/b.PNG, synthetic\nclip.mp4,real\n../x.jpg,real\nx\\..\\y.jpg,real\n\n")
             rows = read_manifest(root)
             self.assertEqual([r["path"] for r in rows], ["real/a.jpg", "fake/b.PNG", "clip.mp4"])
             self.assertEqual([r["label"] for r in rows], ["real", "synthetic", "real"])
@@ -28,6 +28,11 @@ class ReadManifest(unittest.TestCase):
             self.assertEqual([(it["path"], it["y"], it["tile"]) for it in items], [("real/a.jpg", 0, -1), ("fake/b.PNG", 1, -1)])
             train, val = split_items(items, 0.5)
             self.assertEqual(len(train) + len(val), 2)
+
+    def test_dots_only_refused_as_a_segment(self):
+        with tempfile.TemporaryDirectory() as root:
+            write(root, "path,label\na..b.jpg,real\nx/../y.jpg,real\n")
+            self.assertEqual([r["path"] for r in read_manifest(root)], ["a..b.jpg"])
 
     def test_full_columns_kept(self):
         with tempfile.TemporaryDirectory() as root:
