@@ -92,12 +92,12 @@ export function parseDatasetManifest(text: string, options: ParseOptions = {}): 
     const line = i + 2;
     row.path = (row.path ?? '').trim(); // as the training reader does (models/train/data.py)
     row.label = (row.label ?? '').trim().toLowerCase();
-    row.modality = row.modality?.trim() ? row.modality.trim().toLowerCase() : modalityOf(row.path ?? '');
+    row.modality = row.modality?.trim() ? row.modality.trim().toLowerCase() : modalityOf(row.path);
     const problem = !LABELS.includes(row.label as Label)
       ? `unknown label "${row.label}"`
       : row.modality !== 'image' && row.modality !== 'video'
         ? `unknown modality "${row.modality}"`
-        : pathProblem(row.path ?? '', options);
+        : pathProblem(row.path, options);
     if (problem) rejected.push({ line, reason: problem });
     else rows.push({ ...row, group: row.group || 'ungrouped' } as DatasetRow);
   });

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { ErrorCode, messageOf, VeracityError } from './errors.js';
-import { ffmpegError, ffmpegPng } from './ffmpeg-node.js';
+import { ffmpegFailure, ffmpegPng } from './ffmpeg-node.js';
 import { MAX_PIXELS, type RawImage } from './image.js';
 
 async function sharpDecode(input: Uint8Array | string): Promise<RawImage> {
@@ -36,8 +36,7 @@ export async function sharpFallback(input: Uint8Array | string, error: unknown):
     if (png.length > 0) return png;
     throw new Error('no frame');
   } catch (e) {
-    const failure = ffmpegError('ffmpeg', e).message.replace(/^E_DECODE: /, '');
-    throw new VeracityError(ErrorCode.Decode, `${what}: sharp: ${messageOf(error)}; ${failure}`, {
+    throw new VeracityError(ErrorCode.Decode, `${what}: sharp: ${messageOf(error)}; ffmpeg: ${ffmpegFailure(e)}`, {
       cause: e,
       details: { sharp: messageOf(error), ffmpeg: messageOf(e) },
     });

@@ -9,22 +9,22 @@ import { ErrorCode, messageOf, VeracityError } from './errors.js';
 
 const run = promisify(execFile);
 
-export const FFMPEG = process.env.VERACITY_FFMPEG ?? 'ffmpeg';
-export const FFPROBE = process.env.VERACITY_FFPROBE ?? 'ffprobe';
+const FFMPEG = process.env.VERACITY_FFMPEG ?? 'ffmpeg';
+const FFPROBE = process.env.VERACITY_FFPROBE ?? 'ffprobe';
 
 /** Large enough for one lossless frame of a 16k x 16k image's worth of PNG; ffmpeg stops at one frame anyway. */
 const MAX_OUTPUT = 1024 * 1024 * 1024;
 
-/** E_DECODE for a failed ffmpeg/ffprobe call, naming the fix when the binary is missing. */
+/** Why an ffmpeg/ffprobe call failed, naming the fix when the binary is missing. */
+export function ffmpegFailure(e: unknown): string {
+  return (e as { code?: unknown })?.code === 'ENOENT'
+    ? `${FFMPEG}/${FFPROBE} not found (install ffmpeg or set VERACITY_FFMPEG and VERACITY_FFPROBE)`
+    : messageOf(e);
+}
+
+/** E_DECODE for a failed ffmpeg/ffprobe call: `what` it was doing, then ffmpegFailure. */
 export function ffmpegError(what: string, e: unknown): VeracityError {
-  const missing = (e as { code?: unknown })?.code === 'ENOENT';
-  return new VeracityError(
-    ErrorCode.Decode,
-    missing
-      ? `${what}: ${FFMPEG}/${FFPROBE} not found (install ffmpeg or set VERACITY_FFMPEG and VERACITY_FFPROBE)`
-      : `${what}: ${messageOf(e)}`,
-    { cause: e },
-  );
+  return new VeracityError(ErrorCode.Decode, `${what}: ${ffmpegFailure(e)}`, { cause: e });
 }
 
 /** ffmpeg's stderr as one line: its distinct messages without the '[decoder @ 0x...]' prefixes, first three. */
