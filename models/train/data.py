@@ -27,7 +27,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from PIL import Image, ImageEnhance, ImageFilter
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
 LABEL_INDEX = {"real": 0, "synthetic": 1, "semisynthetic": 2}
 PAIR_RE = re.compile(r"pair=([^;,\s]+)")
@@ -287,3 +287,25 @@ def parse_upweight(spec: str) -> dict[str, float]:
         k, v = part.split("=")
         out[k.strip()] = float(v)
     return out
+
+
+# ---------------------------------------------------------------- local edits
+def region_mask(side: int, rng: np.random.Generator) -> np.ndarray:
+    """A soft-edged mask in [0, 1], side x side: one ellipse, rectangle or brush-stroke blob covering 8-50 %."""
+    m = Image.new("L", (side, side), 0)
+    d = ImageDraw.Draw(m)
+    kind = int(rng.integers(3))
+    area = rng.uniform(0.08, 0.5) * side * side
+    aspect = float(np.exp(rng.uniform(-0.7, 0.7)))
+    w = min(side, int(np.sqrt(area * aspect)))
+    h = min(side, int(area / max(w, 1)))
+    l, t = int(rng.integers(0, side - w + 1)), int(rng.integers(0, side - h + 1))
+    if kind == 0:
+        d.ellipse((l, t, l + w, t + h), fill=255)
+    elif kind == 1:
+        d.rectangle((l, t, l + w, t + h), fill=255)
+    else:  # a brush blob: a chain of thick strokes inside the box, like a user's inpainting mask
+        pts = [(l + rng.uniform(0, w), t + rng.uniform(0, h)) for _ in range(int(rng.integers(3, 7)))]
+        d.line(pts, fill=255, width=max(8, int(min(w, h) * rng.uniform(0.3, 0.6))), joint="curve")
+    feather = side * rng.uniform(0.01, 0.04)
+    return np.asarray(m.filter(ImageFilter.GaussianBlur(feather)), dtype=np.float32) / 255

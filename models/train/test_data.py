@@ -50,3 +50,26 @@ class ReadManifest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RegionMask(unittest.TestCase):
+    def test_soft_region_of_bounded_area(self):
+        import numpy as np
+
+        from data import region_mask
+
+        areas = []
+        for seed in range(60):
+            m = region_mask(256, np.random.default_rng(seed))
+            self.assertEqual(m.shape, (256, 256))
+            self.assertGreaterEqual(float(m.min()), 0.0)
+            self.assertLessEqual(float(m.max()), 1.0)
+            # a soft edge: some pixels strictly between 0 and 1
+            self.assertTrue(((m > 0.05) & (m < 0.95)).any())
+            areas.append(float(m.mean()))
+        # the draw asks for 8-50 % of the frame; strokes and feathering move it a little either way
+        self.assertGreater(min(areas), 0.02)
+        self.assertLess(max(areas), 0.6)
+        # seeded: the same stream gives the same mask (a resumed make_tae_pairs.py run remakes the same triplets)
+        a, b = region_mask(128, np.random.default_rng(7)), region_mask(128, np.random.default_rng(7))
+        self.assertTrue(np.array_equal(a, b))
