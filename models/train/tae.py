@@ -8,6 +8,10 @@ The network is the one ../shared/weights/README.md describes (written from that 
 of two plain nn.Sequential stacks). FLUX.2's pair adds a residual "pool" branch in the lowest-resolution Blocks.
 
   /usr/bin/python3 models/train/tae.py --check PHOTO.jpg      # round-trip PSNR per family (a port sanity check)
+  /usr/bin/python3 models/train/tae.py --export DIR [--check PHOTO.jpg]   # one ONNX round trip per family + tae.json
+
+The ONNX files are what a validator runs (onnxruntime-node) to make fresh AI challenges from its own real photos
+(issue 24): input "pixels" uint8 RGB NCHW [1, 3, H, W] (H, W multiples of 8), output "roundtrip" the same shape.
 """
 from __future__ import annotations
 
@@ -130,6 +134,44 @@ class TAE(nn.Module):
         return (y[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
 
 
+class RoundTrip(nn.Module):
+    """uint8 NCHW in, uint8 NCHW out: the contract the ONNX export carries (scaling and rounding in the graph)."""
+
+    def __init__(self, tae: TAE):
+        super().__init__()
+        self.tae = tae
+
+    def forward(self, pixels):
+        y = self.tae.decoder(self.tae.encoder(pixels.to(torch.float32) / 255)).clamp(0, 1)
+        return (y * 255 + 0.5).to(torch.uint8)  # cast truncates: +0.5 rounds
+
+
+def export_onnx(out_dir: str, weights: str, check: np.ndarray | None) -> dict:
+    import hashlib
+
+    os.makedirs(out_dir, exist_ok=True)
+    entries = []
+    for fam, (stem, ch, _ext, _pool) in FAMILIES.items():
+        tae = TAE(fam, weights)
+        path = os.path.join(out_dir, f"tae-{fam}.onnx")
+        dummy = torch.zeros(1, 3, 64, 64, dtype=torch.uint8)
+        torch.onnx.export(RoundTrip(tae), dummy, path, input_names=["pixels"], output_names=["roundtrip"], opset_version=17,
+                          dynamic_axes={"pixels": {2: "height", 3: "width"}, "roundtrip": {2: "height", 3: "width"}})
+        with open(path, "rb") as f:
+            data = f.read()
+        e = {"family": fam, "describes": DESCRIBES[fam], "file": os.path.basename(path), "bytes": len(data),
+             "sha256": hashlib.sha256(data).hexdigest(), "latent_channels": ch, "weights": stem, "licence": "MIT (TAESD, madebyollin/taesd)"}
+        if check is not None:
+            e["check_psnr_db"] = round(psnr(check, tae.round_trip(check)), 2)
+        entries.append(e)
+        print(f"{path}: {len(data) / 1e6:.1f} MB" + (f", PSNR {e['check_psnr_db']} dB" if check is not None else ""), flush=True)
+    meta = {"input": {"name": "pixels", "dtype": "uint8", "layout": "NCHW", "multiple_of": 8},
+            "output": {"name": "roundtrip", "dtype": "uint8", "layout": "NCHW"}, "families": entries}
+    with open(os.path.join(out_dir, "tae.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+    return meta
+
+
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     return 10 * np.log10(255**2 / max(mse, 1e-10))
@@ -139,14 +181,22 @@ def main():
     from PIL import Image
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--check", required=True, help="a photo: prints each family's round-trip PSNR and time")
+    ap.add_argument("--check", help="a photo: prints each family's round-trip PSNR and time")
+    ap.add_argument("--export", help="write tae-<family>.onnx for every family and tae.json into this folder")
     ap.add_argument("--tae-weights", default=DEFAULT_WEIGHTS)
     ap.add_argument("--side", type=int, default=512)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    im = Image.open(args.check).convert("RGB")
-    s = min(im.size + (args.side,)) // 8 * 8
-    rgb = np.asarray(im.crop((0, 0, s, s)))
+    rgb = None
+    if args.check:
+        im = Image.open(args.check).convert("RGB")
+        s = min(im.size + (args.side,)) // 8 * 8
+        rgb = np.asarray(im.crop((0, 0, s, s)))
+    if args.export:
+        export_onnx(args.export, args.tae_weights, rgb)
+        return
+    if rgb is None:
+        ap.error("give --check PHOTO and/or --export DIR")
     for fam in FAMILIES:
         tae = TAE(fam, args.tae_weights)
         t0 = time.time()
