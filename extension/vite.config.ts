@@ -26,7 +26,14 @@ function modelBundle(): Plugin {
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   logLevel: 'warn',
-  plugins: [preact(), crx({ manifest }), veracityOrt(), modelBundle()],
+  plugins: [
+    preact(),
+    // The content script as one self-contained classic script: crxjs's default (a loader that import()s chunks)
+    // needs those chunks web-accessible, and any page could then fetch them to tell that Veracity is installed.
+    crx({ manifest, contentScripts: { standaloneFiles: ['src/content/index.ts'] } }),
+    veracityOrt(),
+    modelBundle(),
+  ],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type BrowserContext, chromium, type Page, type Request, type Worker } from '@playwright/test';
+import { type BrowserContext, chromium, expect, type Page, type Request, type Worker } from '@playwright/test';
+import type { BadgeInfo } from '../../extension/src/core/messages.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './browser.js';
 import { DATASET_DIR } from './images.js';
 import { type Served, serveStatic } from './static-server.js';
@@ -224,24 +225,51 @@ export async function makeTestClip(sourceRel: string, outDir: string): Promise<s
   return out;
 }
 
-/** The badges on a page, as the tests read them (host attributes; the shadow content is for people). */
-export async function badges(
-  page: Page,
-): Promise<Array<{ key: string; kind: string; ai: number; probs: number[]; tone: string; backend: string; frames: number }>> {
-  return page.$$eval('veracity-badge', (els) =>
-    els.map((e) => {
-      const d = (e as HTMLElement).dataset;
-      return {
-        key: d.key ?? '',
-        kind: d.kind ?? '',
-        ai: Number(d.ai),
-        probs: JSON.parse(d.probs ?? '[]') as number[],
-        tone: d.tone ?? '',
-        backend: d.backend ?? '',
-        frames: Number(d.frames),
-      };
-    }),
-  );
+/** The extension's service worker in a browser context (a fresh one after Chrome restarted it). */
+export function extensionWorker(context: BrowserContext): Worker {
+  const workers = context.serviceWorkers().filter((w) => w.url().startsWith('chrome-extension://'));
+  const worker = workers[workers.length - 1];
+  if (!worker) throw new Error('the extension has no service worker in this context');
+  return worker;
+}
+
+/** A badge as the extension knows it (see BadgeInfo in extension/src/core/messages.ts). */
+export type Badge = BadgeInfo & { ai: number; probs: number[]; backend: string };
+
+/**
+ * The badges on a page, read the way only the extension can: the page cannot (closed shadow roots, no attributes),
+ * so the service worker asks the tab's content script, which holds the roots. Badges without a score (tone
+ * 'needs-login') come with ai NaN and no probabilities.
+ */
+export async function badges(page: Page): Promise<Badge[]> {
+  const url = page.url();
+  const reply = await extensionWorker(page.context()).evaluate(async (u) => {
+    const tabs = (await chrome.tabs.query({})).filter((t) => t.url === u);
+    if (tabs.length > 1) throw new Error(`${tabs.length} tabs show ${u}: close the others first`);
+    const id = tabs[0]?.id;
+    if (id === undefined) return { ok: true, value: [] };
+    try {
+      return (await chrome.tabs.sendMessage(id, { type: 'badges' }, { frameId: 0 })) as unknown;
+    } catch {
+      // The content script is not there (yet): no badges.
+      return { ok: true, value: [] };
+    }
+  }, url);
+  const r = reply as { ok: true; value: BadgeInfo[] } | { ok: false; code: string; message: string } | undefined;
+  if (!r) return [];
+  if (!r.ok) throw new Error(`badges: ${r.code}: ${r.message}`);
+  return r.value.map((b) => ({ ...b, ai: b.ai ?? Number.NaN, probs: b.probs ?? [], backend: b.backend ?? '' }));
+}
+
+/** Hovers a badge (by its key) the way a user does, and returns it with its details open. */
+export async function openBadge(page: Page, key: string): Promise<Badge> {
+  const find = async () => (await badges(page)).find((b) => b.key === key);
+  const badge = await find();
+  if (!badge) throw new Error(`no badge for ${key}`);
+  await page.mouse.move(badge.rect.x + badge.rect.width / 2, badge.rect.y + badge.rect.height / 2);
+  let open: Badge | undefined;
+  await expect.poll(async () => (open = await find())?.tip ?? null, { timeout: 10_000 }).not.toBeNull();
+  return open!;
 }
 
 export interface ProxiedRequest {

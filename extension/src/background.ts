@@ -3,6 +3,7 @@
 // Every listener is registered at the top level, synchronously, so Chrome finds them when it wakes the worker.
 import { codeOf, ExtensionError, ExtensionErrorCode } from './core/errors.js';
 import {
+  cachePartition,
   type EngineStatus,
   parseToBackground,
   SCAN_CHANNEL,
@@ -10,7 +11,9 @@ import {
   type ScanResult,
   type ToOffscreen,
 } from './core/messages.js';
+import { makeReceipt, type ReportInput } from './core/reports.js';
 import {
+  addReport,
   captureVisibleTab,
   createContextMenu,
   ensureOffscreenDocument,
@@ -46,6 +49,8 @@ async function route(raw: unknown, sender: Sender): Promise<unknown> {
   switch (message.type) {
     case 'scan':
       return scan(message.request, sender);
+    case 'report':
+      return report(message.report, sender);
     case 'engine-status':
       return toOffscreen<EngineStatus>({ target: 'offscreen', type: 'status' });
     case 'settings-changed':
@@ -62,7 +67,26 @@ async function scan(request: ScanRequest, sender: Sender): Promise<ScanResult> {
     req = { ...request, source: { type: 'screenshot', dataUrl, rect: request.source.rect, dpr: request.source.dpr } };
   }
   const settings = await getSettings();
-  return toOffscreen<ScanResult>({ target: 'offscreen', type: 'classify', request: req, backend: settings.backend });
+  return toOffscreen<ScanResult>({
+    target: 'offscreen',
+    type: 'classify',
+    request: req,
+    backend: settings.backend,
+    // From the browser's record of the sender's tab, not from the message: a page cannot pick another site's cache.
+    partition: cachePartition(sender.tabUrl ?? sender.url),
+  });
+}
+
+/** "Report a wrong verdict": the receipt is saved on this device (the popup exports it); nothing is sent anywhere. */
+async function report(input: ReportInput, sender: Sender): Promise<{ saved: number }> {
+  if (sender.tabId === undefined) throw new ExtensionError(ExtensionErrorCode.NoTarget, 'a report comes from a tab');
+  let site = '';
+  try {
+    site = new URL(sender.tabUrl ?? sender.url ?? '').hostname;
+  } catch {
+    // An unknown page: the receipt says so with an empty site.
+  }
+  return { saved: await addReport(makeReceipt(input, site, Date.now())) };
 }
 
 /** Sends to the offscreen document, creating it first; once more if it had gone away meanwhile. */

@@ -3,9 +3,11 @@
 import { codeOf, messageOf } from './core/errors.js';
 import { fail, ok, type Reply, replyError } from './core/messages.js';
 import { isReplyEnvelope, isRequestEnvelope, PendingRequests } from './core/requests.js';
+import { appendReport, readReports, type VerdictReceipt } from './core/reports.js';
 import { readSettings, type Settings, validatePatch } from './core/settings.js';
 
 const SETTINGS_KEY = 'settings';
+const REPORTS_KEY = 'reports';
 
 export function extensionUrl(path: string): string {
   return chrome.runtime.getURL(path);
@@ -33,6 +35,31 @@ export function onSettingsChanged(listener: (settings: Settings) => void): () =>
   return () => chrome.storage.onChanged.removeListener(handler);
 }
 
+// Wrong-verdict reports (chrome.storage.local: kept on this device until the user exports or clears them).
+
+export async function getReports(): Promise<VerdictReceipt[]> {
+  return readReports((await chrome.storage.local.get(REPORTS_KEY))[REPORTS_KEY]);
+}
+
+/** Saves a receipt; returns how many reports are kept now. */
+export async function addReport(receipt: VerdictReceipt): Promise<number> {
+  const next = appendReport(await getReports(), receipt);
+  await chrome.storage.local.set({ [REPORTS_KEY]: next });
+  return next.length;
+}
+
+export async function clearReports(): Promise<void> {
+  await chrome.storage.local.remove(REPORTS_KEY);
+}
+
+export function onReportsChanged(listener: () => void): () => void {
+  const handler = (changes: Record<string, chrome.storage.StorageChange>, area: string) => {
+    if (area === 'local' && REPORTS_KEY in changes) listener();
+  };
+  chrome.storage.onChanged.addListener(handler);
+  return () => chrome.storage.onChanged.removeListener(handler);
+}
+
 // Messaging. Handlers return a promise; the reply is always a Reply<T> so errors keep their stable code.
 
 export interface Sender {
@@ -40,6 +67,8 @@ export interface Sender {
   windowId?: number;
   frameId?: number;
   url?: string;
+  /** The URL of the sender's tab (its top-level page), as the browser knows it: not something the page can claim. */
+  tabUrl?: string;
 }
 
 type Handler = (message: unknown, sender: Sender) => Promise<unknown> | undefined;
@@ -48,6 +77,7 @@ type Handler = (message: unknown, sender: Sender) => Promise<unknown> | undefine
 function senderOf(sender: chrome.runtime.MessageSender | undefined): Sender {
   return {
     ...(sender?.tab?.id !== undefined ? { tabId: sender.tab.id, windowId: sender.tab.windowId } : {}),
+    ...(sender?.tab?.url !== undefined ? { tabUrl: sender.tab.url } : {}),
     ...(sender?.frameId !== undefined ? { frameId: sender.frameId } : {}),
     ...(sender?.url !== undefined ? { url: sender.url } : {}),
   };

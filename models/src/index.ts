@@ -1,4 +1,5 @@
 /** The platform-free core: no DOM, no chrome.*, no node:*. Platform entry points are node.ts and web.ts. */
+export * from './backend-choice.js';
 export * from './bundle.js';
 export * from './classify.js';
 export * from './dataset.js';

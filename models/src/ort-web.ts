@@ -1,15 +1,19 @@
 // The only module that imports onnxruntime-web. Its default entry (JSEP build) carries WebGPU and WASM in one
 // .wasm file, so a page ships a single 28 MB binary whichever backend it ends up on.
 import * as ort from 'onnxruntime-web';
+import { type AdapterFacts, type BackendChoice, backendPlan, type WebBackend } from './backend-choice.js';
 import type { ProgressCallback } from './bundle.js';
 import { ErrorCode, messageOf, VeracityError } from './errors.js';
 import type { AdapterInfo, BackendInfo, ModelSession } from './session.js';
 
-export type WebBackend = 'webgpu' | 'wasm';
+export type { BackendChoice, WebBackend } from './backend-choice.js';
 
 export interface WebSessionOptions {
-  /** Backends in order of preference; the first that starts wins. Default: WebGPU, then WASM. */
-  backends?: WebBackend[];
+  /**
+   * Backends in order of preference (the first that starts wins), or 'auto' (the default): WebGPU then WASM on a
+   * hardware adapter, WASM alone on a software adapter such as SwiftShader or on none (see backendPlan).
+   */
+  backends?: BackendChoice;
   /**
    * Where ORT's .wasm lives. A prefix URL for pages and workers; an object `{ wasm: url }` in extension service
    * workers, which forbid import() and must use files shipped inside the package.
@@ -23,8 +27,43 @@ export interface WebSessionOptions {
 
 interface Provider {
   /** Throws with the reason this backend cannot run here; returns what to report about it. */
-  prepare(options: WebSessionOptions): Promise<Partial<BackendInfo>>;
+  prepare(options: WebSessionOptions, probe: AdapterProbe): Promise<Partial<BackendInfo>>;
   sessionOptions(): ort.InferenceSession.SessionOptions;
+}
+
+/** The WebGPU adapter, asked for once per session attempt: the auto choice and the WebGPU provider share it. */
+class AdapterProbe {
+  private adapter: Promise<{ adapter: GPUAdapter; info: AdapterInfo }> | null = null;
+
+  /** Throws with the reason there is no adapter. */
+  get(): Promise<{ adapter: GPUAdapter; info: AdapterInfo }> {
+    this.adapter ??= (async () => {
+      const gpu = (globalThis.navigator as (Navigator & { gpu?: GPU }) | undefined)?.gpu;
+      if (!gpu) throw new Error('navigator.gpu is missing (WebGPU is disabled or unsupported in this browser)');
+      const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+      if (!adapter) throw new Error('requestAdapter() returned null (no usable GPU adapter)');
+      // adapter.info since Chrome 127; requestAdapterInfo() before it.
+      const raw = (adapter.info ??
+        (await (adapter as GPUAdapter & { requestAdapterInfo?: () => Promise<GPUAdapterInfo> }).requestAdapterInfo?.())) as
+        (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+      const info: AdapterInfo = {
+        vendor: raw?.vendor ?? '',
+        architecture: raw?.architecture ?? '',
+        description: raw?.description ?? '',
+        isFallbackAdapter: raw?.isFallbackAdapter ?? false,
+      };
+      return { adapter, info };
+    })();
+    return this.adapter;
+  }
+
+  /** The adapter's facts for the auto choice; null when there is none. */
+  async facts(): Promise<AdapterFacts | null> {
+    return this.get().then(
+      (a) => a.info,
+      () => null,
+    );
+  }
 }
 
 function defaultThreads(): number {
@@ -36,21 +75,11 @@ function defaultThreads(): number {
 /** Execution providers, tried in the caller's order. Adding a backend means adding a row here. */
 const PROVIDERS: Record<WebBackend, Provider> = {
   webgpu: {
-    async prepare() {
-      const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
-      if (!gpu) throw new Error('navigator.gpu is missing (WebGPU is disabled or unsupported in this browser)');
-      const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-      if (!adapter) throw new Error('requestAdapter() returned null (no usable GPU adapter)');
+    async prepare(_options, probe) {
+      const { adapter, info } = await probe.get();
       // Hand ORT the adapter we inspected so the one we report is the one it uses.
       ort.env.webgpu.adapter = adapter;
-      const info = adapter.info;
-      const described: AdapterInfo = {
-        vendor: info?.vendor ?? '',
-        architecture: info?.architecture ?? '',
-        description: info?.description ?? '',
-        isFallbackAdapter: (info as GPUAdapterInfo & { isFallbackAdapter?: boolean })?.isFallbackAdapter ?? false,
-      };
-      return { adapter: described };
+      return { adapter: info };
     },
     sessionOptions: () => ({ executionProviders: ['webgpu'], graphOptimizationLevel: 'all' }),
   },
@@ -87,11 +116,14 @@ export async function createWebSession(
   configureOnce(options);
   const inputName = options.inputName ?? 'pixels';
   const outputName = options.outputName ?? 'logits';
-  const failures: Array<{ name: WebBackend; error: string }> = [];
-  for (const name of options.backends ?? ['webgpu', 'wasm']) {
+  const probe = new AdapterProbe();
+  const choice = options.backends ?? 'auto';
+  const plan = backendPlan(choice, choice === 'auto' ? await probe.facts() : null);
+  const failures: Array<{ name: WebBackend; error: string }> = [...plan.skipped];
+  for (const name of plan.backends) {
     const provider = PROVIDERS[name];
     try {
-      const extra = await provider.prepare(options);
+      const extra = await provider.prepare(options, probe);
       onProgress({ stage: 'compile', backend: name });
       const session = await ort.InferenceSession.create(model, provider.sessionOptions());
       const info: BackendInfo = { name, ...extra, ...(failures.length > 0 ? { fallbacks: [...failures] } : {}) };

@@ -5,7 +5,7 @@ import { createWebSession, type WebSessionOptions } from './ort-web.js';
 
 export { decodeBlob, pixelsOf } from './decode-web.js';
 export * from './index.js';
-export { createWebSession, type WebBackend, type WebSessionOptions } from './ort-web.js';
+export { type BackendChoice, createWebSession, type WebBackend, type WebSessionOptions } from './ort-web.js';
 
 export interface WebDetectorOptions extends DetectorOptions, WebSessionOptions {
   onProgress?: ProgressCallback;

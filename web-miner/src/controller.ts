@@ -3,7 +3,7 @@
  * Holds the view state the UI renders and notifies subscribers on change. The decisions live in core/; this file
  * only connects them to the adapters.
  */
-import type { LoadProgress, WebBackend } from '@veracity/models/web';
+import type { BackendChoice, LoadProgress } from '@veracity/models/web';
 import * as Comlink from 'comlink';
 import { ChainError, type ChainStatus, ChainWatch } from './adapters/chain.js';
 import { browserDial } from './adapters/socket.js';
@@ -65,7 +65,8 @@ export interface View {
 /** How often the chain view is read again without a new-head notification. */
 const CHAIN_POLL_MS = 12_000;
 
-const backendsFor = (choice: MinerConfig['backend']): WebBackend[] => (choice === 'auto' ? ['webgpu', 'wasm'] : [choice]);
+// 'auto' is decided in the worker, where the WebGPU adapter can be asked: a software one (SwiftShader) means WASM.
+const backendsFor = (choice: MinerConfig['backend']): BackendChoice => (choice === 'auto' ? 'auto' : [choice]);
 
 export class Controller {
   view: View;

@@ -3,7 +3,7 @@
  * media here too, so the page's thread only moves bytes. Results are returned as values, never thrown, so the
  * stable error codes survive the trip through comlink.
  */
-import { decodeBlob, type LoadProgress, loadWebDetector, type WebBackend } from '@veracity/models/web';
+import { type BackendChoice, decodeBlob, type LoadProgress, loadWebDetector } from '@veracity/models/web';
 import * as Comlink from 'comlink';
 
 type Detector = Awaited<ReturnType<typeof loadWebDetector>>;
@@ -28,7 +28,7 @@ const failure = (e: unknown): { ok: false; code: string; message: string } => {
 
 const api = {
   async load(
-    options: { bundleUrl: string; backends: WebBackend[]; wasmPaths: string; numThreads?: number },
+    options: { bundleUrl: string; backends: BackendChoice; wasmPaths: string; numThreads?: number },
     onProgress: (p: LoadProgress) => void,
   ): Promise<Outcome<LoadResult>> {
     try {

@@ -1,23 +1,29 @@
-// The badge: one <veracity-badge> host per scored item, with its own shadow root so page CSS cannot reach it and
-// its CSS cannot reach the page. Hosts live at the end of <html>, positioned over their element's top-right corner
-// in document coordinates, and follow the element through resizes and scrolling; a badge whose element leaves the
-// document goes with it.
+// The badge: one <veracity-badge> host per scored item, with its own closed shadow root so page CSS cannot reach it,
+// its CSS cannot reach the page, and page scripts cannot read it. The host carries no attributes but its position,
+// and every host has the same size whatever it shows: what the model said about an image is for the user, not for
+// the page (which could otherwise learn what a visitor's browser found, or probe the extension). Hosts live at the
+// end of <html>, positioned over their element's top-right corner in document coordinates, and follow the element
+// through resizes and scrolling; a badge whose element leaves the document goes with it.
 import { render } from 'preact';
-import { useState } from 'preact/hooks';
-import { badgePosition } from '../core/filters.js';
-import type { MediaKind, ScanResult } from '../core/messages.js';
-import { type BadgeView, trustNote } from '../core/verdict.js';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { BADGE_SIZE, badgePosition, tooltipOffset } from '../core/filters.js';
+import type { BadgeInfo, MediaKind, Rect, ScanResult } from '../core/messages.js';
+import { type BadgeView, needsLoginNote, trustNote } from '../core/verdict.js';
 import { Slices } from './pixels.js';
 
 const CSS = `
 :host { all: initial; }
-.b { font: 600 11px/1 system-ui, sans-serif; color: #fff; border-radius: 9px; padding: 3px 7px; cursor: default;
-  box-shadow: 0 1px 3px rgba(0,0,0,.35); white-space: nowrap; position: relative; display: inline-block; }
-.tip { display: none; position: absolute; right: 0; top: 20px; min-width: 190px; background: #202124; color: #e8eaed;
-  font: 400 11px/1.45 system-ui, sans-serif; padding: 8px 10px; border-radius: 6px; box-shadow: 0 2px 8px rgba(0,0,0,.4); }
-.b:hover .tip, .b:focus .tip { display: block; }
+.b { font: 600 11px/12px system-ui, sans-serif; color: #fff; border-radius: 9px; padding: 3px 4px; cursor: default;
+  box-shadow: 0 1px 3px rgba(0,0,0,.35); white-space: nowrap; position: relative; display: block; box-sizing: border-box;
+  width: ${BADGE_SIZE.width}px; height: ${BADGE_SIZE.height}px; text-align: center; overflow: visible; }
+.tip { position: absolute; left: 0; top: ${BADGE_SIZE.height}px; min-width: 190px; max-width: 280px; background: #202124;
+  color: #e8eaed; text-align: left; font: 400 11px/1.45 system-ui, sans-serif; padding: 8px 10px; border-radius: 6px;
+  box-shadow: 0 2px 8px rgba(0,0,0,.4); white-space: normal; box-sizing: border-box; }
 .tip b { color: #fff; } .row { display: flex; justify-content: space-between; gap: 12px; }
-.note { margin-bottom: 4px; color: #fdd663; min-width: 230px; white-space: normal; }
+.note { margin-bottom: 4px; color: #fdd663; min-width: 230px; }
+.report { margin-top: 6px; font: 600 11px system-ui, sans-serif; color: #8ab4f8; background: none; border: 1px solid #5f6368;
+  border-radius: 4px; padding: 2px 6px; cursor: pointer; }
+.saved { margin-top: 6px; color: #81c995; }
 `;
 
 let shared: CSSStyleSheet | null = null;
@@ -32,38 +38,98 @@ function sheet(): CSSStyleSheet {
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /** What precedes the percentage: a question mark where the score is not a verdict (grey, see verdict.ts Trust). */
-const MARKS: Record<BadgeView['tone'], string> = { ai: 'AI', borderline: 'AI', real: '✓', experimental: '?' };
+const MARKS: Record<BadgeView['tone'], string> = {
+  ai: 'AI',
+  borderline: 'AI',
+  real: '✓',
+  experimental: '?',
+  'needs-login': '🔒',
+};
 
-function Badge({ view, result, kind, frames }: { view: BadgeView; result: ScanResult; kind: MediaKind; frames: number }) {
+/** What a badge shows. `result` is null when there is no score (tone 'needs-login'). */
+export interface BadgeContent {
+  view: BadgeView;
+  /** The media's URL (the badge of an unscored item says whose server refused it). */
+  url: string;
+  result: ScanResult | null;
+  kind: MediaKind;
+  frames: number;
+  /** Saves this item's verdict receipt on the device; resolves to what to tell the user. */
+  report?: () => Promise<string>;
+}
+
+/** How long details stay after the pointer leaves (room to move onto them and use the report button). */
+const CLOSE_DELAY_MS = 250;
+
+function Badge({ content }: { content: BadgeContent }) {
+  const { view } = content;
   // The details are built on first hover or focus, not with the badge: 200 badges would otherwise build 200 hidden
   // tooltips, and the first toLocaleTimeString loads the locale data (measured: a 26 ms stretch on the page's main
   // thread inside the first badge's render, the extension's longest on a 200-image page).
   const [open, setOpen] = useState(false);
-  const reveal = () => setOpen(true);
+  const closing = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const reveal = () => {
+    clearTimeout(closing.current);
+    setOpen(true);
+  };
+  const hide = () => {
+    clearTimeout(closing.current);
+    closing.current = setTimeout(() => setOpen(false), CLOSE_DELAY_MS);
+  };
+  const label =
+    view.tone === 'needs-login'
+      ? 'Veracity: not checked, this image needs your login'
+      : `Veracity: ${view.text}, ${view.percent}% AI${view.tone === 'experimental' ? ', not a verdict' : ''}`;
   return (
     <div
       class="b"
       style={{ background: view.colour }}
       tabIndex={0}
       role="status"
-      aria-label={`Veracity: ${view.text}, ${view.percent}% AI${view.tone === 'experimental' ? ', not a verdict' : ''}`}
+      aria-label={label}
       onPointerEnter={reveal}
+      onPointerLeave={hide}
       onFocus={reveal}
+      onBlur={hide}
     >
-      {MARKS[view.tone]} {view.percent}%{open ? <Details view={view} result={result} kind={kind} frames={frames} /> : null}
+      {view.tone === 'needs-login' ? MARKS[view.tone] : `${MARKS[view.tone]} ${view.percent}%`}
+      {open ? <Details content={content} /> : null}
     </div>
   );
 }
 
-function Details({ view, result, kind, frames }: { view: BadgeView; result: ScanResult; kind: MediaKind; frames: number }) {
-  const [real, synthetic, semi] = result.probabilities;
-  return (
-    <div class="tip">
-      {view.tone === 'experimental' && result.trust ? (
-        <div class="note" data-testid="trust-note">
-          {trustNote(result.trust)}
+function Details({ content }: { content: BadgeContent }) {
+  const { view, result, kind, frames } = content;
+  const tip = useRef<HTMLDivElement>(null);
+  const [saved, setSaved] = useState('');
+  // Placed before it is painted: inside the viewport whatever corner of the page the badge is in.
+  useLayoutEffect(() => {
+    const box = tip.current;
+    const badge = box?.parentElement;
+    if (!box || !badge) return;
+    const o = tooltipOffset(
+      badge.getBoundingClientRect(),
+      { width: box.offsetWidth, height: box.offsetHeight },
+      { width: document.documentElement.clientWidth, height: document.documentElement.clientHeight },
+    );
+    box.style.left = `${o.left}px`;
+    box.style.top = `${o.top}px`;
+  }, [saved]);
+  if (!result) {
+    return (
+      <div class="tip" ref={tip}>
+        <div>
+          <b>{view.text}</b>
         </div>
-      ) : null}
+        <div>{needsLoginNote(content.url)}</div>
+      </div>
+    );
+  }
+  const [real, synthetic, semi] = result.probabilities;
+  const report = content.report;
+  return (
+    <div class="tip" ref={tip}>
+      {view.tone === 'experimental' && result.trust ? <div class="note">{trustNote(result.trust)}</div> : null}
       <div>
         <b>{view.text}</b> — P(AI) {pct(result.ai)}
       </div>
@@ -84,13 +150,35 @@ function Details({ view, result, kind, frames }: { view: BadgeView; result: Scan
         {result.model.id} {result.model.version} · {result.backend} · {result.ms.toFixed(0)} ms
       </div>
       <div>scanned {new Date(result.at).toLocaleTimeString()}</div>
+      {saved ? (
+        <div class="saved">{saved}</div>
+      ) : report ? (
+        <button
+          class="report"
+          type="button"
+          onClick={(e) => {
+            // Only the user's own click: a page cannot reach into a closed shadow root, and synthetic events are not
+            // trusted, so nothing but a person files a report.
+            if (!e.isTrusted) return;
+            void report().then(setSaved, (err: unknown) => setSaved(`Not saved: ${String(err)}`));
+          }}
+        >
+          Report a wrong verdict
+        </button>
+      ) : null}
     </div>
   );
 }
 
 interface Placed {
   host: HTMLElement;
+  /** Closed: only this reference reaches it. */
   root: ShadowRoot;
+  content: BadgeContent | null;
+}
+
+function rectOf(r: DOMRect): Rect {
+  return { x: r.x, y: r.y, width: r.width, height: r.height };
 }
 
 export class BadgeLayer {
@@ -120,8 +208,8 @@ export class BadgeLayer {
    * Shows (or updates) the badge of `el`. DOM work runs in a later task within a time budget, so a
    * burst of results (a batch of 8 arriving together) never becomes one long task on the page's main thread.
    */
-  show(el: Element, view: BadgeView, result: ScanResult, kind: MediaKind, frames = 1): void {
-    this.pending.set(el, () => this.apply(el, view, result, kind, frames));
+  show(el: Element, content: BadgeContent): void {
+    this.pending.set(el, () => this.apply(el, content));
     this.schedule();
   }
 
@@ -136,8 +224,8 @@ export class BadgeLayer {
     return this.layer;
   }
 
-  private apply(el: Element, view: BadgeView, result: ScanResult, kind: MediaKind, frames: number): void {
-    if (!view.show || !el.isConnected) {
+  private apply(el: Element, content: BadgeContent): void {
+    if (!content.view.show || !el.isConnected) {
       this.remove(el);
       return;
     }
@@ -145,24 +233,17 @@ export class BadgeLayer {
     const fresh = !placed;
     if (!placed) {
       const host = document.createElement('veracity-badge');
-      host.style.cssText = 'all:initial;position:absolute;left:0;top:0;display:none;';
-      const root = host.attachShadow({ mode: 'open' });
+      host.style.cssText = `all:initial;position:absolute;left:0;top:0;display:none;width:${BADGE_SIZE.width}px;height:${BADGE_SIZE.height}px;`;
+      const root = host.attachShadow({ mode: 'closed' });
       // One parsed stylesheet shared by every badge, not a <style> to parse per badge.
       root.adoptedStyleSheets = [sheet()];
       root.append(document.createElement('div'));
-      placed = { host, root };
+      placed = { host, root, content: null };
       this.badges.set(el, placed);
       this.resize.observe(el);
     }
-    const d = placed.host.dataset;
-    d.key = result.key;
-    d.kind = kind;
-    d.tone = view.tone;
-    d.ai = String(result.ai);
-    d.probs = JSON.stringify(result.probabilities);
-    d.backend = result.backend;
-    d.frames = String(frames);
-    render(<Badge view={view} result={result} kind={kind} frames={frames} />, placed.root.lastChild as Element);
+    placed.content = content;
+    render(<Badge content={content} />, placed.root.lastChild as Element);
     // Built while detached, inserted once.
     if (fresh) this.container().append(placed.host);
   }
@@ -197,6 +278,29 @@ export class BadgeLayer {
     return this.badges.size;
   }
 
+  /** The badges in the document, read through their closed shadow roots (for the extension's own contexts only). */
+  describe(): BadgeInfo[] {
+    const out: BadgeInfo[] = [];
+    for (const { host, root, content } of this.badges.values()) {
+      if (!content || !host.isConnected) continue;
+      const tip = root.querySelector('.tip');
+      const button = root.querySelector('.report');
+      const r = content.result;
+      out.push({
+        key: r?.key ?? content.url,
+        kind: content.kind,
+        tone: content.view.tone,
+        ...(r ? { ai: r.ai, probs: [...r.probabilities], backend: r.backend } : {}),
+        frames: content.frames,
+        text: root.textContent ?? '',
+        rect: rectOf(host.getBoundingClientRect()),
+        tip: tip ? rectOf(tip.getBoundingClientRect()) : null,
+        reportButton: button ? rectOf(button.getBoundingClientRect()) : null,
+      });
+    }
+    return out;
+  }
+
   private schedule(): void {
     this.slices.schedule();
   }
@@ -210,8 +314,7 @@ export class BadgeLayer {
         p.host.style.display = 'none';
         continue;
       }
-      const size = { width: 64, height: 18 };
-      const { left, top } = badgePosition(rect, scroll, size);
+      const { left, top } = badgePosition(rect, scroll, BADGE_SIZE);
       p.host.style.display = '';
       p.host.style.transform = `translate(${left}px, ${top}px)`;
     }

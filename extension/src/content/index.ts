@@ -44,6 +44,8 @@ async function main(): Promise<void> {
   onMessage((raw) => {
     const m = raw as ToContent;
     if (m?.type === 'summary') return Promise.resolve(scanner.summary(active));
+    // Only the extension's own contexts can send this (the page cannot read its badges: closed shadow roots).
+    if (m?.type === 'badges') return Promise.resolve(scanner.layer.describe());
     if (m?.type === 'check' && typeof m.srcUrl === 'string') return check(scanner, m.srcUrl);
     return undefined;
   });

@@ -1,5 +1,6 @@
 // Turns media elements into scan requests, keeps what was learned about each (for badges and the popup's summary)
 // and re-renders badges when settings change. The service worker and offscreen document do the heavy work.
+import { codeOf, ExtensionErrorCode } from '../core/errors.js';
 import {
   type MediaKind,
   type PageSummary,
@@ -10,14 +11,17 @@ import {
   type Source,
 } from '../core/messages.js';
 import type { Settings } from '../core/settings.js';
-import { badgeView, meanOf, type Probabilities } from '../core/verdict.js';
+import type { ReportInput } from '../core/reports.js';
+import { type BadgeView, badgeView, meanOf, needsLoginView, type Probabilities } from '../core/verdict.js';
 import { extensionChannel } from '../platform.js';
 import type { BadgeLayer } from './badge.js';
 import { elementPixels, isSecurityError, Limiter } from './pixels.js';
 
 interface Item {
   kind: MediaKind;
-  result: ScanResult;
+  url: string;
+  /** null: not scored, because the image's server wants the user's login (see scanImage). */
+  result: ScanResult | null;
   frames: Probabilities[];
 }
 
@@ -46,11 +50,36 @@ export class Scanner {
     const source: Source = /^https?:/i.test(url)
       ? { type: 'url', url }
       : { type: 'pixels', dataUrl: await this.reads.run(() => elementPixels(el)) };
-    const result = await this.request({ key: url, kind: 'image', source });
-    const item: Item = { kind: 'image', result, frames: [result.probabilities] };
+    let result: ScanResult;
+    try {
+      result = await this.request({ key: url, kind: 'image', source });
+    } catch (e) {
+      if (codeOf(e) !== ExtensionErrorCode.MediaNeedsLogin) throw e;
+      result = await this.scanShownPixels(el, url, e);
+    }
+    const item: Item = { kind: 'image', url, result, frames: [result.probabilities] };
     this.items.set(el, item);
     this.draw(el, item);
     return result;
+  }
+
+  /**
+   * The extension fetches without the user's cookies, and this image's server refused that. What the page can read
+   * itself (same-origin, or allowed by CORS) is read from the pixels it already shows, with no new request; anything
+   * else is badged "not checked" and `refusal` is thrown on.
+   */
+  private async scanShownPixels(el: HTMLImageElement, url: string, refusal: unknown): Promise<ScanResult> {
+    let dataUrl: string;
+    try {
+      dataUrl = await this.reads.run(() => elementPixels(el));
+    } catch (e) {
+      if (!isSecurityError(e)) throw e;
+      const item: Item = { kind: 'image', url, result: null, frames: [] };
+      this.items.set(el, item);
+      this.draw(el, item);
+      throw refusal;
+    }
+    return this.request({ key: url, kind: 'image', source: { type: 'pixels', dataUrl } });
   }
 
   /** Scores the frame a <video> shows now and folds it into the video's verdict (the mean over its frames). */
@@ -80,24 +109,52 @@ export class Scanner {
     const previous = this.items.get(el);
     const frames = [...(previous?.frames ?? []), result.probabilities];
     const probabilities = meanOf(frames);
-    const item: Item = {
-      kind: 'video',
-      frames,
-      result: { ...result, key: url, probabilities, ai: probabilities[1] + probabilities[2] },
-    };
+    const merged: ScanResult = { ...result, key: url, probabilities, ai: probabilities[1] + probabilities[2] };
+    const item: Item = { kind: 'video', url, frames, result: merged };
     this.items.set(el, item);
     this.draw(el, item);
-    return item.result;
+    return merged;
   }
 
   private request(request: ScanRequest): Promise<ScanResult> {
     return this.send<ScanResult>({ type: 'scan', request });
   }
 
+  private view(item: Item): BadgeView {
+    if (!item.result) return needsLoginView();
+    return badgeView(item.result.probabilities, this.settings.threshold, this.settings.badgeReal, validated(item));
+  }
+
   private draw(el: Element, item: Item): void {
     if (!el.isConnected) return;
-    const view = badgeView(item.result.probabilities, this.settings.threshold, this.settings.badgeReal, validated(item));
-    this.layer.show(el, view, item.result, item.kind, item.frames.length);
+    const view = this.view(item);
+    this.layer.show(el, {
+      view,
+      url: item.url,
+      result: item.result,
+      kind: item.kind,
+      frames: item.frames.length,
+      ...(item.result ? { report: () => this.report(item, view) } : {}),
+    });
+  }
+
+  /** "Report a wrong verdict": the service worker saves this item's receipt on the device. */
+  private async report(item: Item, view: BadgeView): Promise<string> {
+    const r = item.result!;
+    const report: ReportInput = {
+      url: item.url,
+      kind: item.kind,
+      sha256: r.sha256,
+      frames: Math.max(1, item.frames.length),
+      probabilities: r.probabilities,
+      verdict: view.tone,
+      threshold: this.settings.threshold,
+      model: r.model,
+      backend: r.backend,
+      scoredAt: r.at,
+    };
+    const { saved } = await this.send<{ saved: number }>({ type: 'report', report });
+    return `Saved on this device (${saved} report${saved === 1 ? '' : 's'}). Export from the Veracity popup; nothing is sent.`;
   }
 
   forget(el: Element): void {
@@ -119,20 +176,27 @@ export class Scanner {
   summary(active: boolean): PageSummary {
     const flagged: PageSummary['flagged'] = [];
     let experimental = 0;
+    let needsLogin = 0;
+    let scanned = 0;
     for (const item of this.items.values()) {
+      if (!item.result) {
+        needsLogin++;
+        continue;
+      }
+      scanned++;
       if (!validated(item)) experimental++;
       else if (badgeView(item.result.probabilities, this.settings.threshold, true).flagged) {
         flagged.push({ key: item.result.key, kind: item.kind, ai: item.result.ai, thumb: item.result.thumb });
       }
     }
     flagged.sort((a, b) => b.ai - a.ai);
-    return { url: location.href, host: location.hostname, active, scanned: this.items.size, flagged, experimental };
+    return { url: location.href, host: location.hostname, active, scanned, flagged, experimental, needsLogin };
   }
 }
 
 /** Images are always judged; a video only when the bundle's clip test backs it (trust comes with each frame). */
 function validated(item: Item): boolean {
-  return item.result.trust?.validated ?? true;
+  return item.result?.trust?.validated ?? true;
 }
 
 /** The element's box clipped to the viewport, in CSS px: what a tab capture can see of it. */

@@ -7,6 +7,9 @@ export const ExtensionErrorCode = {
   MessageInvalid: 'E_MESSAGE_INVALID',
   MediaUnreadable: 'E_MEDIA_UNREADABLE',
   MediaFetch: 'E_MEDIA_FETCH',
+  /** The image's server refused a request without the user's cookies: the extension does not fetch as the user. */
+  MediaNeedsLogin: 'E_MEDIA_NEEDS_LOGIN',
+  ReportInvalid: 'E_REPORT_INVALID',
   NoTarget: 'E_NO_TARGET',
   Timeout: 'E_TIMEOUT',
   Internal: 'E_INTERNAL',

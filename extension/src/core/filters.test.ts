@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { badgePosition, skipReason } from './filters.js';
+import { badgePosition, skipReason, tooltipOffset } from './filters.js';
 
 const big = { width: 300, height: 200, naturalWidth: 600, naturalHeight: 400 };
 
@@ -38,5 +38,30 @@ describe('badgePosition', () => {
       left: 0,
       top: 0,
     });
+  });
+});
+
+describe('tooltipOffset', () => {
+  const viewport = { width: 1200, height: 900 };
+  const tip = { width: 220, height: 150 };
+  it('sits under the badge, right-aligned with it, when there is room', () => {
+    const badge = { left: 600, top: 100, width: 56, height: 18 };
+    expect(tooltipOffset(badge, tip, viewport)).toEqual({ left: 56 - 220, top: 18 });
+  });
+  it('moves right to stay inside the viewport when the badge is near the left edge', () => {
+    const badge = { left: 10, top: 100, width: 56, height: 18 };
+    const o = tooltipOffset(badge, tip, viewport);
+    expect(badge.left + o.left).toBe(4);
+    expect(badge.left + o.left + tip.width).toBeLessThanOrEqual(viewport.width);
+  });
+  it('stays inside on the right too, and goes above the badge at the bottom of the viewport', () => {
+    const badge = { left: 1190, top: 850, width: 56, height: 18 };
+    const o = tooltipOffset(badge, tip, viewport);
+    expect(badge.left + o.left + tip.width).toBe(1196);
+    expect(badge.top + o.top).toBe(850 - 150);
+  });
+  it('stays below when there is no room above either (a tall box in a short window)', () => {
+    const badge = { left: 600, top: 40, width: 56, height: 18 };
+    expect(tooltipOffset(badge, { width: 220, height: 300 }, { width: 1200, height: 200 }).top).toBe(18);
   });
 });

@@ -49,3 +49,25 @@ export function badgePosition(
   const top = rect.top + scroll.y + Math.min(inset, Math.max(0, rect.height - badge.height));
   return { left: Math.round(left), top: Math.round(top) };
 }
+
+/** The badge's box (CSS px): the same for every badge, so its size says nothing about the score it shows. */
+export const BADGE_SIZE = { width: 56, height: 18 } as const;
+
+/**
+ * Where a badge's details box goes, as an offset from the badge's top-left corner: under the badge and right-aligned
+ * with it, moved left or right to stay inside the viewport (a badge near the left edge would otherwise push the box
+ * off screen), and above the badge when there is no room below but there is above. `badge` is in viewport px.
+ */
+export function tooltipOffset(
+  badge: { left: number; top: number; width: number; height: number },
+  tip: { width: number; height: number },
+  viewport: { width: number; height: number },
+  margin = 4,
+): { left: number; top: number } {
+  const preferred = badge.left + badge.width - tip.width;
+  const left = Math.max(margin, Math.min(preferred, viewport.width - tip.width - margin));
+  const below = badge.top + badge.height;
+  const above = badge.top - tip.height;
+  const top = below + tip.height > viewport.height - margin && above >= margin ? above : below;
+  return { left: Math.round(left - badge.left), top: Math.round(top - badge.top) };
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseScanRequest, parseToBackground } from './messages.js';
+import { cachePartition, parseScanRequest, parseToBackground, partitionedKey } from './messages.js';
+import { ScoringQueue } from './queue.js';
 
 describe('messages', () => {
   it('accepts the three sources a content script may send', () => {
@@ -42,5 +43,39 @@ describe('messages', () => {
       },
     ];
     for (const m of bad) expect(() => parseToBackground(m), JSON.stringify(m)).toThrow(/E_MESSAGE_INVALID/);
+  });
+});
+
+describe('the result cache partition', () => {
+  it('is the origin of the top-level page: two sites never share a result', () => {
+    expect(cachePartition('https://news.example/a/b?c')).toBe('https://news.example');
+    expect(cachePartition('http://127.0.0.1:8080/x.html')).toBe('http://127.0.0.1:8080');
+    expect(cachePartition('http://localhost:8080/x.html')).not.toBe(cachePartition('http://127.0.0.1:8080/x.html'));
+    expect(cachePartition('file:///tmp/x.html')).toBe('file:opaque');
+    expect(cachePartition(undefined)).toBe('unknown:');
+  });
+  it('keys the queue, so the same image scanned for two sites is scored for each and cached apart', async () => {
+    let scored = 0;
+    const queue = new ScoringQueue<{ site: string; url: string }, string>({
+      keyOf: (j) => partitionedKey(j.site, j.url),
+      async process(jobs) {
+        scored += jobs.length;
+        return jobs.map((j) => `${j.url} for ${j.site}`);
+      },
+    });
+    const url = 'https://cdn.example/p.jpg';
+    const a = cachePartition('https://a.example/');
+    const b = cachePartition('https://b.example/');
+    expect(await queue.submit({ site: a, url })).toBe(`${url} for ${a}`);
+    expect(await queue.submit({ site: b, url })).toBe(`${url} for ${b}`);
+    expect(await queue.submit({ site: a, url })).toBe(`${url} for ${a}`);
+    expect(scored).toBe(2);
+    expect(queue.stats.cacheHits).toBe(1);
+  });
+});
+
+describe('report messages', () => {
+  it('are validated like scans: a bad report is refused with E_REPORT_INVALID', () => {
+    expect(() => parseToBackground({ type: 'report', report: { url: 'x' } })).toThrow(/E_REPORT_INVALID/);
   });
 });

@@ -2,6 +2,7 @@
 // receiving end (a content script runs beside untrusted pages; its messages are checked, not trusted).
 import { ExtensionError, ExtensionErrorCode } from './errors.js';
 import type { BackendPreference } from './settings.js';
+import { parseReportInput, type ReportInput } from './reports.js';
 import type { Probabilities, Trust } from './verdict.js';
 
 /** The Port name content scripts send scan requests on. */
@@ -41,7 +42,10 @@ export interface ScanResult {
   probabilities: Probabilities;
   ai: number;
   label: string;
-  model: { id: string; version: string };
+  /** The bundle that scored it; sha256 is the model file's, as its manifest publishes it. */
+  model: { id: string; version: string; sha256: string };
+  /** sha256 (hex) of the bytes scored: the file as fetched, the PNG read through a canvas, or the cropped frame. */
+  sha256: string;
   backend: string;
   /** Decode + pre-process + inference time for this item, ms. */
   ms: number;
@@ -70,18 +74,68 @@ export interface PageSummary {
   flagged: Array<{ key: string; kind: MediaKind; ai: number; thumb: string }>;
   /** Items scored but not judged: their kind's scores are experimental for this model (see verdict.ts Trust). */
   experimental: number;
+  /** Images the page shows but the extension could not read without the user's cookies (not scored). */
+  needsLogin: number;
+}
+
+/**
+ * One badge as the content script knows it (the page cannot: badges live in closed shadow roots with no attributes).
+ * Answers the `badges` message, which only the extension's own contexts can send: tests and tools read badges here.
+ */
+export interface BadgeInfo {
+  key: string;
+  kind: MediaKind;
+  tone: string;
+  /** Absent for a badge that reports no score (tone 'needs-login'). */
+  ai?: number;
+  probs?: number[];
+  backend?: string;
+  frames: number;
+  /** What the badge shows, its details included when they are open. */
+  text: string;
+  /** The badge's box and, while open, its details' box, in CSS px relative to the viewport. */
+  rect: Rect;
+  tip: Rect | null;
+  /** The "Report a wrong verdict" button, while the details are open. */
+  reportButton: Rect | null;
 }
 
 /** Content scripts, popup and options -> service worker. */
-export type ToBackground = { type: 'scan'; request: ScanRequest } | { type: 'engine-status' } | { type: 'settings-changed' };
+export type ToBackground =
+  | { type: 'scan'; request: ScanRequest }
+  | { type: 'report'; report: ReportInput }
+  | { type: 'engine-status' }
+  | { type: 'settings-changed' };
 
-/** Service worker -> offscreen document. */
+/**
+ * Service worker -> offscreen document. `partition` keys the result cache: the top-level page a scan is for
+ * (see cachePartition), so a result computed for one site never answers another.
+ */
 export type ToOffscreen =
-  | { target: 'offscreen'; type: 'classify'; request: ScanRequest; backend: BackendPreference }
+  | { target: 'offscreen'; type: 'classify'; request: ScanRequest; backend: BackendPreference; partition: string }
   | { target: 'offscreen'; type: 'status' };
 
-/** Service worker and popup -> a tab's content script. */
-export type ToContent = { type: 'check'; srcUrl: string } | { type: 'summary' };
+/** The result cache's key for `key` (a media URL) scanned for a page in `partition`. */
+export function partitionedKey(partition: string, key: string): string {
+  return `${partition} ${key}`;
+}
+
+/** Service worker and popup (and tests, through the service worker) -> a tab's content script. */
+export type ToContent = { type: 'check'; srcUrl: string } | { type: 'summary' } | { type: 'badges' };
+
+/**
+ * The cache partition of a scan: the origin of the tab's top-level page, taken by the service worker from the
+ * sender (never from the content script's message). An origin is finer than a browser's "site" and needs no public
+ * suffix list; a page that is not http(s) gets a partition of its own scheme.
+ */
+export function cachePartition(pageUrl: string | undefined): string {
+  try {
+    const u = new URL(pageUrl ?? '');
+    return /^https?:$/.test(u.protocol) ? u.origin : `${u.protocol}opaque`;
+  } catch {
+    return 'unknown:';
+  }
+}
 
 export type Reply<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
 
@@ -133,6 +187,8 @@ export function parseToBackground(m: unknown): ToBackground {
   switch (o.type) {
     case 'scan':
       return { type: 'scan', request: parseScanRequest(o.request) };
+    case 'report':
+      return { type: 'report', report: parseReportInput(o.report) };
     case 'engine-status':
     case 'settings-changed':
       return { type: o.type };

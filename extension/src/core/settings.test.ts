@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  backendOrder,
+  backendChoice,
   DEFAULT_SETTINGS,
   normalizeSite,
   readSettings,
@@ -60,11 +60,9 @@ describe('settings', () => {
     });
   });
 
-  it('auto uses WebGPU only on a hardware adapter', () => {
-    expect(backendOrder('auto', 'hardware')).toEqual(['webgpu', 'wasm']);
-    expect(backendOrder('auto', 'software')).toEqual(['wasm']);
-    expect(backendOrder('auto', 'none')).toEqual(['wasm']);
-    expect(backendOrder('webgpu', 'software')).toEqual(['webgpu', 'wasm']);
-    expect(backendOrder('wasm', 'hardware')).toEqual(['wasm']);
+  it('auto is left to the runtime (WebGPU only on a hardware adapter); WebGPU falls back to WASM', () => {
+    expect(backendChoice('auto')).toBe('auto');
+    expect(backendChoice('webgpu')).toEqual(['webgpu', 'wasm']);
+    expect(backendChoice('wasm')).toEqual(['wasm']);
   });
 });

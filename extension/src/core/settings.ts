@@ -1,4 +1,5 @@
 // Settings schema, defaults, validation and per-site matching. Pure: storage lives behind platform.ts.
+import type { BackendChoice } from '@veracity/models';
 import { ExtensionError, ExtensionErrorCode } from './errors.js';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
@@ -137,9 +138,11 @@ export function readSettings(stored: unknown): Settings {
   return out;
 }
 
-/** Which backends to try, in order, for a preference and what the browser offers. */
-export function backendOrder(preference: BackendPreference, gpu: 'hardware' | 'software' | 'none'): Array<'webgpu' | 'wasm'> {
-  if (preference === 'wasm') return ['wasm'];
-  if (preference === 'webgpu') return ['webgpu', 'wasm'];
-  return gpu === 'hardware' ? ['webgpu', 'wasm'] : ['wasm'];
+/**
+ * What the runtime is asked for. 'auto' is decided by @veracity/models' backendPlan once the WebGPU adapter is known
+ * (a software adapter such as SwiftShader is far slower than WASM); a chosen WebGPU still falls back to WASM.
+ */
+export function backendChoice(preference: BackendPreference): BackendChoice {
+  if (preference === 'auto') return 'auto';
+  return preference === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'];
 }

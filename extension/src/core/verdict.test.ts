@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { badgeView, COLOURS, MIN_VIDEO_AUC, MIN_VIDEO_CLIPS, meanOf, trustNote, videoTrust } from './verdict.js';
+import {
+  badgeView,
+  COLOURS,
+  MIN_VIDEO_AUC,
+  MIN_VIDEO_CLIPS,
+  meanOf,
+  needsLoginNote,
+  needsLoginView,
+  trustNote,
+  videoTrust,
+} from './verdict.js';
 
 describe('badgeView', () => {
   it('flags at the threshold on P(AI) = synthetic + semisynthetic', () => {
@@ -48,5 +58,13 @@ describe('video trust', () => {
     expect(trustNote(videoTrust({ auc: 0.5402, n: 113 }))).toContain('113 test clips');
     expect(trustNote(videoTrust({ auc: 0.5402, n: 113 }))).toContain('AUC 0.54');
     expect(trustNote(videoTrust(null))).toContain('no video test result');
+  });
+});
+
+describe('needsLoginView', () => {
+  it('is a state, not a score: always shown, never flagged, grey, and it says whose server refused', () => {
+    expect(needsLoginView()).toMatchObject({ show: true, tone: 'needs-login', flagged: false, text: 'Not checked' });
+    expect(needsLoginNote('https://cdn.example:8443/p.jpg')).toContain('cdn.example:8443 sends this image only with your login');
+    expect(needsLoginNote('not a url')).toContain('its server');
   });
 });

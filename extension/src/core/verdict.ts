@@ -4,8 +4,12 @@ import type { MeasuredAuc } from '@veracity/models';
 /** [real, synthetic, semisynthetic], as the model bundle's labels. */
 export type Probabilities = [number, number, number];
 
-/** 'experimental': a score from a model whose own test does not back verdicts on this kind of media (see Trust). */
-export type Tone = 'ai' | 'borderline' | 'real' | 'experimental';
+/**
+ * 'experimental': a score from a model whose own test does not back verdicts on this kind of media (see Trust).
+ * 'needs-login': no score at all: the image's server would not send it without the user's cookies, and the
+ * extension does not fetch as the user.
+ */
+export type Tone = 'ai' | 'borderline' | 'real' | 'experimental' | 'needs-login';
 
 export interface BadgeView {
   /** Whether a badge is drawn at all (real-looking items only when the user wants them). */
@@ -22,7 +26,13 @@ export interface BadgeView {
 /** Below the threshold but within this margin of it: shown amber, because the model is not sure either way. */
 export const BORDERLINE_MARGIN = 0.15;
 
-export const COLOURS: Record<Tone, string> = { ai: '#d93025', borderline: '#f29900', real: '#188038', experimental: '#5f6368' };
+export const COLOURS: Record<Tone, string> = {
+  ai: '#d93025',
+  borderline: '#f29900',
+  real: '#188038',
+  experimental: '#5f6368',
+  'needs-login': '#5f6368',
+};
 
 /**
  * How far a media kind's scores can be trusted, from the bundle's own test of that kind. Images are what the
@@ -86,6 +96,25 @@ export function badgeView(probabilities: Probabilities, threshold: number, badge
     text: tone === 'ai' ? 'Likely AI' : tone === 'borderline' ? 'Unsure' : 'Looks real',
     flagged,
   };
+}
+
+/** The badge of an image that was not scored because it needs the user's login: always shown, never a score. */
+export function needsLoginView(): BadgeView {
+  return { show: true, tone: 'needs-login', percent: 0, colour: COLOURS['needs-login'], text: 'Not checked', flagged: false };
+}
+
+/** The tooltip's explanation for a needs-login badge. */
+export function needsLoginNote(imageUrl: string): string {
+  let host = 'its server';
+  try {
+    host = new URL(imageUrl).host;
+  } catch {
+    // Keep the generic wording.
+  }
+  return (
+    `Not checked: ${host} sends this image only with your login, and Veracity does not fetch images as you ` +
+    '(that would let a page learn about what you can see elsewhere).'
+  );
 }
 
 /** Mean of per-frame probabilities: a video's verdict so far (the bundle's video aggregate is 'mean'). */

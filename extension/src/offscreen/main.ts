@@ -3,9 +3,16 @@
 // it here, so the page's main thread never decodes or runs the model.
 import { decodeBlob, type Detector, loadWebDetector, type RawImage, videoClipEvidence } from '@veracity/models/web';
 import { ExtensionError, ExtensionErrorCode, messageOf } from '../core/errors.js';
-import { type EngineStatus, isToOffscreen, type Rect, type ScanRequest, type ScanResult } from '../core/messages.js';
+import {
+  type EngineStatus,
+  isToOffscreen,
+  partitionedKey,
+  type Rect,
+  type ScanRequest,
+  type ScanResult,
+} from '../core/messages.js';
 import { ScoringQueue } from '../core/queue.js';
-import { backendOrder, type BackendPreference } from '../core/settings.js';
+import { backendChoice, type BackendPreference } from '../core/settings.js';
 import { type Probabilities, videoTrust } from '../core/verdict.js';
 import { extensionUrl, onMessage } from '../platform.js';
 import { cropScreenshot, thumbnail } from './pixels.js';
@@ -15,27 +22,14 @@ let status: EngineStatus = { state: 'idle' };
 /** Where the offscreen document's time goes, summed over every batch (the engine-status message reports it). */
 const timing = { decode_ms: 0, classify_ms: 0, thumb_ms: 0 };
 
-async function gpuKind(): Promise<'hardware' | 'software' | 'none'> {
-  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!gpu) return 'none';
-  try {
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) return 'none';
-    return (adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ? 'software' : 'hardware';
-  } catch {
-    return 'none';
-  }
-}
-
 function detectorFor(preference: BackendPreference): Promise<Detector> {
   if (engine?.preference === preference) return engine.detector;
   const previous = engine?.detector;
   const detector = (async () => {
     await previous?.then((d) => d.dispose()).catch(() => undefined);
     status = { state: 'loading' };
-    const backends = backendOrder(preference, await gpuKind());
     const d = await loadWebDetector(extensionUrl('bundle/'), {
-      backends,
+      backends: backendChoice(preference),
       // Files inside the package, by full URL: no remote code, and no import() of a computed path.
       wasmPaths: {
         wasm: extensionUrl('ort/ort-wasm-simd-threaded.jsep.wasm'),
@@ -58,24 +52,51 @@ function detectorFor(preference: BackendPreference): Promise<Detector> {
   return detector;
 }
 
-async function decode(request: ScanRequest): Promise<RawImage> {
+/** The pixels to score and the sha256 of the bytes they came from (the verdict receipt names them by it). */
+interface Decoded {
+  image: RawImage;
+  sha256: string;
+}
+
+async function sha256Of(bytes: ArrayBuffer | ArrayBufferView): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as BufferSource));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function decodeBytes(bytes: ArrayBuffer): Promise<Decoded> {
+  const [image, sha256] = await Promise.all([decodeBlob(new Blob([bytes])), sha256Of(bytes)]);
+  return { image, sha256 };
+}
+
+async function decode(request: ScanRequest): Promise<Decoded> {
   const source = request.source;
   switch (source.type) {
     case 'url': {
       let response: Response;
       try {
-        // The browser's HTTP cache usually has it already (the page just loaded it): no second download.
-        response = await fetch(source.url, { cache: 'force-cache', credentials: 'include' });
+        // Without the user's cookies or HTTP auth: a page must not be able to make the extension fetch, as the
+        // user, an image the page itself could not get (and then learn something about it from the badge).
+        // force-cache serves only the extension's own earlier (credential-less) fetches: the HTTP cache is
+        // partitioned by top-level site, so the copy the page loaded with its cookies is not one of them.
+        response = await fetch(source.url, { cache: 'force-cache', credentials: 'omit', referrerPolicy: 'no-referrer' });
       } catch (e) {
         throw new ExtensionError(ExtensionErrorCode.MediaFetch, `cannot fetch ${source.url}: ${messageOf(e)}`);
       }
+      if (response.status === 401 || response.status === 403) {
+        throw new ExtensionError(
+          ExtensionErrorCode.MediaNeedsLogin,
+          `${source.url}: HTTP ${response.status} without the user's cookies (not fetched as the user)`,
+        );
+      }
       if (!response.ok) throw new ExtensionError(ExtensionErrorCode.MediaFetch, `${source.url}: HTTP ${response.status}`);
-      return decodeBlob(await response.blob());
+      return decodeBytes(await response.arrayBuffer());
     }
     case 'pixels':
-      return decodeBlob(await (await fetch(source.dataUrl)).blob());
-    case 'screenshot':
-      return cropScreenshot(await decodeBlob(await (await fetch(source.dataUrl)).blob()), source.rect as Rect, source.dpr);
+      return decodeBytes(await (await fetch(source.dataUrl)).arrayBuffer());
+    case 'screenshot': {
+      const image = cropScreenshot(await decodeBlob(await (await fetch(source.dataUrl)).blob()), source.rect as Rect, source.dpr);
+      return { image, sha256: await sha256Of(image.data) };
+    }
     case 'capture':
       throw new ExtensionError(ExtensionErrorCode.MessageInvalid, 'captures are taken by the service worker');
   }
@@ -84,10 +105,13 @@ async function decode(request: ScanRequest): Promise<RawImage> {
 interface Job {
   request: ScanRequest;
   preference: BackendPreference;
+  partition: string;
 }
 
 const queue = new ScoringQueue<Job, ScanResult>({
-  keyOf: (job) => job.request.key,
+  // Per top-level page origin: a result (or its timing: a cache hit answers at once) computed for one site must not
+  // tell another site what the user saw there.
+  keyOf: (job) => partitionedKey(job.partition, job.request.key),
   maxBatch: 8,
   cacheSize: 1000,
   cacheable: (job) => job.request.cache !== false,
@@ -98,7 +122,7 @@ const queue = new ScoringQueue<Job, ScanResult>({
     const decoded = await Promise.all(
       jobs.map((j) => decode(j.request).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
     );
-    const images = decoded.filter((d): d is RawImage => !(d instanceof Error));
+    const images = decoded.filter((d): d is Decoded => !(d instanceof Error)).map((d) => d.image);
     timing.decode_ms += performance.now() - t;
     t = performance.now();
     const results = await detector.classifyImages(images);
@@ -118,11 +142,12 @@ const queue = new ScoringQueue<Job, ScanResult>({
         probabilities: r.probabilities as Probabilities,
         ai: r.ai,
         label: r.label,
-        model: { id: detector.manifest.id, version: detector.manifest.version },
+        model: { id: detector.manifest.id, version: detector.manifest.version, sha256: detector.manifest.model.sha256 },
+        sha256: d.sha256,
         backend: detector.backend.name,
         ms: r.ms,
         at: Date.now(),
-        thumb: await thumbnail(d).catch(() => ''),
+        thumb: await thumbnail(d.image).catch(() => ''),
         ...(jobs[i]!.request.kind === 'video' ? { trust } : {}),
       });
     }
@@ -135,5 +160,5 @@ onMessage((message) => {
   if (!isToOffscreen(message)) return undefined;
   if (message.type === 'status')
     return Promise.resolve({ ...status, queue: { ...queue.stats }, timing: { ...timing } } satisfies EngineStatus);
-  return queue.submit({ request: message.request, preference: message.backend });
+  return queue.submit({ request: message.request, preference: message.backend, partition: message.partition });
 });

@@ -1,10 +1,23 @@
-// The popup: this page's summary (scanned, flagged, thumbnails of flagged items), on/off for this site, global on/off.
+// The popup: this page's summary (scanned, flagged, thumbnails of flagged items), on/off for this site, global on/off,
+// and the wrong-verdict reports saved on this device (export as a JSON download, or clear).
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { codeOf, messageOf } from '../core/errors.js';
 import type { PageSummary } from '../core/messages.js';
+import { exportReports, type VerdictReceipt } from '../core/reports.js';
 import { setSiteEnabled, type Settings, siteEnabled } from '../core/settings.js';
-import { activeTab, getSettings, openOptionsPage, sendToTab, type TabInfo, tabById, updateSettings } from '../platform.js';
+import {
+  activeTab,
+  clearReports,
+  getReports,
+  getSettings,
+  onReportsChanged,
+  openOptionsPage,
+  sendToTab,
+  type TabInfo,
+  tabById,
+  updateSettings,
+} from '../platform.js';
 
 async function targetTab(): Promise<TabInfo | null> {
   // ?tab=ID lets the popup be opened as a page (tests, screenshots) for a given tab.
@@ -19,6 +32,41 @@ function hostOf(url: string): string {
   } catch {
     return '';
   }
+}
+
+/** Saves the reports as a JSON file through the browser's download (no permission needed, nothing uploaded). */
+function download(list: VerdictReceipt[]): void {
+  const { name, json } = exportReports(list, Date.now());
+  const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+  const a = Object.assign(document.createElement('a'), { href: url, download: name });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function Reports() {
+  const [reports, setReports] = useState<VerdictReceipt[]>([]);
+  useEffect(() => {
+    const load = () => void getReports().then(setReports);
+    load();
+    return onReportsChanged(load);
+  }, []);
+  return (
+    <div class="muted" data-testid="reports">
+      {reports.length === 0 ? (
+        'No wrong-verdict reports saved (hover a badge: “Report a wrong verdict”).'
+      ) : (
+        <>
+          {reports.length} wrong-verdict report{reports.length === 1 ? '' : 's'} saved on this device.{' '}
+          <button data-testid="export-reports" onClick={() => download(reports)}>
+            Export JSON
+          </button>{' '}
+          <button data-testid="clear-reports" onClick={() => void clearReports()}>
+            Clear
+          </button>
+        </>
+      )}
+    </div>
+  );
 }
 
 function Popup() {
@@ -83,6 +131,13 @@ function Popup() {
           ) : (
             <div class="muted">Nothing flagged on this page.</div>
           )}
+          {summary.needsLogin > 0 ? (
+            <div class="muted" data-testid="needs-login">
+              {summary.needsLogin} image{summary.needsLogin === 1 ? '' : 's'} not checked:{' '}
+              {summary.needsLogin === 1 ? 'its' : 'their'} server sends {summary.needsLogin === 1 ? 'it' : 'them'} only with your
+              login, and Veracity does not fetch as you.
+            </div>
+          ) : null}
           {summary.experimental > 0 ? (
             <div class="muted" data-testid="experimental">
               {summary.experimental} video{summary.experimental === 1 ? '' : 's'} scored but not judged: video detection is
@@ -120,6 +175,7 @@ function Popup() {
         </div>
       ) : null}
       {error ? <div class="error">{error}</div> : null}
+      <Reports />
       <p class="muted">
         Everything runs on this device; no image, video or result leaves your browser.{' '}
         <a href="#" onClick={() => void openOptionsPage()}>

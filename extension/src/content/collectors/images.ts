@@ -1,6 +1,7 @@
 // <img> and <picture> (whose <img> shows the source the browser picked: currentSrc covers srcset and <source>).
 // Only what is on screen or about to be (IntersectionObserver); new and changed images as they appear
 // (MutationObserver: infinite scroll, lazy loaders swapping src/srcset).
+import { codeOf, ExtensionErrorCode } from '../../core/errors.js';
 import { LOOKAHEAD_MARGIN, skipReason } from '../../core/filters.js';
 import { Slicer } from '../pixels.js';
 import type { Scanner } from '../scanner.js';
@@ -106,8 +107,10 @@ export class ImageCollector implements Collector {
     if (reason) return;
     this.scanned.set(img, url);
     this.scanner.scanImage(img, url).catch((e: unknown) => {
-      this.scanned.delete(img);
       console.debug('[veracity] image not scored:', url, e);
+      // Refused without the user's login: asking again gets the same answer (the badge says so).
+      if (codeOf(e) === ExtensionErrorCode.MediaNeedsLogin) return;
+      this.scanned.delete(img);
       // A transient failure (the engine starting, the service worker waking) gets two more tries, later.
       const n = (this.failures.get(img) ?? 0) + 1;
       this.failures.set(img, n);
