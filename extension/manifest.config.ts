@@ -1,10 +1,13 @@
 import { defineManifest } from '@crxjs/vite-plugin';
+import root from '../package.json' with { type: 'json' };
 import pkg from './package.json' with { type: 'json' };
+import { chromeVersion } from './scripts/store.js';
 
 export default defineManifest({
   manifest_version: 3,
   name: 'Veracity',
-  version: pkg.version,
+  // One version for the whole project: the root package.json's (what `npm run package` names the zip after).
+  ...chromeVersion(root.version),
   description: pkg.description,
   // storage: settings; offscreen: the document that owns the model; contextMenus: "Check with Veracity".
   permissions: ['storage', 'offscreen', 'contextMenus'],
