@@ -183,6 +183,12 @@ test('a cross-site image that needs a cookie: fetched without it, badged "not ch
   const markup = await page.evaluate(() => document.documentElement.outerHTML);
   expect(markup).not.toMatch(/data-(ai|probs|tone|key)|probabilit|synthetic/);
   await page.close();
+
+  // The default backend, 'auto', scored these on WASM: this machine's WebGPU adapter is SwiftShader (software).
+  const options = await open(`chrome-extension://${browser.extensionId}/src/options/index.html`);
+  await expect(options.getByTestId('engine')).toContainText('engine: ready on wasm');
+  await expect(options.getByTestId('engine')).toContainText('webgpu: skipped by auto: software adapter');
+  await options.close();
 });
 
 test('nothing in the package is web-accessible: a page cannot probe for the extension', async () => {

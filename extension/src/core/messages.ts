@@ -61,6 +61,8 @@ export interface EngineStatus {
   state: 'idle' | 'loading' | 'ready' | 'failed';
   backend?: string;
   adapter?: string;
+  /** Backends passed over before this one, and why (for 'auto', a software WebGPU adapter is skipped for WASM). */
+  fallbacks?: string[];
   error?: string;
   timing?: { decode_ms: number; classify_ms: number; thumb_ms: number };
   queue?: { submitted: number; cacheHits: number; deduped: number; batches: number; processed: number; largestBatch: number };

@@ -41,6 +41,7 @@ function detectorFor(preference: BackendPreference): Promise<Detector> {
       state: 'ready',
       backend: d.backend.name,
       ...(d.backend.adapter ? { adapter: `${d.backend.adapter.vendor} ${d.backend.adapter.architecture}`.trim() } : {}),
+      ...(d.backend.fallbacks?.length ? { fallbacks: d.backend.fallbacks.map((f) => `${f.name}: ${f.error}`) } : {}),
     };
     return d;
   })();

@@ -98,7 +98,8 @@ function Options() {
         </select>
         <div class="muted" data-testid="engine">
           {engine
-            ? `engine: ${engine.state}${engine.backend ? ` on ${engine.backend}` : ''}${engine.error ? ` — ${engine.error}` : ''}`
+            ? `engine: ${engine.state}${engine.backend ? ` on ${engine.backend}` : ''}${engine.error ? ` — ${engine.error}` : ''}` +
+              (engine.fallbacks?.length ? ` (${engine.fallbacks.join('; ')})` : '')
             : ''}
         </div>
       </fieldset>
