@@ -35,13 +35,22 @@ interface Logged {
 
 /**
  * The other site's image server: /private/* only with the session cookie (403 without, as a logged-in image host
- * answers), /public/* to anyone. no-store, so every fetch reaches it and the log shows who asked, with what.
+ * answers), /public/* to anyone, and /own.html, a page of its own showing `own` from /private/. no-store, so
+ * every fetch reaches it and the log shows who asked, with what.
  */
-async function imageServer(files: Record<string, Buffer>): Promise<{ port: number; log: Logged[]; close(): Promise<void> }> {
+async function imageServer(
+  files: Record<string, Buffer>,
+  own: string,
+): Promise<{ port: number; log: Logged[]; close(): Promise<void> }> {
   const log: Logged[] = [];
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     log.push({ path, headers: req.headers });
+    if (path === '/own.html') {
+      // A page of the image host itself, showing its own login-only image (same-origin: the page can read it).
+      const html = `<!doctype html><meta charset="utf-8"><img id="own" src="/private/${own}" width="200" height="200">`;
+      return void res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+    }
     const [, scope, name] = path.split('/');
     const body = files[name ?? ''];
     const cookie = req.headers.cookie ?? '';
@@ -91,10 +100,13 @@ test.beforeAll(async () => {
   // An AI image (a red badge to read) and a real one behind a login.
   publicFile = picked.find((i) => i.label !== 'real')!;
   privateFile = picked.find((i) => i.label === 'real')!;
-  images = await imageServer({
-    [publicFile.name]: readFileSync(join(DATASET_DIR, publicFile.rel)),
-    [privateFile.name]: readFileSync(join(DATASET_DIR, privateFile.rel)),
-  });
+  images = await imageServer(
+    {
+      [publicFile.name]: readFileSync(join(DATASET_DIR, publicFile.rel)),
+      [privateFile.name]: readFileSync(join(DATASET_DIR, privateFile.rel)),
+    },
+    privateFile.name,
+  );
   imageHost = `http://localhost:${images.port}`;
   dir = mkdtempSync(join(tmpdir(), 'veracity-privacy-'));
   // The public image at the very left edge (its badge's details would be cut off there), the private one beside it.
@@ -189,6 +201,20 @@ test('a cross-site image that needs a cookie: fetched without it, badged "not ch
   await expect(options.getByTestId('engine')).toContainText('engine: ready on wasm');
   await expect(options.getByTestId('engine')).toContainText('webgpu: skipped by auto: software adapter');
   await options.close();
+});
+
+test('a login-only image on its own site is scored from the pixels the page shows, not fetched as the user', async () => {
+  const privatePath = `/private/${privateFile.name}`;
+  const before = byExtension(privatePath).length;
+  const page = await open(`${imageHost}/own.html`);
+  await expect.poll(async () => (await badges(page)).length, { timeout: 60_000 }).toBe(1);
+  const [badge] = await badges(page);
+  // Scored (the page could read these pixels itself: same-origin), after one refused credential-less fetch.
+  expect(badge!.tone).not.toBe('needs-login');
+  expect(badge!.probs).toHaveLength(3);
+  expect(byExtension(privatePath).length).toBe(before + 1);
+  for (const r of byExtension(privatePath)) expect(r.headers.cookie).toBeUndefined();
+  await page.close();
 });
 
 test('nothing in the package is web-accessible: a page cannot probe for the extension', async () => {
