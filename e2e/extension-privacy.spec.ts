@@ -35,7 +35,7 @@ interface Logged {
 
 /**
  * The other site's image server: /private/* only with the session cookie (403 without, as a logged-in image host
- * answers), /public/* to anyone, and /own.html, a page of its own showing `own` from /private/. no-store, so
+ * answers), /wall/* likewise but with a redirect to an HTML login page instead of a 403, /public/* to anyone, and /own.html, a page of its own showing `own` from /private/. no-store, so
  * every fetch reaches it and the log shows who asked, with what.
  */
 async function imageServer(
@@ -51,11 +51,14 @@ async function imageServer(
       const html = `<!doctype html><meta charset="utf-8"><img id="own" src="/private/${own}" width="200" height="200">`;
       return void res.writeHead(200, { 'content-type': 'text/html' }).end(html);
     }
+    if (path === '/login') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<form>log in</form>');
     const [, scope, name] = path.split('/');
     const body = files[name ?? ''];
     const cookie = req.headers.cookie ?? '';
-    if (!body || (scope !== 'private' && scope !== 'public')) return void res.writeHead(404).end();
-    if (scope === 'private' && !cookie.split(/;\s*/).includes(`${COOKIE.name}=${COOKIE.value}`)) {
+    const loggedIn = cookie.split(/;\s*/).includes(`${COOKIE.name}=${COOKIE.value}`);
+    if (scope === 'wall' && body && !loggedIn) return void res.writeHead(302, { location: '/login' }).end();
+    if (!body || (scope !== 'private' && scope !== 'public' && scope !== 'wall')) return void res.writeHead(404).end();
+    if (scope === 'private' && !loggedIn) {
       return void res.writeHead(403, { 'cache-control': 'no-store' }).end('log in first');
     }
     res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store' }).end(body);
@@ -114,7 +117,8 @@ test.beforeAll(async () => {
     join(dir, 'privacy.html'),
     `<!doctype html><meta charset="utf-8"><title>privacy</title><style>body{margin:0} img{position:absolute;top:40px}</style>
 <img id="public" src="${imageHost}/public/${publicFile.name}" style="left:0" width="120" height="160">
-<img id="private" src="${imageHost}/private/${privateFile.name}" style="left:400px" width="200" height="200">`,
+<img id="private" src="${imageHost}/private/${privateFile.name}" style="left:400px" width="200" height="200">
+<img id="wall" src="${imageHost}/wall/${privateFile.name}" style="left:700px" width="200" height="200">`,
   );
   pages = await serveStatic({ '/': dir });
   siteA = `http://127.0.0.1:${pages.port}`;
@@ -143,7 +147,7 @@ test('a cross-site image that needs a cookie: fetched without it, badged "not ch
   const page = await open(`${siteA}/privacy.html`);
   const privatePath = `/private/${privateFile.name}`;
   const publicPath = `/public/${publicFile.name}`;
-  await expect.poll(async () => (await badges(page)).length, { timeout: 90_000 }).toBe(2);
+  await expect.poll(async () => (await badges(page)).length, { timeout: 90_000 }).toBe(3);
 
   // The page's own request carried the cookie (so the user sees the image), the extension's carried none.
   expect(byPage(privatePath).length).toBeGreaterThan(0);
@@ -158,6 +162,9 @@ test('a cross-site image that needs a cookie: fetched without it, badged "not ch
   const all = await badges(page);
   const locked = all.find((b) => b.key.endsWith(privatePath))!;
   expect(locked.tone).toBe('needs-login');
+  // A login wall (a redirect to an HTML page) is the same answer as a 403.
+  expect(all.find((b) => b.key.endsWith(`/wall/${privateFile.name}`))!.tone).toBe('needs-login');
+  expect(byExtension('/login').length).toBeGreaterThan(0);
   expect(locked.probs).toEqual([]);
   expect(locked.text).toContain('🔒');
   const shown = await openBadge(page, locked.key);
@@ -179,7 +186,7 @@ test('a cross-site image that needs a cookie: fetched without it, badged "not ch
       size: [h.getBoundingClientRect().width, h.getBoundingClientRect().height, h.scrollWidth, h.scrollHeight],
     })),
   );
-  expect(seen).toHaveLength(2);
+  expect(seen).toHaveLength(3);
   for (const h of seen) {
     expect(h.attributes).toEqual(['style']);
     expect(h.shadowRoot).toBeNull();
@@ -301,7 +308,7 @@ test('badge details stay inside the viewport at its left edge; "report a wrong v
   const popup = await browser.context.newPage();
   await popup.goto(`chrome-extension://${browser.extensionId}/src/popup/index.html?tab=${tab}`);
   await expect(popup.getByTestId('reports')).toContainText('1 wrong-verdict report saved on this device');
-  await expect(popup.getByTestId('needs-login')).toContainText('1 image not checked');
+  await expect(popup.getByTestId('needs-login')).toContainText('2 images not checked');
   const [download] = await Promise.all([popup.waitForEvent('download'), popup.getByTestId('export-reports').click()]);
   expect(download.suggestedFilename()).toMatch(/^veracity-reports-[\d-]+\.json$/);
   const exported = JSON.parse(readFileSync((await download.path())!, 'utf8')) as {

@@ -16,7 +16,7 @@ const CSS = `
 .b { font: 600 11px/12px system-ui, sans-serif; color: #fff; border-radius: 9px; padding: 3px 4px; cursor: default;
   box-shadow: 0 1px 3px rgba(0,0,0,.35); white-space: nowrap; position: relative; display: block; box-sizing: border-box;
   width: ${BADGE_SIZE.width}px; height: ${BADGE_SIZE.height}px; text-align: center; overflow: visible; }
-.tip { position: absolute; left: 0; top: ${BADGE_SIZE.height}px; min-width: 190px; max-width: 280px; background: #202124;
+.tip { position: absolute; left: 0; top: ${BADGE_SIZE.height}px; min-width: 190px; width: max-content; max-width: 300px; background: #202124;
   color: #e8eaed; text-align: left; font: 400 11px/1.45 system-ui, sans-serif; padding: 8px 10px; border-radius: 6px;
   box-shadow: 0 2px 8px rgba(0,0,0,.4); white-space: normal; box-sizing: border-box; }
 .tip b { color: #fff; } .row { display: flex; justify-content: space-between; gap: 12px; }

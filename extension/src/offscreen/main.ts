@@ -83,10 +83,12 @@ async function decode(request: ScanRequest): Promise<Decoded> {
       } catch (e) {
         throw new ExtensionError(ExtensionErrorCode.MediaFetch, `cannot fetch ${source.url}: ${messageOf(e)}`);
       }
-      if (response.status === 401 || response.status === 403) {
+      // Refused, or sent to a login page (an HTML answer where the page got an image): what needs the user's login.
+      const html = /^text\/html\b/i.test(response.headers.get('content-type') ?? '');
+      if (response.status === 401 || response.status === 403 || (response.ok && html)) {
         throw new ExtensionError(
           ExtensionErrorCode.MediaNeedsLogin,
-          `${source.url}: HTTP ${response.status} without the user's cookies (not fetched as the user)`,
+          `${source.url}: HTTP ${response.status}${html ? ' (a page, not an image)' : ''} without the user's cookies (not fetched as the user)`,
         );
       }
       if (!response.ok) throw new ExtensionError(ExtensionErrorCode.MediaFetch, `${source.url}: HTTP ${response.status}`);
