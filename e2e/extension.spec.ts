@@ -265,7 +265,10 @@ test('"Check with Veracity" scores an image with auto-scan off', async () => {
   await options.getByTestId('allow').fill('');
   await options.getByTestId('block').fill('blocked.example\n');
   await options.getByTestId('save-sites').click();
-  await expect(options.getByTestId('message')).toHaveText('Saved.');
+  // "Saved." is already on screen from the first change: wait for the stored settings themselves.
+  await expect
+    .poll(() => l.worker.evaluate(async () => (await chrome.storage.local.get('settings')).settings as unknown))
+    .toMatchObject({ enabled: false, threshold: 0.7, allowSites: [], blockSites: ['blocked.example'] });
   await options.close();
 
   const page = await l.context.newPage();

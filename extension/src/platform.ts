@@ -20,11 +20,21 @@ export async function getSettings(): Promise<Settings> {
   return readSettings(stored[SETTINGS_KEY]);
 }
 
-/** Validates and merges a partial update (E_SETTINGS_INVALID on a bad field), returning the settings now stored. */
-export async function updateSettings(patch: unknown): Promise<Settings> {
-  const next = { ...(await getSettings()), ...validatePatch(patch) };
-  await chrome.storage.local.set({ [SETTINGS_KEY]: next });
-  return next;
+let settingsWrites: Promise<unknown> = Promise.resolve();
+
+/**
+ * Validates and merges a partial update (E_SETTINGS_INVALID on a bad field), returning the settings now stored.
+ * Updates from one page run one after another: each reads, merges and writes, and two interleaved (a checkbox and a
+ * slider changed in quick succession) would otherwise lose the first one's change.
+ */
+export function updateSettings(patch: unknown): Promise<Settings> {
+  const update = settingsWrites.then(async () => {
+    const next = { ...(await getSettings()), ...validatePatch(patch) };
+    await chrome.storage.local.set({ [SETTINGS_KEY]: next });
+    return next;
+  });
+  settingsWrites = update.catch(() => undefined);
+  return update;
 }
 
 export function onSettingsChanged(listener: (settings: Settings) => void): () => void {
