@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   closeCodeFor,
+  closeCodeInSession,
   closeFrameFor,
   CloseCode,
   decodeBinary,
@@ -382,6 +383,7 @@ describe('limits and close codes', () => {
     expect(closeCodeFor(ErrorCode.Replaced)).toBe(4008);
     expect(closeCodeFor(ErrorCode.Shutdown)).toBe(4009);
     expect(closeCodeFor(ErrorCode.HandshakeTimeout)).toBe(4010);
+    expect(closeCodeFor(ErrorCode.SlowReader)).toBe(4011);
     for (const code of [
       ErrorCode.BadProbabilities,
       ErrorCode.LateAnswer,
@@ -393,6 +395,14 @@ describe('limits and close codes', () => {
     const app = Object.values(CloseCode).filter((c) => c >= 4000);
     expect(new Set(app).size).toBe(app.length);
     expect(app.every((c) => c <= 4999)).toBe(true);
+  });
+
+  it('in an open session a malformed message costs that message; every other fatal error still closes', () => {
+    expect(closeCodeInSession(ErrorCode.BadMessage)).toBeUndefined();
+    expect(closeCodeInSession(ErrorCode.BadProbabilities)).toBeUndefined();
+    for (const code of [ErrorCode.UnknownType, ErrorCode.UnexpectedMessage, ErrorCode.TooLarge, ErrorCode.UnsupportedVersion]) {
+      expect(closeCodeInSession(code)).toBe(closeCodeFor(code));
+    }
   });
 
   it('error codes are unique and E_-prefixed', () => {

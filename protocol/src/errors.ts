@@ -46,6 +46,11 @@ export const ErrorCode = {
   UnregisteredHotkey: 'E_UNREGISTERED_HOTKEY',
   /** Too many connections or messages from one hotkey or address. */
   RateLimited: 'E_RATE_LIMITED',
+  /**
+   * The peer does not read what it is sent: more bytes wait in its send queue than the sender's budget allows (a
+   * miner that stopped reading would otherwise grow the validator's memory without bound).
+   */
+  SlowReader: 'E_SLOW_READER',
   /** The peer stayed silent longer than the heartbeat timeout. */
   HeartbeatTimeout: 'E_HEARTBEAT_TIMEOUT',
   /** The miner did not send a valid `auth` in time after `hello`. */
@@ -88,6 +93,7 @@ export const CloseCode = {
   Replaced: 4008,
   Shutdown: 4009,
   HandshakeTimeout: 4010,
+  SlowReader: 4011,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -111,6 +117,7 @@ const FATAL: Partial<Record<ErrorCode, CloseCode>> = {
   [ErrorCode.UnregisteredHotkey]: CloseCode.UnregisteredHotkey,
   [ErrorCode.TooLarge]: CloseCode.TooLarge,
   [ErrorCode.RateLimited]: CloseCode.RateLimited,
+  [ErrorCode.SlowReader]: CloseCode.SlowReader,
   [ErrorCode.HeartbeatTimeout]: CloseCode.HeartbeatTimeout,
   [ErrorCode.Replaced]: CloseCode.Replaced,
   [ErrorCode.Shutdown]: CloseCode.Shutdown,
@@ -121,6 +128,19 @@ const FATAL: Partial<Record<ErrorCode, CloseCode>> = {
 /** The close code for a fatal error, or undefined when the error is reported with an `error` message instead. */
 export function closeCodeFor(code: ErrorCode): CloseCode | undefined {
   return FATAL[code];
+}
+
+/**
+ * Errors that cost one message, not the connection, once the session is open (after `welcome`): a malformed message
+ * from an authenticated miner (a negative `ms`, a `NaN` literal, an over-long error text) is answered with an
+ * `error` naming it, like a bad answer, because a miner with a codec bug should lose that answer's score, not its
+ * session. Before `welcome` they stay fatal: an unauthenticated peer gets nothing but the handshake.
+ */
+const NON_FATAL_IN_SESSION: ReadonlySet<ErrorCode> = new Set([ErrorCode.BadMessage, ErrorCode.BadProbabilities]);
+
+/** The close code for an error received from an authenticated peer, or undefined when it is answered with `error`. */
+export function closeCodeInSession(code: ErrorCode): CloseCode | undefined {
+  return NON_FATAL_IN_SESSION.has(code) ? undefined : closeCodeFor(code);
 }
 
 /** RFC 6455 caps a close reason at 123 UTF-8 bytes, and `ws` throws on longer ones: a long message must not crash the closer. */

@@ -172,7 +172,22 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(2);
   }
   if (config === 'help') return void console.log(HELP);
-  const running = await runValidator(config);
+  const log = createLogger(config.logLevel);
+  // Last line of defence: every request and frame handler catches its own errors, so reaching here is a bug. The
+  // state that matters is in SQLite (answers are committed as they arrive), so logging and going on loses nothing
+  // that exiting would keep, while exiting would hand any peer who finds such a bug a remote off switch.
+  process.on('uncaughtException', (e, origin) =>
+    log.error('uncaught error; the validator keeps running', {
+      origin,
+      error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+    }),
+  );
+  process.on('unhandledRejection', (e) =>
+    log.error('unhandled rejection; the validator keeps running', {
+      error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+    }),
+  );
+  const running = await runValidator(config, { log });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

@@ -4,11 +4,12 @@
  * database, real media and real sockets.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type AnswerMessage,
   CloseCode,
+  closeCodeInSession,
   closeFrameFor,
   cryptoReady,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -35,6 +36,7 @@ import type { Metrics } from './status/metrics.js';
 import { type AnswerLog, type Store } from './store.js';
 import { DEFAULT_POLICY, normaliseWeights, scoreMiner, type ScoringPolicy } from './scoring.js';
 import type { Logger } from './log.js';
+import { AddressGuard, DEFAULT_GUARD_LIMITS, type GuardLimits, normaliseIp, TokenBucket } from './guard.js';
 
 export interface Registration {
   ok: boolean;
@@ -57,8 +59,10 @@ export interface ValidatorServerOptions {
   heartbeatMs?: number;
   /** Is this hotkey registered on the subnet (metagraph)? Default: everyone may mine (no chain configured). */
   registration?: (hotkey: string) => Registration;
-  /** Extra HTTP routes (status page, /metrics) on the same port. */
-  http?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
+  /** Extra HTTP routes (status page, /metrics) on the same port. A throw or rejection costs that request (500). */
+  http?: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+  /** Connection, rate and send limits (defaults: DEFAULT_GUARD_LIMITS). */
+  limits?: Partial<GuardLimits>;
   policy?: ScoringPolicy;
   now?: () => number;
   random?: () => number;
@@ -66,13 +70,17 @@ export interface ValidatorServerOptions {
 
 interface Conn {
   ws: WebSocket;
+  ip: string;
   hello: HelloMessage;
   hotkey?: string;
   uid?: number;
   heartbeat: HeartbeatMonitor;
   timer?: NodeJS.Timeout;
-  /** Challenges sent to this miner and not yet answered or expired: id -> sent at. */
-  pending: Map<string, number>;
+  messages: TokenBucket;
+  /** Has this connection ever answered (or declined) a challenge? Until then rounds do not wait on it. */
+  proven: boolean;
+  /** Consecutive challenges it let expire; at `silentAfter` rounds stop waiting on it until it answers again. */
+  misses: number;
 }
 
 interface Round {
@@ -80,8 +88,24 @@ interface Round {
   deadline: number;
   sentAt: Map<string, number>;
   answers: Map<string, AnswerLog>;
-  done: () => void;
+  /** Hotkeys the round loop waits for before the next challenge; the others may still answer until the deadline. */
+  waiting: Set<string>;
+  /** Lets the round loop go on (everyone it waited for answered, or the round ended). */
+  release: () => void;
+  released: Promise<void>;
+  /** Resolves when the round is closed: timeouts written, results sent. */
+  closed: Promise<void>;
+  close: () => void;
+  timer?: NodeJS.Timeout;
 }
+
+/** Rounds open at once (the loop moves on while slow or unproven miners still have time): bounds held media. */
+const MAX_OPEN_ROUNDS = 32;
+/** Closed rounds remembered so a late answer gets E_LATE_ANSWER rather than E_UNKNOWN_CHALLENGE. */
+const CLOSED_ROUNDS_KEPT = 256;
+/** An abusive peer gets a close frame; if it does not read that either, its socket is destroyed after this. */
+const CLOSE_GRACE_MS = 2000;
+const CHALLENGE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export class ValidatorServer {
   private readonly http: Server;
@@ -89,6 +113,13 @@ export class ValidatorServer {
   private readonly conns = new Set<Conn>();
   private readonly byHotkey = new Map<string, Conn>();
   private readonly rounds = new Map<string, Round>();
+  /** Closed round id -> hotkeys it was sent to (newest CLOSED_ROUNDS_KEPT). */
+  private readonly closedRounds = new Map<string, Set<string>>();
+  /** Answers received and not yet committed: written in one transaction per event-loop turn, before any send. */
+  private unwritten: AnswerLog[] = [];
+  private flushQueued = false;
+  private readonly limits: GuardLimits;
+  private readonly addresses: AddressGuard;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly heartbeatMs: number;
@@ -101,9 +132,33 @@ export class ValidatorServer {
     this.now = o.now ?? Date.now;
     this.random = o.random ?? Math.random;
     this.heartbeatMs = o.heartbeatMs ?? 15_000;
-    this.http = createServer((req, res) => (o.http ? o.http(req, res) : res.writeHead(404).end()));
+    this.limits = { ...DEFAULT_GUARD_LIMITS, ...o.limits };
+    this.addresses = new AddressGuard(this.limits);
+    this.http = createServer((req, res) => this.onHttp(req, res));
+    this.http.on('error', (e) => this.o.log.error('http server error', { error: e.message }));
     this.wss = new WebSocketServer({ server: this.http, maxPayload: transportMaxPayload('validator') });
-    this.wss.on('connection', (ws) => this.accept(ws));
+    this.wss.on('connection', (ws, req) => this.accept(ws, req));
+    this.wss.on('error', (e) => this.o.log.error('websocket server error', { error: e.message }));
+  }
+
+  /** One HTTP request: whatever the route handler throws or rejects costs that request (500), never the process. */
+  private onHttp(req: IncomingMessage, res: ServerResponse): void {
+    const fail = (e: unknown) => {
+      this.o.log.error('http request failed', {
+        method: req.method,
+        url: (req.url ?? '').slice(0, 200),
+        remote: req.socket.remoteAddress,
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      });
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    };
+    try {
+      const r = this.o.http ? this.o.http(req, res) : void res.writeHead(404).end();
+      if (r instanceof Promise) r.catch(fail);
+    } catch (e) {
+      fail(e);
+    }
   }
 
   async listen(): Promise<string> {
@@ -131,28 +186,77 @@ export class ValidatorServer {
     return [...this.byHotkey.keys()];
   }
 
+  /**
+   * Every frame to a miner goes through here (media too), so two rules hold everywhere: answers received so far are
+   * committed before anything goes out (an answer is never acknowledged, even implicitly, before it is durable), and
+   * a peer whose unsent queue is over the send budget is closed instead of queued to (4011).
+   */
+  private sendRaw(c: Conn, data: string | Uint8Array): boolean {
+    this.flush();
+    if (c.ws.readyState !== WebSocket.OPEN) return false;
+    if (this.overBudget(c)) return false;
+    c.ws.send(data);
+    return true;
+  }
+
+  private overBudget(c: Conn): boolean {
+    if (c.ws.bufferedAmount <= this.limits.sendBudgetBytes) return false;
+    this.refuse(c, {
+      code: ErrorCode.SlowReader,
+      message: `${c.ws.bufferedAmount} bytes wait unread (budget ${this.limits.sendBudgetBytes})`,
+    });
+    return true;
+  }
+
   private send(c: Conn, m: Message): void {
-    if (c.ws.readyState === WebSocket.OPEN) c.ws.send(encode(m));
+    this.sendRaw(c, encode(m));
+  }
+
+  /** A non-fatal `error` about one message; the text is cut to what the protocol allows. */
+  private reply(c: Conn, code: ErrorCode, message: string, ref?: string): void {
+    this.send(c, {
+      v: PROTOCOL_VERSION,
+      type: 'error',
+      code,
+      message: message.slice(0, 1024) || code,
+      ...(ref !== undefined && CHALLENGE_ID.test(ref) ? { ref } : {}),
+    });
   }
 
   private refuse(c: Conn, error: ProtocolError): void {
     this.o.metrics.protocolErrors.inc({ code: error.code });
     // Every refusal ends the connection, including E_INTERNAL (1011): closeFrameFor picks the code.
     const { code, reason } = closeFrameFor(error);
-    if (c.ws.readyState === WebSocket.OPEN) c.ws.close(code, reason);
+    if (c.ws.readyState !== WebSocket.OPEN) return;
+    c.ws.close(code, reason);
+    // A peer that does not read will not read the close frame either: do not hold its queue for ws's 30 s.
+    setTimeout(() => c.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, req: IncomingMessage): void {
     if (this.stopping) return void ws.close(CloseCode.Shutdown, `${ErrorCode.Shutdown}: validator is shutting down`);
+    const ip = normaliseIp(req.socket.remoteAddress);
+    const admitted = this.addresses.admit(ip, this.now());
+    if (!admitted.ok) {
+      // Refused before the hello is signed: a flood costs no signature work.
+      this.o.metrics.protocolErrors.inc({ code: ErrorCode.RateLimited });
+      ws.close(CloseCode.RateLimited, closeFrameFor({ code: ErrorCode.RateLimited, message: admitted.reason }).reason);
+      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+      return;
+    }
+    ws.once('close', () => this.addresses.release(ip));
     const hello = signHello(this.o.signer, { netuid: this.o.netuid, timestamp: this.now() });
     const c: Conn = {
       ws,
+      ip,
       hello,
       heartbeat: new HeartbeatMonitor({ intervalMs: this.heartbeatMs, now: this.now }),
-      pending: new Map(),
+      messages: new TokenBucket(this.limits.messages.perSecond, this.limits.messages.burst, this.now()),
+      proven: false,
+      misses: 0,
     };
     this.conns.add(c);
-    ws.send(encode(hello));
+    this.sendRaw(c, encode(hello));
     c.timer = setTimeout(() => {
       if (!c.hotkey) this.refuse(c, { code: ErrorCode.HandshakeTimeout, message: 'no valid auth in time' });
     }, DEFAULT_HANDSHAKE_TIMEOUT_MS);
@@ -167,12 +271,20 @@ export class ValidatorServer {
     if (c.hotkey && this.byHotkey.get(c.hotkey) === c) {
       this.byHotkey.delete(c.hotkey);
       this.o.metrics.minersConnected.set(this.byHotkey.size);
+      // Nobody waits on a miner that has gone; its slots expire as timeouts at their deadlines.
+      for (const round of this.rounds.values()) if (round.waiting.delete(c.hotkey)) this.maybeRelease(round);
     }
   }
 
   private onFrame(c: Conn, data: RawData, isBinary: boolean): void {
     try {
       c.heartbeat.onInbound();
+      if (!c.messages.take(this.now())) {
+        return this.refuse(c, {
+          code: ErrorCode.RateLimited,
+          message: `more than ${this.limits.messages.perSecond} messages a second`,
+        });
+      }
       if (isBinary) return this.refuse(c, { code: ErrorCode.UnexpectedMessage, message: 'miners send text frames only' });
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
       const decoded = decodeText(text, DEFAULT_LIMITS, { from: 'miner' });
@@ -194,7 +306,7 @@ export class ValidatorServer {
         case 'error':
           this.o.log.debug('miner reported an error', { hotkey: c.hotkey, code: m.code, message: m.message, ref: m.ref });
           // A declined challenge is scored as unanswered now, so the round does not wait for the deadline on it.
-          if (m.code === ErrorCode.Declined && m.ref !== undefined) this.recordAnswer(c, m.ref, null, 'timeout');
+          if (m.code === ErrorCode.Declined && m.ref !== undefined) this.recordAnswer(c, m.ref, null, 'timeout', true);
           return;
         case 'bye':
           return void c.ws.close(CloseCode.Normal);
@@ -203,34 +315,31 @@ export class ValidatorServer {
       }
     } catch (e) {
       // A bug here must cost one connection, never the validator.
-      this.o.log.error('frame handler failed', { error: e instanceof Error ? e.message : String(e) });
+      this.o.log.error('frame handler failed', {
+        hotkey: c.hotkey,
+        ip: c.ip,
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      });
       this.refuse(c, { code: ErrorCode.Internal, message: 'internal error' });
     }
   }
 
-  /** Non-fatal decode errors answer with `error`; an answer with bad probabilities still counts, as invalid. */
+  /**
+   * A frame that does not decode. In an open session a malformed message (E_BAD_MESSAGE, E_BAD_PROBABILITIES) costs
+   * that message: an `error` reply, and an answer to a challenge this miner holds is scored invalid. Anything else,
+   * and anything before `welcome`, closes the connection. Counted once in metrics either way.
+   */
   private onBadMessage(c: Conn, text: string, error: ProtocolError): void {
-    this.o.metrics.protocolErrors.inc({ code: error.code });
-    if (error.code === ErrorCode.BadProbabilities && c.hotkey) {
-      let id: unknown;
-      try {
-        id = (JSON.parse(text) as { id?: unknown }).id;
-      } catch {
-        id = undefined;
-      }
-      if (typeof id === 'string') this.recordAnswer(c, id, null, 'invalid');
-      this.send(c, {
-        v: PROTOCOL_VERSION,
-        type: 'error',
-        code: error.code,
-        message: error.message,
-        ...(typeof id === 'string' ? { ref: id } : {}),
-      });
-      return;
+    if (!c.hotkey) {
+      if (error.code === ErrorCode.BadProbabilities)
+        return this.refuse(c, { code: ErrorCode.UnexpectedMessage, message: 'answer before auth' });
+      return this.refuse(c, error);
     }
-    if (error.code === ErrorCode.BadProbabilities)
-      return this.refuse(c, { code: ErrorCode.UnexpectedMessage, message: 'answer before auth' });
-    this.refuse(c, error);
+    if (closeCodeInSession(error.code) !== undefined) return this.refuse(c, error);
+    this.o.metrics.protocolErrors.inc({ code: error.code });
+    const { type, id } = sniffMessage(text);
+    if (type === 'answer' && id !== undefined) this.recordAnswer(c, id, null, 'invalid', true);
+    this.reply(c, error.code, error.message, id);
   }
 
   private authenticate(c: Conn, auth: Extract<Message, { type: 'auth' }>): void {
@@ -274,47 +383,41 @@ export class ValidatorServer {
     if (action.action === 'dead')
       return this.refuse(c, { code: ErrorCode.HeartbeatTimeout, message: `silent for ${action.silentMs} ms` });
     if (action.action === 'ping') this.send(c, action.ping);
+    // Checked here too, so a peer that stopped reading is closed between rounds, not only when a challenge is due.
+    else if (this.overBudget(c)) return;
     c.timer = setTimeout(() => this.armHeartbeat(c), action.action === 'wait' ? action.inMs : this.heartbeatMs);
   }
 
   private onAnswer(c: Conn, a: AnswerMessage): void {
+    const hotkey = c.hotkey!;
     const round = this.rounds.get(a.id);
-    if (!round || !round.sentAt.has(c.hotkey!)) {
-      return this.send(c, {
-        v: PROTOCOL_VERSION,
-        type: 'error',
-        code: ErrorCode.UnknownChallenge,
-        message: `no challenge ${a.id} is open for you`,
-        ref: a.id,
-      });
+    if (!round || !round.sentAt.has(hotkey)) {
+      if (this.closedRounds.get(a.id)?.has(hotkey)) {
+        // Not scored, but the miner is alive: rounds wait on it again.
+        c.misses = 0;
+        return this.reply(c, ErrorCode.LateAnswer, `challenge ${a.id} closed at its deadline`, a.id);
+      }
+      return this.reply(c, ErrorCode.UnknownChallenge, `no challenge ${a.id} is open for you`, a.id);
     }
-    if (round.answers.has(c.hotkey!)) {
-      return this.send(c, {
-        v: PROTOCOL_VERSION,
-        type: 'error',
-        code: ErrorCode.DuplicateAnswer,
-        message: 'only the first answer counts',
-        ref: a.id,
-      });
-    }
+    if (round.answers.has(hotkey)) return this.reply(c, ErrorCode.DuplicateAnswer, 'only the first answer counts', a.id);
     if (this.now() > round.deadline) {
-      return this.send(c, {
-        v: PROTOCOL_VERSION,
-        type: 'error',
-        code: ErrorCode.LateAnswer,
-        message: 'the deadline has passed',
-        ref: a.id,
-      });
+      c.misses = 0;
+      return this.reply(c, ErrorCode.LateAnswer, 'the deadline has passed', a.id);
     }
-    this.recordAnswer(c, a.id, a.probabilities[1] + a.probabilities[2], 'ok');
+    this.recordAnswer(c, a.id, a.probabilities[1] + a.probabilities[2], 'ok', true);
   }
 
-  private recordAnswer(c: Conn, id: string, ai: number | null, outcome: AnswerLog['outcome']): void {
+  /** Records one slot of an open round; `responded` marks the miner alive (an answer, an invalid one, a decline). */
+  private recordAnswer(c: Conn, id: string, ai: number | null, outcome: AnswerLog['outcome'], responded: boolean): void {
     const round = this.rounds.get(id);
     const hotkey = c.hotkey!;
     if (!round || !round.sentAt.has(hotkey) || round.answers.has(hotkey)) return;
+    if (responded) {
+      c.proven = true;
+      c.misses = 0;
+    }
     const at = this.now();
-    round.answers.set(hotkey, {
+    const answer: AnswerLog = {
       hotkey,
       challengeId: id,
       modality: round.challenge.modality,
@@ -323,9 +426,46 @@ export class ValidatorServer {
       outcome,
       latencyMs: at - round.sentAt.get(hotkey)!,
       at,
-    });
+    };
+    round.answers.set(hotkey, answer);
+    this.queueWrite(answer);
     this.o.metrics.answerLatency.observe((at - round.sentAt.get(hotkey)!) / 1000);
-    if (round.answers.size === round.sentAt.size) round.done();
+    round.waiting.delete(hotkey);
+    if (round.answers.size === round.sentAt.size) this.closeRound(round);
+    else this.maybeRelease(round);
+  }
+
+  /**
+   * Answers are durable when received: queued here and committed in one transaction at the end of this event-loop
+   * turn, or earlier when anything is about to be sent (sendRaw). A SIGKILL can lose only answers whose frames the
+   * validator had not yet read; a restart on the same database finds every answer it had acknowledged.
+   */
+  private queueWrite(answer: AnswerLog): void {
+    this.unwritten.push(answer);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.unwritten.length === 0) return;
+    const batch = this.unwritten;
+    this.unwritten = [];
+    try {
+      this.o.store.recordAnswers(batch);
+    } catch (e) {
+      // A full disk must not lose what we hold: keep the batch and try again on the next flush.
+      this.unwritten = batch.concat(this.unwritten);
+      this.o.log.error('cannot write answers; keeping them to retry', {
+        answers: this.unwritten.length,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+
+  private maybeRelease(round: Round): void {
+    if (round.waiting.size === 0) round.release();
   }
 
   /** Rounds run back to back, `roundIntervalMs` apart; the next challenge is prepared while the current round runs. */
@@ -335,12 +475,14 @@ export class ValidatorServer {
       const started = this.now();
       const open = [...this.byHotkey.values()].filter((c) => c.ws.readyState === WebSocket.OPEN);
       if (open.length > 0) {
+        while (this.rounds.size >= MAX_OPEN_ROUNDS && !this.stopping)
+          await Promise.race([...this.rounds.values()].map((r) => r.closed));
         const challenge = await next.catch((e: unknown) => {
           this.o.log.error('cannot prepare a challenge', { error: e instanceof Error ? e.message : String(e) });
           return null;
         });
         next = this.prepare();
-        if (challenge) await this.runRound(challenge, this.sample(open));
+        if (challenge && !this.stopping) await this.runRound(challenge, this.sample(open));
       }
       const wait = Math.max(0, this.o.roundIntervalMs - (this.now() - started));
       await new Promise<void>((ok) => {
@@ -358,23 +500,52 @@ export class ValidatorServer {
     return c;
   }
 
-  /** A uniform random sample of at most sampleSize miners (partial Fisher-Yates). */
-  private sample(open: Conn[]): Conn[] {
-    const a = [...open];
-    const n = Math.min(this.o.sampleSize, a.length);
-    for (let i = 0; i < n; i++) {
-      const j = i + Math.floor(this.random() * (a.length - i));
-      [a[i], a[j]] = [a[j]!, a[i]!];
-    }
-    return a.slice(0, n);
+  /** Miners the round loop waits on: proven (answered at least once) and not silent for `silentAfter` challenges. */
+  private active(c: Conn): boolean {
+    return c.proven && c.misses < this.limits.silentAfter;
   }
 
+  /**
+   * At most sampleSize miners: active ones first, in random order, then the rest (new or silent miners, which keep
+   * being challenged so they can prove themselves) in random order.
+   */
+  private sample(open: Conn[]): Conn[] {
+    const shuffled = (a: Conn[]) => {
+      for (let i = a.length - 1; i > 0; i--) {
+        const j = Math.floor(this.random() * (i + 1));
+        [a[i], a[j]] = [a[j]!, a[i]!];
+      }
+      return a;
+    };
+    const ranked = [...shuffled(open.filter((c) => this.active(c))), ...shuffled(open.filter((c) => !this.active(c)))];
+    return ranked.slice(0, this.o.sampleSize);
+  }
+
+  /**
+   * Sends one challenge and waits until every active miner in it has answered (or the deadline). New and silent
+   * miners get the challenge too and may answer until the deadline, but the next round does not wait on them, so
+   * miners that never answer cannot stretch every round to the timeout; when none of the miners is active, the
+   * round waits on all of them. The round closes (timeouts written, results sent) at its deadline or once everyone
+   * answered, whichever is first.
+   */
   private async runRound(challenge: PreparedChallenge, miners: Conn[]): Promise<void> {
     const sentAt = this.now();
     const deadline = sentAt + this.o.timeoutMs;
-    let done!: () => void;
-    const finished = new Promise<void>((ok) => (done = ok));
-    const round: Round = { challenge, deadline, sentAt: new Map(), answers: new Map(), done };
+    let release!: () => void;
+    let close!: () => void;
+    const released = new Promise<void>((ok) => (release = ok));
+    const closed = new Promise<void>((ok) => (close = ok));
+    const round: Round = {
+      challenge,
+      deadline,
+      sentAt: new Map(),
+      answers: new Map(),
+      waiting: new Set(),
+      release,
+      released,
+      close,
+      closed,
+    };
     this.rounds.set(challenge.id, round);
     this.o.store.logChallenge({
       id: challenge.id,
@@ -398,42 +569,50 @@ export class ValidatorServer {
       deadlineMs: deadline,
       timeoutMs: this.o.timeoutMs,
     });
+    const waitAll = !miners.some((c) => this.active(c));
     for (const c of miners) {
-      if (c.ws.readyState !== WebSocket.OPEN) continue;
+      if (!this.sendRaw(c, header)) continue;
       round.sentAt.set(c.hotkey!, this.now());
-      c.ws.send(header);
+      if (waitAll || this.active(c)) round.waiting.add(c.hotkey!);
       for (const f of frames) c.ws.send(f);
     }
     this.o.metrics.rounds.inc();
-    if (round.sentAt.size === 0) done();
-    const timer = setTimeout(done, Math.max(0, deadline - this.now()));
-    await finished;
-    clearTimeout(timer);
-    this.closeRound(round);
+    if (round.sentAt.size === 0) this.closeRound(round);
+    else round.timer = setTimeout(() => this.closeRound(round), Math.max(0, deadline - this.now()));
+    this.maybeRelease(round);
+    await released;
   }
 
   private closeRound(round: Round): void {
     const { challenge } = round;
-    const truth = challenge.label === 'real' ? 0 : 1;
-    for (const [hotkey, at] of round.sentAt) {
-      if (!round.answers.has(hotkey)) {
-        round.answers.set(hotkey, {
-          hotkey,
-          challengeId: challenge.id,
-          modality: challenge.modality,
-          truth,
-          ai: null,
-          outcome: 'timeout',
-          latencyMs: null,
-          at,
-        });
-      }
-    }
-    const answers = [...round.answers.values()];
-    this.o.store.recordAnswers(answers);
+    if (this.rounds.get(challenge.id) !== round) return;
+    clearTimeout(round.timer);
     this.rounds.delete(challenge.id);
+    const truth = challenge.label === 'real' ? 0 : 1;
+    const timeouts: AnswerLog[] = [];
+    for (const [hotkey, at] of round.sentAt) {
+      if (round.answers.has(hotkey)) continue;
+      const timeout: AnswerLog = {
+        hotkey,
+        challengeId: challenge.id,
+        modality: challenge.modality,
+        truth,
+        ai: null,
+        outcome: 'timeout',
+        latencyMs: null,
+        at,
+      };
+      round.answers.set(hotkey, timeout);
+      timeouts.push(timeout);
+      const c = this.byHotkey.get(hotkey);
+      if (c) c.misses++;
+    }
+    for (const t of timeouts) this.unwritten.push(t);
+    this.flush();
+    this.closedRounds.set(challenge.id, new Set(round.sentAt.keys()));
+    if (this.closedRounds.size > CLOSED_ROUNDS_KEPT) this.closedRounds.delete(this.closedRounds.keys().next().value!);
     this.roundsRun++;
-    for (const a of answers) {
+    for (const a of round.answers.values()) {
       this.o.metrics.answers.inc({ outcome: a.outcome, modality: a.modality });
       const c = this.byHotkey.get(a.hotkey);
       if (c) {
@@ -448,6 +627,8 @@ export class ValidatorServer {
         });
       }
     }
+    round.release();
+    round.close();
   }
 
   /** Current scores and normalised weights of every known miner. */
@@ -471,8 +652,10 @@ export class ValidatorServer {
   async close(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    for (const r of this.rounds.values()) r.done();
+    for (const r of this.rounds.values()) r.release();
     await this.loop;
+    for (const r of [...this.rounds.values()]) this.closeRound(r);
+    this.flush();
     for (const c of this.conns) {
       this.send(c, { v: PROTOCOL_VERSION, type: 'bye', reason: 'validator shutting down' });
       clearTimeout(c.timer);
@@ -482,4 +665,23 @@ export class ValidatorServer {
     for (const c of this.conns) c.ws.terminate();
     await new Promise<void>((ok) => this.http.close(() => ok()));
   }
+}
+
+/** `type` and a well-formed `id` of a text frame that failed to decode, as far as they can be read (even from bad JSON). */
+export function sniffMessage(text: string): { type?: string; id?: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // Not JSON (a NaN literal, a cut frame): read the two fields textually; both are short and anchored.
+    const type = /"type"\s*:\s*"([a-z]{1,32})"/.exec(text)?.[1];
+    const id = /"id"\s*:\s*"([A-Za-z0-9._:-]{1,64})"/.exec(text)?.[1];
+    return { ...(type === undefined ? {} : { type }), ...(id === undefined ? {} : { id }) };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const { type, id } = value as Record<string, unknown>;
+  return {
+    ...(typeof type === 'string' ? { type } : {}),
+    ...(typeof id === 'string' && CHALLENGE_ID.test(id) ? { id } : {}),
+  };
 }

@@ -11,3 +11,11 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * A loopback source address other than 127.0.0.1 (Linux routes all of 127.0.0.0/8 to lo): hostile test clients dial
+ * from these so per-address limits can be exercised, and do not fall on, the honest miners on 127.0.0.1.
+ */
+export function hostileAddress(i: number): string {
+  return `127.0.${1 + (Math.floor(i / 250) % 250)}.${2 + (i % 250)}`;
+}
