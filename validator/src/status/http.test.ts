@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { statusHandler } from './http.js';
+import { requestPath, statusHandler } from './http.js';
 import { createMetrics } from './metrics.js';
 import type { StatusSnapshot } from './types.js';
 
@@ -35,5 +35,13 @@ describe('the validator status HTTP routes', () => {
     expect((await fetch(`${base}/app.js`)).headers.get('content-type')).toBe('text/javascript');
     expect((await fetch(`${base}/nope.js`)).status).toBe(404);
     expect((await fetch(`${base}/api/status`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('reads request targets without new URL, so targets it rejects are a 400 and not a crash', () => {
+    expect(requestPath('/api/status?x=1#f')).toBe('/api/status');
+    expect(requestPath(undefined)).toBe('/');
+    expect(requestPath('http://host:1/metrics')).toBe('/metrics');
+    for (const t of ['//', '///', '//[', '//x:99999']) expect(requestPath(t)).toBe(t);
+    for (const t of ['*', 'x', 'http://[/', 'file:///etc/passwd']) expect(requestPath(t)).toBeNull();
   });
 });
