@@ -38,7 +38,10 @@ export async function runValidator(config: ValidatorConfig, deps: { log?: Logger
     devKey ? { uri: '//Alice' } : { uri: config.hotkeyUri, keystore: config.keystore, keystorePassword: config.keystorePassword },
   );
   const store = new Store(config.db);
-  const factory = new ChallengeFactory(ChallengeDataset.load(config.dataset), {
+  const dataset = ChallengeDataset.load(config.dataset, (r) =>
+    log.warn('dataset row left out', { row: r.where, reason: r.reason }),
+  );
+  const factory = new ChallengeFactory(dataset, {
     ...DEFAULT_CHALLENGE_CONFIG,
     modalityMix: { image: 100 - config.videoShare, video: config.videoShare },
     // No seed configured: a fresh secret one per start, so miners cannot precompute the stream.

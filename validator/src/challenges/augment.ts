@@ -74,7 +74,14 @@ export async function applyAugment(input: Buffer | string, p: AugmentParams, noi
     width = w;
     height = h;
   }
-  const scale = Math.min(p.scale ?? 1, MAX_SIDE / Math.max(width, height));
+  // Rotation grows the bounding box (w|cos| + h|sin| by w|sin| + h|cos|): scale for the rotated size, so a
+  // rotated image stays within MAX_SIDE too.
+  const rad = ((p.rotate ?? 0) * Math.PI) / 180;
+  const [cos, sin] = [Math.abs(Math.cos(rad)), Math.abs(Math.sin(rad))];
+  const rotatedSide = (w: number, h: number) => Math.max(w * cos + h * sin, w * sin + h * cos);
+  let scale = Math.min(p.scale ?? 1, MAX_SIDE / rotatedSide(width, height));
+  // Rounding to whole pixels (and the 16-pixel floor) can still add a pixel: shrink until it fits.
+  while (scale < 1 && Math.ceil(rotatedSide(Math.round(width * scale), Math.round(height * scale))) > MAX_SIDE) scale *= 0.999;
   if (scale !== 1) {
     width = Math.max(16, Math.round(width * scale));
     height = Math.max(16, Math.round(height * scale));

@@ -1,7 +1,7 @@
 // Integration: real files from the dataset through sharp and ffmpeg. Uses $VERACITY_DATASET (default ../shared/datasets).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -104,4 +104,78 @@ describe('challenge factory (real dataset, sharp, ffmpeg)', () => {
     expect(f.unreadable).toHaveLength(1);
     expect(f.unreadable[0]?.path).toBe('bad.jpg');
   });
+
+  it('keeps a rotated image within the maximum side', async () => {
+    const big = await sharp({ create: { width: 1600, height: 1000, channels: 3, background: '#406080' } })
+      .png()
+      .toBuffer();
+    for (const rotate of [10, -10, 7.3, 45]) {
+      for (const scale of [1, 1.5]) {
+        const out = await applyAugment(big, { level: 'geometric', scale, rotate, format: { type: 'png' } }, new Rng(1));
+        const meta = await sharp(out).metadata();
+        expect(Math.max(meta.width!, meta.height!), `rotate ${rotate}, scale ${scale}`).toBeLessThanOrEqual(MAX_SIDE);
+      }
+    }
+  });
+
+  it('loads regular files inside the folder only, each row rejected once with its reason, no absolute paths', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'veracity-outside-'));
+    writeFileSync(join(outside, 'secret.png'), await tinyPng());
+    const dir = mkdtempSync(join(tmpdir(), 'veracity-ds-'));
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'good.png'), await tinyPng());
+    execFileSync('mkfifo', [join(dir, 'wedge.jpg')]);
+    symlinkSync(join(outside, 'secret.png'), join(dir, 'escape.png'));
+    symlinkSync(join(dir, 'sub', 'good.png'), join(dir, 'alias.png')); // a link inside the folder is fine
+    writeFileSync(
+      join(dir, 'manifest.csv'),
+      [
+        'path,label',
+        'sub/good.png,real',
+        'wedge.jpg,real',
+        'escape.png,real',
+        'missing.png,real',
+        'sub/good.png,real',
+        'x.png,fake',
+        'sub,real',
+      ].join('\n'),
+    );
+    const logged: Array<{ where: string; reason: string }> = [];
+    const ds = ChallengeDataset.load(dir, (r) => logged.push(r));
+    expect(ds.rows.map((r) => r.path)).toEqual(['sub/good.png']);
+    expect(logged).toEqual(ds.rejected);
+    expect(logged.map((r) => `${r.where}: ${r.reason}`).sort()).toEqual(
+      [
+        'line 7: unknown label "fake"',
+        'wedge.jpg: a FIFO, not a regular file',
+        'escape.png: resolves (through a link) outside the dataset folder',
+        'missing.png: file not found',
+        'sub/good.png: listed twice (as sub/good.png)',
+        'sub: a directory, not a regular file',
+      ].sort(),
+    );
+    expect(JSON.stringify(logged)).not.toContain(tmpdir());
+    // A FIFO swapped in after load is refused when used, at once (opened non-blocking), never waited on.
+    const f = new ChallengeFactory(ds, { ...DEFAULT_CHALLENGE_CONFIG, modalityMix: { image: 1, video: 0 }, seed: 1 });
+    execFileSync('rm', [join(dir, 'sub', 'good.png')]);
+    execFileSync('mkfifo', [join(dir, 'sub', 'good.png')]);
+    const t0 = Date.now();
+    await expect(f.next()).rejects.toThrow(); // the only row is quarantined: nothing left to draw
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(f.unreadable[0]).toEqual({ path: 'sub/good.png', error: 'sub/good.png: a FIFO, not a regular file' });
+    expect(JSON.stringify(f.unreadable)).not.toContain(tmpdir());
+  });
+
+  it('refuses a manifest that gives one file two labels, naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'veracity-ds-'));
+    writeFileSync(join(dir, 'a.png'), 'x');
+    writeFileSync(join(dir, 'manifest.csv'), 'path,label\na.png,real\n./a.png,synthetic\n');
+    expect(() => ChallengeDataset.load(dir)).toThrow(/\.\/a\.png is listed as real and as synthetic/);
+  });
 });
+
+async function tinyPng(): Promise<Buffer> {
+  return sharp({ create: { width: 32, height: 32, channels: 3, background: '#808080' } })
+    .png()
+    .toBuffer();
+}

@@ -62,7 +62,8 @@ export class ChallengeFactory {
       try {
         return await this.prepare(rng, row, modality);
       } catch (e) {
-        this.unreadable.push({ path: row.path, error: e instanceof Error ? e.message : String(e) });
+        // Published on the status page: library errors may quote the file's absolute path, so it is redacted.
+        this.unreadable.push({ path: row.path, error: this.dataset.redact(e instanceof Error ? e.message : String(e)) });
         this.dataset.quarantine(row);
       }
     }
@@ -81,8 +82,9 @@ export class ChallengeFactory {
     const id = Array.from({ length: 4 }, () => rng.u32().toString(16).padStart(8, '0')).join('');
     const augment = drawAugment(rng, rng.weighted(this.config.levelMix));
     const noise = rng.fork('noise');
-    const path = this.dataset.path(row);
-    const sources = modality === 'video' ? await extractFrames(path, this.config.videoFrames, rng.next()) : [path];
+    // Checked at use, not only at load: a regular file inside the folder (a FIFO would block the reader forever).
+    const file = await this.dataset.open(row, modality === 'image');
+    const sources = modality === 'video' ? await extractFrames(file.path, this.config.videoFrames, rng.next()) : [file.bytes!];
     const media: Buffer[] = [];
     for (const src of sources) media.push(await applyAugment(src, augment, noise));
     return {
