@@ -60,9 +60,21 @@ let openLocalnets = 0;
 
 type Chopsticks = typeof import('@acala-network/chopsticks');
 
+/**
+ * chopsticks is a development dependency (it brings typeorm, a second SQLite binding and node-gyp): a validator
+ * installed for production (`npm install --omit=dev`) runs against a real chain and never loads it.
+ */
 async function importChopsticks(logLevel: ChopsticksLogLevel): Promise<Chopsticks> {
   process.env.LOG_LEVEL ??= logLevel;
-  return import('@acala-network/chopsticks');
+  try {
+    return await import('@acala-network/chopsticks');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    throw new Error(
+      'the local chain needs @acala-network/chopsticks, a development dependency of the validator: install with dev dependencies (npm ci, or bash scripts/setup.sh)',
+      { cause: e },
+    );
+  }
 }
 
 /** Read the runtime's `AuraApi_slot_duration` itself, with unresolved imports allowed (chopsticks' probe does not). */
