@@ -179,17 +179,23 @@ export async function main(argv: string[]): Promise<void> {
   // Last line of defence: every request and frame handler catches its own errors, so reaching here is a bug. The
   // state that matters is in SQLite (answers are committed as they arrive), so logging and going on loses nothing
   // that exiting would keep, while exiting would hand any peer who finds such a bug a remote off switch.
-  process.on('uncaughtException', (e, origin) =>
-    log.error('uncaught error; the validator keeps running', {
-      origin,
-      error: e instanceof Error ? (e.stack ?? e.message) : String(e),
-    }),
-  );
-  process.on('unhandledRejection', (e) =>
-    log.error('unhandled rejection; the validator keeps running', {
-      error: e instanceof Error ? (e.stack ?? e.message) : String(e),
-    }),
-  );
+  // A log stream that breaks (stderr piped into a reader that quit: EPIPE) must not become an uncaught error that
+  // logs to the same stream, which would spin forever.
+  process.stderr.on('error', () => undefined);
+  let reporting = false;
+  const survive = (what: string) => (e: unknown) => {
+    if (reporting) return;
+    reporting = true;
+    try {
+      log.error(`${what}; the validator keeps running`, { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    } catch {
+      // nowhere left to report it
+    } finally {
+      reporting = false;
+    }
+  };
+  process.on('uncaughtException', survive('uncaught error'));
+  process.on('unhandledRejection', survive('unhandled rejection'));
   const running = await runValidator(config, { log });
   let stopping = false;
   const stop = async () => {

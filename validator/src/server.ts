@@ -224,10 +224,11 @@ export class ValidatorServer {
   }
 
   private refuse(c: Conn, error: ProtocolError): void {
+    // Once closing, a connection is refused no more: one refusal, counted once, per connection.
+    if (c.ws.readyState !== WebSocket.OPEN) return;
     this.o.metrics.protocolErrors.inc({ code: error.code });
     // Every refusal ends the connection, including E_INTERNAL (1011): closeFrameFor picks the code.
     const { code, reason } = closeFrameFor(error);
-    if (c.ws.readyState !== WebSocket.OPEN) return;
     c.ws.close(code, reason);
     // A peer that does not read will not read the close frame either: do not hold its queue for ws's 30 s.
     setTimeout(() => c.ws.terminate(), CLOSE_GRACE_MS).unref();
@@ -278,6 +279,8 @@ export class ValidatorServer {
 
   private onFrame(c: Conn, data: RawData, isBinary: boolean): void {
     try {
+      // Frames that were already in flight when the connection was refused are not read.
+      if (c.ws.readyState !== WebSocket.OPEN) return;
       c.heartbeat.onInbound();
       if (!c.messages.take(this.now())) {
         return this.refuse(c, {

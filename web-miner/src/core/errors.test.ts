@@ -15,6 +15,13 @@ describe('explain', () => {
     expect(explain({ closeCode: 4002, message: '' }).code).toBe('E_AUTH_FAILED');
   });
 
+  it('explains every validator close code, the send budget (4011) included', () => {
+    for (const closeCode of [4000, 4001, 4002, 4003, 4004, 4005, 4006, 4007, 4008, 4009, 4010, 4011]) {
+      expect(explain({ closeCode }).title, String(closeCode)).not.toBe('');
+    }
+    expect(explain({ closeCode: 4011 }).title).toMatch(/stopped reading/);
+  });
+
   it('maps network failures, model errors and a lost GPU', () => {
     expect(explain({ closeCode: 1006 }).title).toBe('Cannot reach the validator.');
     expect(explain({ code: 'E_SHA256_MISMATCH', message: 'x' }).title).toMatch(/does not match its published sha256/);

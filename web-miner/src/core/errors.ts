@@ -53,6 +53,7 @@ const CLOSE_TO_CODE: Record<number, string> = {
   4008: 'E_REPLACED',
   4009: 'E_SHUTDOWN',
   4010: 'E_HANDSHAKE_TIMEOUT',
+  4011: 'E_SLOW_READER',
 };
 
 type Row = (p: Problem) => { title: string; action: string };
@@ -94,6 +95,10 @@ const TABLE: Record<string, Row> = {
   E_HANDSHAKE_TIMEOUT: () => ({
     title: 'The signature did not reach the validator within 10 seconds.',
     action: 'Approve signing requests in your wallet promptly; the miner retries.',
+  }),
+  E_SLOW_READER: () => ({
+    title: 'The validator closed the connection because this page stopped reading it.',
+    action: 'The miner reconnects by itself; a busy, throttled or sleeping tab causes this.',
   }),
   E_TOO_LARGE: () => ({ title: 'A message exceeded the size limits.', action: 'The miner reconnects by itself.' }),
   E_PROTOCOL: () => ({ title: 'The validator broke the protocol.', action: 'The miner reconnects; report it to the validator.' }),
