@@ -169,7 +169,10 @@ export class Store {
       .run(c);
   }
 
-  /** Records a round's answers atomically; a second answer from one miner to one challenge is ignored. */
+  /**
+   * Records a batch of answers in one transaction (the server writes what arrived in one event-loop turn, and a
+   * round's timeouts when it closes); a second answer from one miner to one challenge is ignored.
+   */
   recordAnswers(answers: AnswerLog[]): void {
     const insert = this.db.prepare(
       // ON CONFLICT, not OR IGNORE: OR IGNORE would also swallow CHECK violations silently.
