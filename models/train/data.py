@@ -138,20 +138,30 @@ def fold_split(items, holdout: set[str], val_frac=0.15, seed=0):
     return train, val, held
 
 
-def load_image(root: str, item: dict) -> np.ndarray:
+def fit_max_side(im: Image.Image, max_side: int) -> Image.Image:
+    """The runtime's native-* rule: an image whose longer side passes max_side is shrunk to it (bilinear)."""
+    w, h = im.size
+    if max_side and max(w, h) > max_side:
+        k = max_side / max(w, h)
+        im = im.resize((max(1, round(w * k)), max(1, round(h * k))), Image.BILINEAR)
+    return im
+
+
+def load_image(root: str, item: dict, max_side: int = 0) -> np.ndarray:
     im = Image.open(os.path.join(item.get("root") or root, item["path"]))
     im = im.convert("RGB")
     if item["tile"] >= 0:
         w, h = im.size
         tx, ty = item["tile"] % 2, item["tile"] // 2
         im = im.crop((tx * w // 2, ty * h // 2, (tx + 1) * w // 2, (ty + 1) * h // 2))
-    return np.asarray(im, dtype=np.uint8).copy()
+    return np.asarray(fit_max_side(im, max_side), dtype=np.uint8).copy()
 
 
-def preload(root: str, items: list[dict], threads: int = 2) -> list[np.ndarray]:
-    """Decodes every item once (native resolution, uint8 HWC); tiles are cut here."""
+def preload(root: str, items: list[dict], threads: int = 2, max_side: int = 0) -> list[np.ndarray]:
+    """Decodes every item once (uint8 HWC); tiles are cut here. max_side > 0 shrinks what the runtime's native-*
+    crop policy would shrink anyway (same rule), so camera-size photos (12 MP = 36 MB decoded) fit in memory."""
     with ThreadPoolExecutor(threads) as ex:
-        return list(ex.map(lambda it: load_image(root, it), items))
+        return list(ex.map(lambda it: load_image(root, it, max_side), items))
 
 
 # ---------------------------------------------------------------- codecs and deterministic transforms
@@ -190,11 +200,7 @@ def crops_for_policy(im: Image.Image, size: int, policy: dict) -> list[Image.Ima
         l, t = (w - size) // 2, (h - size) // 2
         return [im.crop((l, t, l + size, t + size))]
     if p in ("native-center", "native-five"):
-        max_side = policy.get("maxSide", 1024)
-        w, h = im.size
-        if max(w, h) > max_side:
-            k = max_side / max(w, h)
-            im = im.resize((max(1, round(w * k)), max(1, round(h * k))), Image.BILINEAR)
+        im = fit_max_side(im, policy.get("maxSide", 1024))
         if min(im.size) < size:
             im = resize_shorter(im, size)
         w, h = im.size

@@ -101,9 +101,11 @@ def main():
     print(f"items: {len(items)} train {len(train_items)} val {len(val_items)} holdout {len(held)}", flush=True)
 
     t0 = time.time()
-    train_arr = preload(args.data, train_items)
-    val_arr = preload(args.data, val_items)
-    held_arr = preload(args.data, held)
+    # native-* policies shrink anything past maxSide at run time: shrink it once here, the same way
+    cap = int(policy.get("maxSide", 1024)) if policy["policy"].startswith("native") else 0
+    train_arr = preload(args.data, train_items, max_side=cap)
+    val_arr = preload(args.data, val_items, max_side=cap)
+    held_arr = preload(args.data, held, max_side=cap)
     print(f"decoded in {time.time() - t0:.0f}s", flush=True)
 
     model = build_model(args.cut, input=args.input)
