@@ -1,0 +1,258 @@
+"""Adds images from a fetched public GitHub repository (a bare git dir) to a local data set and its sources file.
+
+Why: issue 23 needs thousands of public real photos and AI images with provenance that `npm run dataset` can rebuild
+(every row: owner/repo@commit, a raw.githubusercontent URL at that commit, the file's sha256, a licence), and none of
+them may be near a hidden evaluation image. Each file is kept byte-for-byte as the repository has it (so the URL's
+bytes hash to the recorded sha256); nothing is re-encoded here.
+
+Checks, in order, per candidate:
+  - the source's lower-case `owner/repo` must not be listed (sha256) in holdout-exclude/sources.sha256;
+  - the image must decode with PIL and have a short side >= --min-side;
+  - its 64-bit dHash (PIL "L", resize 9x8 Lanczos, bit 8r+c = px(c,r) > px(c+1,r)) must be more than 6 bits from
+    every hidden-set hash, every ../shared/datasets image and every image already in the output set.
+
+usage (Debian's /usr/bin/python3, which has PIL and numpy):
+  python3 gather_public.py --git-dir /work/.mirror/o+r/... --repo owner/repo --group G --label real \
+      --generator "camera (...)" --license "MIT" [--include REGEX] [--exclude REGEX] [--limit N] [--notes TEXT]
+  python3 gather_public.py --shared-index      # (re)builds the dHash index of ../shared/datasets once
+The output folder (default /work/data/v2) gets files at image/<group>/<name>, rows appended to manifest.csv, and the
+sources file (default models/datasets/sources-v2.csv) gets the same rows plus `url`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+
+import numpy as np
+from PIL import Image
+
+Image.MAX_IMAGE_PIXELS = 200_000_000
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+SHARED = os.path.abspath(os.path.join(REPO_ROOT, "..", "shared"))
+EXCLUDE = os.path.join(SHARED, "holdout-exclude")
+COLUMNS = ["path", "label", "modality", "group", "source_repo", "generator", "license", "sha256", "notes"]
+IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+NEAR = 6
+
+
+def dhash(img: Image.Image) -> int:
+    g = np.asarray(img.convert("L").resize((9, 8), Image.LANCZOS), dtype=np.int16)
+    bits = (g[:, :8] > g[:, 1:]).flatten()
+    return int(sum(1 << i for i, b in enumerate(bits) if b))
+
+
+class HashIndex:
+    """Hashes split into 8 bytes: two hashes within 6 bits share at least 2 identical bytes (pigeonhole), so a
+    candidate is compared only with hashes that share one byte at the same position."""
+
+    def __init__(self) -> None:
+        self.buckets: list[dict[int, list[int]]] = [{} for _ in range(8)]
+        self.count = 0
+
+    def add(self, h: int) -> None:
+        self.count += 1
+        for i in range(8):
+            self.buckets[i].setdefault((h >> (8 * i)) & 0xFF, []).append(h)
+
+    def near(self, h: int, dist: int = NEAR) -> bool:
+        for i in range(8):
+            for other in self.buckets[i].get((h >> (8 * i)) & 0xFF, ()):
+                if bin(h ^ other).count("1") <= dist:
+                    return True
+        return False
+
+
+def load_hashes(path: str) -> list[int]:
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [int(line.split()[0], 16) for line in f if line.strip()]
+
+
+def excluded_sources() -> set[str]:
+    with open(os.path.join(EXCLUDE, "sources.sha256")) as f:
+        return {line.strip().lower() for line in f if line.strip()}
+
+
+def is_excluded(repo: str) -> bool:
+    return hashlib.sha256(repo.lower().encode()).hexdigest() in excluded_sources()
+
+
+def build_shared_index(out: str) -> None:
+    root = os.path.join(SHARED, "datasets")
+    with open(os.path.join(root, "manifest.csv"), newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["modality"] == "image"]
+    with open(out + ".tmp", "w") as o:
+        for r in rows:
+            try:
+                with Image.open(os.path.join(root, r["path"])) as im:
+                    o.write(f"{dhash(im):016x} {r['path']}\n")
+            except Exception as e:  # a broken shared file cannot collide with anything: report and go on
+                print(f"skip {r['path']}: {e}", file=sys.stderr)
+    os.replace(out + ".tmp", out)
+
+
+def git(git_dir: str, *args: str) -> bytes:
+    return subprocess.run(["git", f"--git-dir={git_dir}", *args], check=True, capture_output=True).stdout
+
+
+def safe_name(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", s).strip("_")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared-index", action="store_true")
+    ap.add_argument("--git-dir")
+    ap.add_argument("--repo", help="owner/repo as GitHub spells it")
+    ap.add_argument("--group")
+    ap.add_argument("--label", choices=["real", "synthetic", "semisynthetic"])
+    ap.add_argument("--generator", default="")
+    ap.add_argument("--license", default="")
+    ap.add_argument("--notes", default="")
+    ap.add_argument("--include", default="", help="regex on the repository path")
+    ap.add_argument("--exclude", default="", help="regex on the repository path")
+    ap.add_argument("--limit", type=int, default=0, help="at most N files from this run (0: all)")
+    ap.add_argument("--stride", type=int, default=1, help="take every K-th candidate (spreads a --limit over folders)")
+    ap.add_argument("--min-side", type=int, default=160)
+    ap.add_argument("--max-aspect", type=float, default=4.0)
+    ap.add_argument("--out", default="/work/data/v2")
+    ap.add_argument("--sources", default=os.path.join(REPO_ROOT, "models", "datasets", "sources-v2.csv"))
+    ap.add_argument("--dry-run", action="store_true")
+    a = ap.parse_args()
+
+    shared_index_file = os.path.join(a.out, ".shared.dhash")
+    if a.shared_index:
+        os.makedirs(a.out, exist_ok=True)
+        build_shared_index(shared_index_file)
+        return
+    if not (a.git_dir and a.repo and a.group and a.label):
+        ap.error("--git-dir, --repo, --group and --label are required")
+    if is_excluded(a.repo):
+        sys.exit(f"{a.repo} is listed in holdout-exclude/sources.sha256: not used")
+
+    commit = git(a.git_dir, "rev-parse", "HEAD").decode().strip()
+    files = git(a.git_dir, "ls-tree", "-r", "-z", "--format=%(objectname) %(objecttype) %(path)", "HEAD").split(b"\0")
+    cands = []
+    for entry in files:
+        if not entry:
+            continue
+        oid, kind, path = entry.decode("utf-8", "surrogateescape").split(" ", 2)
+        if not path.lower().endswith(IMAGE_EXT) or kind != "blob":
+            continue
+        if a.include and not re.search(a.include, path):
+            continue
+        if a.exclude and re.search(a.exclude, path):
+            continue
+        cands.append((path, oid))
+    cands.sort()
+    cands = cands[:: max(1, a.stride)]
+
+    hidden = HashIndex()
+    for h in load_hashes(os.path.join(EXCLUDE, "images.dhash")):
+        hidden.add(h)
+    shared = HashIndex()
+    for h in load_hashes(shared_index_file):
+        shared.add(h)
+    own_file = os.path.join(a.out, ".own.dhash")
+    own = HashIndex()
+    for h in load_hashes(own_file):
+        own.add(h)
+
+    manifest = os.path.join(a.out, "manifest.csv")
+    have_paths = set()
+    if os.path.exists(manifest):
+        with open(manifest, newline="") as f:
+            have_paths = {r["path"] for r in csv.DictReader(f)}
+    stats = {"candidates": len(cands), "kept": 0, "hidden": 0, "shared": 0, "own": 0, "small": 0, "bad": 0}
+    rows = []
+    new_hashes = []
+    short = a.repo.split("/")[1]
+    for path, oid in cands:
+        if a.limit and stats["kept"] >= a.limit:
+            break
+        try:
+            data = git(a.git_dir, "cat-file", "blob", oid)
+        except subprocess.CalledProcessError:  # a file over the snapshot's size limit is listed but absent
+            stats["bad"] += 1
+            continue
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                im.load()
+                w, h = im.size
+                if min(w, h) < a.min_side or max(w, h) / min(w, h) > a.max_aspect:
+                    stats["small"] += 1
+                    continue
+                d = dhash(im)
+                fmt = (im.format or "").lower()
+        except Exception:
+            stats["bad"] += 1
+            continue
+        if hidden.near(d):
+            stats["hidden"] += 1
+            continue
+        if shared.near(d):
+            stats["shared"] += 1
+            continue
+        if own.near(d):
+            stats["own"] += 1
+            continue
+        name = safe_name(f"{short}__{path.replace('/', '__')}")
+        out_path = f"image/{a.group}/{name}"
+        if out_path in have_paths:
+            stats["own"] += 1
+            continue
+        own.add(d)
+        new_hashes.append(f"{d:016x} {out_path}\n")
+        have_paths.add(out_path)
+        sha = hashlib.sha256(data).hexdigest()
+        notes = f"original {w}x{h} {fmt}, file as in the repository (not re-encoded); repo path {path}"
+        if a.notes:
+            notes += f"; {a.notes}"
+        url = f"https://raw.githubusercontent.com/{a.repo}/{commit}/{urllib.parse.quote(path)}"
+        row = {
+            "path": out_path,
+            "label": a.label,
+            "modality": "image",
+            "group": a.group,
+            "source_repo": f"{a.repo}@{commit}",
+            "generator": a.generator,
+            "license": a.license,
+            "sha256": sha,
+            "notes": notes,
+            "url": url,
+        }
+        rows.append((row, data))
+        stats["kept"] += 1
+
+    print(f"{a.repo} -> {a.group}: {stats}", file=sys.stderr)
+    if a.dry_run:
+        return
+    for row, data in rows:
+        dst = os.path.join(a.out, row["path"])
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        with open(dst, "wb") as f:
+            f.write(data)
+    for file, cols in ((manifest, COLUMNS), (a.sources, COLUMNS + ["url"])):
+        new = not os.path.exists(file)
+        with open(file, "a", newline="") as f:
+            wr = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+            if new:
+                wr.writeheader()
+            for row, _ in rows:
+                wr.writerow(row)
+    with open(own_file, "a") as f:
+        f.writelines(new_hashes)
+
+
+if __name__ == "__main__":
+    main()
