@@ -101,6 +101,86 @@ def build_shared_index(out: str) -> None:
     os.replace(out + ".tmp", out)
 
 
+def summary(out: str) -> None:
+    """Markdown table of the output set per group: label, count, source, licence, formats and sizes (the README's
+    shortcut section needs them: a label that comes all in one format or size is a shortcut)."""
+    import collections
+    import statistics
+
+    with open(os.path.join(out, "manifest.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    groups: dict[str, list[dict]] = collections.defaultdict(list)
+    for r in rows:
+        groups[r["group"]].append(r)
+    print("| group | label | files | source (owner/repo) | generator | licence | formats | short side (min-median-max) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for g in sorted(groups, key=lambda g: (groups[g][0]["label"] != "real", g)):
+        rs = groups[g]
+        fmts: collections.Counter = collections.Counter()
+        sides = []
+        for r in rs:
+            with Image.open(os.path.join(out, r["path"])) as im:
+                fmts[(im.format or "?").replace("JPEG", "JPG")] += 1
+                sides.append(min(im.size))
+        repos = sorted({r["source_repo"].split("@")[0] for r in rs})
+        gens = sorted({r["generator"] for r in rs})
+        lic = sorted({r["license"] for r in rs})
+        cell = lambda xs: "; ".join(xs).replace("|", "/")  # noqa: E731
+        print(
+            f"| {g} | {rs[0]['label']} | {len(rs)} | {cell(repos)} | {cell(gens)} | {cell(lic)} | "
+            f"{', '.join(f'{k} {v}' for k, v in fmts.most_common())} | "
+            f"{min(sides)}-{int(statistics.median(sides))}-{max(sides)} |"
+        )
+    by_label = collections.Counter(r["label"] for r in rows)
+    print(f"\n{len(rows)} files: " + ", ".join(f"{v} {k}" for k, v in sorted(by_label.items())) +
+          f"; {len(groups)} groups from {len({r['source_repo'].split('@')[0] for r in rows})} repositories")
+
+
+def verify(sources: str, out: str, mirrors: str) -> int:
+    """Checks the sources file against the repositories and the local set: every url is the raw.githubusercontent
+    address of source_repo's commit and path, the bytes git holds there hash to sha256, the local file at `path`
+    matches, and manifest.csv lists the same rows. Returns the number of problems (printed to stderr)."""
+    with open(sources, newline="") as f:
+        rows = list(csv.DictReader(f))
+    with open(os.path.join(out, "manifest.csv"), newline="") as f:
+        local = {r["path"]: r for r in csv.DictReader(f)}
+    problems = 0
+
+    def bad(row: dict, why: str) -> None:
+        nonlocal problems
+        problems += 1
+        print(f"{row['path']}: {why}", file=sys.stderr)
+
+    url_re = re.compile(r"^https://raw\.githubusercontent\.com/([^/]+/[^/]+)/([0-9a-f]{40})/(.+)$")
+    for r in rows:
+        m = url_re.match(r["url"])
+        repo, _, commit = r["source_repo"].partition("@")
+        if not m or m.group(1) != repo or m.group(2) != commit:
+            bad(r, f"url {r['url']} is not raw.githubusercontent.com/{repo}/{commit}/...")
+            continue
+        if is_excluded(repo):
+            bad(r, f"{repo} is listed in holdout-exclude")
+        git_dir = os.path.join(mirrors, repo.replace("/", "+"), "repo")
+        if os.path.isdir(os.path.join(git_dir, ".git")):
+            git_dir = os.path.join(git_dir, ".git")
+        try:
+            data = git(git_dir, "cat-file", "blob", f"{commit}:{urllib.parse.unquote(m.group(3))}")
+            if hashlib.sha256(data).hexdigest() != r["sha256"]:
+                bad(r, "the repository's bytes at that commit do not hash to sha256")
+        except (subprocess.CalledProcessError, FileNotFoundError):
+            bad(r, f"cannot read {commit}:{m.group(3)} from {git_dir}")
+        l = local.pop(r["path"], None)
+        if l is None:
+            bad(r, "not in the local manifest")
+        elif any(l[c] != r[c] for c in COLUMNS):
+            bad(r, "the local manifest row differs")
+    for path in local:
+        problems += 1
+        print(f"{path}: in the local manifest but not in the sources file", file=sys.stderr)
+    print(f"verified {len(rows)} rows: {problems} problem(s)", file=sys.stderr)
+    return problems
+
+
 def git(git_dir: str, *args: str) -> bytes:
     return subprocess.run(["git", f"--git-dir={git_dir}", *args], check=True, capture_output=True).stdout
 
@@ -112,6 +192,9 @@ def safe_name(s: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared-index", action="store_true")
+    ap.add_argument("--summary", action="store_true", help="print a markdown table of --out per group and exit")
+    ap.add_argument("--verify", action="store_true", help="check --sources against the mirrors and --out, then exit")
+    ap.add_argument("--mirrors", default="/work/.mirror", help="folder of fetched repositories (owner+repo/repo)")
     ap.add_argument("--git-dir")
     ap.add_argument("--repo", help="owner/repo as GitHub spells it")
     ap.add_argument("--group")
@@ -134,6 +217,11 @@ def main() -> None:
     if a.shared_index:
         os.makedirs(a.out, exist_ok=True)
         build_shared_index(shared_index_file)
+        return
+    if a.verify:
+        sys.exit(1 if verify(a.sources, a.out, a.mirrors) else 0)
+    if a.summary:
+        summary(a.out)
         return
     if not (a.git_dir and a.repo and a.group and a.label):
         ap.error("--git-dir, --repo, --group and --label are required")
