@@ -21,6 +21,7 @@ import { runValidator, type RunningValidator } from '../validator/src/main.js';
 import { NodeMiner } from '../validator/src/miner/node-miner.js';
 import { serveStatic, type Served } from '../validator/src/static-files.js';
 import { buildIfStale, killChildren } from './start/build.js';
+import { acquireStartLock, formatLockHeld, runningStatusUrl } from './start/lock.js';
 import { parseStartOptions, START_HELP, StartOptionsError, type StartOptions } from './start/options.js';
 import { formatMissing, formatMs, formatSummary, preflight, type RunSummary, Steps } from './start/steps.js';
 
@@ -74,6 +75,16 @@ async function main(opts: StartOptions): Promise<void> {
     process.exit(2);
   }
   mkdirSync(opts.stateDir, { recursive: true });
+  // Before anything that touches the state folder (--fresh deletes it) or a port: one start per state folder.
+  const lock = acquireStartLock(opts.stateDir);
+  if (!lock.ok) {
+    process.stderr.write(
+      `${formatLockHeld(lock.holder, relative(process.cwd(), opts.stateDir) || opts.stateDir, runningStatusUrl(opts.stateDir, lock.holder.pid))}\n`,
+    );
+    process.exit(2);
+  }
+  process.on('exit', lock.release);
+  if (lock.tookOverFrom) say(`(an earlier npm start, pid ${lock.tookOverFrom.pid}, ended without cleaning up; taking over)`);
   const chainDb = join(opts.stateDir, 'chain.db');
   const validatorDb = join(opts.stateDir, 'validator.db');
   // The validator's miners and scores belong to one chain: forgetting the chain forgets them too.
