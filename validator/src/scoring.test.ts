@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AnswerRecord, DEFAULT_POLICY, normaliseWeights, scoreMiner, scoreWindow } from './scoring.js';
+import { type AnswerRecord, DEFAULT_POLICY, scoreMiner, scoreWindow } from './scoring.js';
 
 const img = (truth: 0 | 1, ai: number | null): AnswerRecord => ({ modality: 'image', truth, ai });
 const vid = (truth: 0 | 1, ai: number | null): AnswerRecord => ({ modality: 'video', truth, ai });
@@ -48,19 +48,5 @@ describe('scoring', () => {
     expect(scoreMiner([...images, ...videos]).score).toBeCloseTo(1, 12);
     expect(scoreMiner([...images, ...videos.slice(0, 4)]).score).toBeCloseTo(0.6, 12);
     expect(DEFAULT_POLICY.window).toBe(200);
-  });
-
-  it('normalises weights to sum 1 and keeps all-zero at zero', () => {
-    const w = normaliseWeights(
-      new Map([
-        ['a', 0.6],
-        ['b', 0.2],
-        ['c', 0],
-      ]),
-    );
-    expect(w.get('a')).toBeCloseTo(0.75, 12);
-    expect(w.get('b')).toBeCloseTo(0.25, 12);
-    expect(w.get('c')).toBe(0);
-    expect([...normaliseWeights(new Map([['x', 0]])).values()]).toEqual([0]);
   });
 });

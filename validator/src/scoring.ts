@@ -76,12 +76,3 @@ export function scoreMiner(records: AnswerRecord[], policy: ScoringPolicy = DEFA
   );
   return { score, modalities };
 }
-
-/** Scores normalised to sum 1; all zeros stay all zeros (no miner earned anything). */
-export function normaliseWeights<K>(scores: Map<K, number>): Map<K, number> {
-  let total = 0;
-  for (const s of scores.values()) total += Math.max(0, s);
-  const out = new Map<K, number>();
-  for (const [k, s] of scores) out.set(k, total > 0 ? Math.max(0, s) / total : 0);
-  return out;
-}

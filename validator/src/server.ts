@@ -29,12 +29,13 @@ import {
   signHello,
   transportMaxPayload,
   verifyAuth,
+  weightShares,
 } from '@veracity/protocol';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { ChallengeFactory, PreparedChallenge } from './challenges/factory.js';
 import type { Metrics } from './status/metrics.js';
 import { type AnswerLog, type Store } from './store.js';
-import { DEFAULT_POLICY, normaliseWeights, scoreMiner, type ScoringPolicy } from './scoring.js';
+import { DEFAULT_POLICY, scoreMiner, type ScoringPolicy } from './scoring.js';
 import type { Logger } from './log.js';
 import { AddressGuard, DEFAULT_GUARD_LIMITS, type GuardLimits, normaliseIp, TokenBucket } from './guard.js';
 
@@ -647,7 +648,7 @@ export class ValidatorServer {
       per.set(m.hotkey, { score: detail.score, detail, uid: m.uid });
       this.o.metrics.minerScore.set({ hotkey: m.hotkey }, detail.score);
     }
-    const weights = normaliseWeights(new Map([...per].map(([k, v]) => [k, v.score])));
+    const weights = weightShares(new Map([...per].map(([k, v]) => [k, v.score])));
     return new Map([...per].map(([k, v]) => [k, { ...v, weight: weights.get(k) ?? 0 }]));
   }
 

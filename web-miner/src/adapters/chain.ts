@@ -3,6 +3,7 @@
  * weights validators gave it and its incentive. Refreshed on every new block.
  */
 import { ApiPromise, WsProvider } from '@polkadot/api';
+import { weightShares } from '@veracity/protocol';
 
 export interface ChainStatus {
   block: number;
@@ -10,7 +11,7 @@ export interface ChainStatus {
   uid?: number;
   /** Incentive in [0,1] from the last epoch. */
   incentive?: number;
-  /** Weights validators set for this uid, in [0,1] of the u16 range. */
+  /** Weights validators set for this uid: its share of each validator's weights (see @veracity/protocol weightShares). */
   weights: Array<{ validatorUid: number; weight: number }>;
 }
 
@@ -91,8 +92,8 @@ export class ChainWatch {
     const weights: ChainStatus['weights'] = [];
     for (const [k, v] of rows) {
       const row = v.toJSON() as Array<[number, number]>;
-      const mine = row.find(([u]) => Number(u) === uid);
-      if (mine) weights.push({ validatorUid: Number(k.args[1]!.toString()), weight: Number(mine[1]) / 65535 });
+      const share = weightShares(row.map(([u, w]) => [Number(u), Number(w)] as const)).get(uid);
+      if (share !== undefined) weights.push({ validatorUid: Number(k.args[1]!.toString()), weight: share });
     }
     return { block, registered: true, uid, weights, ...(inc === undefined ? {} : { incentive: inc }) };
   }
