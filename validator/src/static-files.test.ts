@@ -60,6 +60,7 @@ describe('serveStatic', () => {
     expect((await get(served.url, '/../secret.txt')).body).not.toContain('do not serve');
     expect((await get(served.url, '/..%2fsecret.txt')).status).toBe(403);
     expect((await get(served.url, '/missing.js')).status).toBe(404);
+    expect((await get(served.url, '/extra/favicon.ico')).status).toBe(404);
     expect((await get(served.url, '/', 'POST')).status).toBe(405);
     expect((await get(served.url, '/%E0%A4%A')).status).toBe(400);
   });
@@ -72,5 +73,28 @@ describe('serveStatic', () => {
     const iso = await get(isolated.url, '/');
     expect(iso.headers['cross-origin-opener-policy']).toBe('same-origin');
     expect(iso.headers['cross-origin-embedder-policy']).toBe('require-corp');
+  });
+
+  it('answers /favicon.ico with a 16x16 icon when the folder has none', async () => {
+    const ico = await new Promise<{ status: number; type: unknown; body: Buffer }>((ok, fail) => {
+      const { hostname, port } = new URL(served.url);
+      request({ hostname, port, path: '/favicon.ico' }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => ok({ status: res.statusCode ?? 0, type: res.headers['content-type'], body: Buffer.concat(chunks) }));
+      })
+        .on('error', fail)
+        .end();
+    });
+    expect(ico.status).toBe(200);
+    expect(ico.type).toBe('image/x-icon');
+    // ICONDIR (type 1, one image), a 16x16 32-bit entry whose data fills the rest of the file.
+    expect([ico.body.readUInt16LE(2), ico.body.readUInt16LE(4), ico.body[6], ico.body[7], ico.body.readUInt16LE(12)]).toEqual([
+      1, 1, 16, 16, 32,
+    ]);
+    expect(ico.body.readUInt32LE(18) + ico.body.readUInt32LE(14)).toBe(ico.body.length);
+    // A folder's own favicon wins over the built-in one.
+    writeFileSync(join(root, 'site', 'favicon.ico'), 'mine');
+    expect((await get(served.url, '/favicon.ico')).body).toBe('mine');
   });
 });

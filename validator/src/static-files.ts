@@ -6,6 +6,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { FAVICON_ICO } from './favicon.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -75,7 +76,14 @@ export function staticHandler(mounts: Record<string, string>, options: StaticOpt
       if (req.method === 'HEAD') res.end();
       else createReadStream(file).pipe(res);
     } catch {
-      res.writeHead(404).end();
+      if (path === '/favicon.ico') {
+        res.writeHead(200, {
+          'content-type': 'image/x-icon',
+          'content-length': FAVICON_ICO.length,
+          'cache-control': 'max-age=86400',
+        });
+        res.end(req.method === 'HEAD' ? undefined : FAVICON_ICO);
+      } else res.writeHead(404).end();
     }
     return true;
   };

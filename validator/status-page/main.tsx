@@ -1,47 +1,72 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { formatWeight, WEIGHT_LABEL, WEIGHT_MEANING } from '@veracity/protocol/weights';
 import type { StatusSnapshot } from '../src/status/types.js';
+import { seriesLabel, shortHotkey, tickLabel, timeTicks } from './chart.js';
 
 const COLOURS = ['#2e90fa', '#f79009', '#12b76a', '#9e77ed', '#f04438', '#0ba5ec', '#ee46bc', '#667085'];
-const short = (k: string) => (k.length > 14 ? `${k.slice(0, 6)}…${k.slice(-6)}` : k);
+const short = shortHotkey;
 const pct = (v: number | null) => (v === null ? '–' : v.toFixed(3));
 
 /** Weights over time, one line per miner: the picture a validator operator checks first. */
-function WeightsChart({ history }: { history: StatusSnapshot['weights'] }) {
+function WeightsChart({ history, miners }: { history: StatusSnapshot['weights']; miners: StatusSnapshot['miners'] }) {
   const set = history.filter((h) => h.status !== 'failed');
   if (set.length === 0) return <p class="muted">No weights computed yet.</p>;
-  const keys = [...new Set(set.flatMap((h) => Object.keys(h.weights)))].sort();
+  const keys = [...new Set(set.flatMap((h) => Object.keys(h.weights)))].sort(
+    (a, b) => Number(a) - Number(b) || a.localeCompare(b),
+  );
   const W = 640;
-  const H = 180;
-  const P = 28;
+  const H = 200;
+  const P = 34;
   const t0 = set[0]!.at;
   const t1 = Math.max(set[set.length - 1]!.at, t0 + 1);
   const x = (t: number) => P + ((t - t0) / (t1 - t0)) * (W - 2 * P);
   const y = (w: number) => H - P - w * (H - 2 * P);
+  const ticks = timeTicks(t0, t1);
+  const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : 60_000;
   return (
-    <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label="weights over time">
-      <line x1={P} y1={y(0)} x2={W - P} y2={y(0)} stroke="#d0d5dd" />
-      <line x1={P} y1={y(1)} x2={W - P} y2={y(1)} stroke="#eaecf0" />
-      <text x={2} y={y(0) + 4}>
-        0
-      </text>
-      <text x={2} y={y(1) + 4}>
-        1
-      </text>
-      {keys.map((k, i) => (
-        <g key={k}>
+    <>
+      <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={`${WEIGHT_LABEL} per miner over time`}>
+        <line x1={P} y1={y(0)} x2={W - P} y2={y(0)} stroke="#d0d5dd" />
+        <line x1={P} y1={y(1)} x2={W - P} y2={y(1)} stroke="#eaecf0" />
+        <text x={2} y={y(0) + 4}>
+          0
+        </text>
+        <text x={2} y={y(1) + 4}>
+          1
+        </text>
+        <g class="time-axis">
+          {ticks.map((t) => (
+            <g key={t}>
+              <line x1={x(t)} y1={y(0)} x2={x(t)} y2={y(0) + 4} stroke="#98a2b3" />
+              <text x={x(t)} y={H - P + 16} text-anchor="middle">
+                {tickLabel(t, step)}
+              </text>
+            </g>
+          ))}
+        </g>
+        {keys.map((k, i) => (
           <polyline
+            key={k}
             fill="none"
             stroke={COLOURS[i % COLOURS.length]}
             stroke-width="2"
             points={set.map((h) => `${x(h.at).toFixed(1)},${y(h.weights[k] ?? 0).toFixed(1)}`).join(' ')}
           />
-          <text x={W - P + 2} y={y(set[set.length - 1]!.weights[k] ?? 0) + 4} fill={COLOURS[i % COLOURS.length]}>
-            {short(k)}
-          </text>
-        </g>
-      ))}
-    </svg>
+        ))}
+      </svg>
+      <ul class="legend" id="weights-legend">
+        {keys.map((k, i) => (
+          <li key={k}>
+            <span class="swatch" style={{ background: COLOURS[i % COLOURS.length] }} />
+            {seriesLabel(k, miners)}
+          </li>
+        ))}
+      </ul>
+      <p class="muted">
+        {WEIGHT_LABEL}: {WEIGHT_MEANING}; time is this browser&apos;s clock.
+      </p>
+    </>
   );
 }
 
@@ -64,7 +89,13 @@ function App() {
     void tick();
     return () => void (stop = true);
   }, []);
-  if (!status) return <p>{error ? `Cannot reach the validator: ${error}` : 'Loading…'}</p>;
+  if (!status)
+    return (
+      <main>
+        <h1>Veracity validator</h1>
+        <p class={error ? 'bad' : 'muted'}>{error ? `Cannot reach the validator: ${error}` : 'Loading…'}</p>
+      </main>
+    );
   const { validator, chain, miners } = status;
   return (
     <main>
@@ -125,7 +156,7 @@ function App() {
             <th>image sn34</th>
             <th>video sn34</th>
             <th>score</th>
-            <th>weight</th>
+            <th title={WEIGHT_MEANING}>{WEIGHT_LABEL}</th>
           </tr>
         </thead>
         <tbody>
@@ -140,14 +171,14 @@ function App() {
               <td>{pct(m.scores.image)}</td>
               <td>{pct(m.scores.video)}</td>
               <td class="score">{m.scores.total.toFixed(3)}</td>
-              <td class="weight">{m.weight.toFixed(3)}</td>
+              <td class="weight">{formatWeight(m.weight)}</td>
             </tr>
           ))}
         </tbody>
       </table>
       <div class="card">
         <strong>Weights over time</strong>
-        <WeightsChart history={status.weights} />
+        <WeightsChart history={status.weights} miners={miners} />
       </div>
       {status.unreadable.length > 0 && (
         <div class="card">
