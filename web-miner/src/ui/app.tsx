@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Controller, View } from '../controller.js';
+import { formatWeight, WEIGHT_MEANING } from '@veracity/protocol';
 import type { Explained } from '../core/errors.js';
 
 const fmtMs = (ms: number | undefined) =>
@@ -45,7 +46,16 @@ function Identity({ c, v }: { c: Controller; v: View }) {
       )}
       {id.status === 'none' && (
         <>
-          {id.problem && <ProblemBox p={id.problem} />}
+          {id.problem &&
+            (id.problem.code === 'E_NO_WALLET' && v.config.devAccount ? (
+              // The path `npm start` sets up: no wallet is expected, the dev account below is registered for this page.
+              <p class="note" data-testid="dev-account-note">
+                No wallet extension in this browser; this local subnet registered the development account below for this page:
+                click <b>Use development account</b> to mine with it.
+              </p>
+            ) : (
+              <ProblemBox p={id.problem} />
+            ))}
           <form
             class="dev"
             onSubmit={(e) => {
@@ -57,12 +67,19 @@ function Identity({ c, v }: { c: Controller; v: View }) {
               <strong>Local development account.</strong> For local test networks only: the secret URI or mnemonic stays in this
               tab's memory and is forgotten on reload. Never type a real key here.
             </p>
-            <input
-              type="password"
-              placeholder="//Miner1 or a mnemonic"
-              value={uri}
-              onInput={(e) => setUri(e.currentTarget.value)}
-            />
+            {/* Plain text: a development URI such as //Miner2 is public, and hiding it only made the prefill a mystery. */}
+            <label>
+              Secret URI or mnemonic{' '}
+              <input
+                type="text"
+                data-testid="dev-uri"
+                autocomplete="off"
+                spellcheck={false}
+                placeholder="//Miner1 or a mnemonic"
+                value={uri}
+                onInput={(e) => setUri(e.currentTarget.value)}
+              />
+            </label>
             <button type="submit">Use development account</button>
           </form>
         </>
@@ -177,6 +194,13 @@ function Chart({ series, p50, p95 }: { series: number[]; p50?: number; p95?: num
 function Mining({ v, c }: { v: View; c: Controller }) {
   const m = v.mining;
   const canStart = v.model.status === 'ready' && v.identity.status === 'ready' && !m.running;
+  // A disabled button says why: what is still missing before mining can start.
+  const waitingFor = [
+    v.identity.status !== 'ready' &&
+      (v.identity.status === 'choose' ? 'choose a hotkey above' : 'pick an identity above (Use development account)'),
+    v.model.status === 'loading' && 'the model is still loading',
+    v.model.status === 'error' && 'the model failed to load',
+  ].filter(Boolean);
   const weights = v.chain.info?.weights ?? [];
   return (
     <section>
@@ -187,9 +211,17 @@ function Mining({ v, c }: { v: View; c: Controller }) {
             Stop mining
           </button>
         ) : (
-          <button data-testid="start" disabled={!canStart} onClick={() => c.start()}>
-            Start mining
-          </button>
+          <>
+            <button data-testid="start" disabled={!canStart} onClick={() => c.start()}>
+              Start mining
+            </button>
+            {!canStart && waitingFor.length > 0 && (
+              <span class="detail" data-testid="start-hint">
+                {' '}
+                First: {waitingFor.join('; ')}.
+              </span>
+            )}
+          </>
         )}{' '}
         <label>
           Cap{' '}
@@ -268,8 +300,8 @@ function Mining({ v, c }: { v: View; c: Controller }) {
             {weights.length === 0
               ? 'no validator has set a weight for this uid yet'
               : weights.map((w) => (
-                  <span data-testid="weight">
-                    weight from validator uid {w.validatorUid}: <b>{w.weight.toFixed(4)}</b>{' '}
+                  <span data-testid="weight" title={WEIGHT_MEANING}>
+                    weight (share of validator uid {w.validatorUid}'s weights): <b>{formatWeight(w.weight)}</b>{' '}
                   </span>
                 ))}
           </>
@@ -279,18 +311,25 @@ function Mining({ v, c }: { v: View; c: Controller }) {
       </p>
       <h3>Last results from validators</h3>
       <table class="results" data-testid="results">
+        <thead>
+          <tr>
+            <th>challenge</th>
+            <th>label</th>
+            <th>your answer</th>
+            <th>latency</th>
+          </tr>
+        </thead>
         <tbody>
           {m.results.map((r) => (
             <tr>
               <td>
                 <code>{r.id.slice(0, 10)}</code>
               </td>
-              <td>{r.label ?? ''}</td>
+              <td>{r.label ?? '–'}</td>
               <td class={r.correct === undefined ? '' : r.correct ? 'ok' : 'bad'}>
-                {r.correct === undefined ? '' : r.correct ? 'correct' : 'wrong'}
+                {r.correct === undefined ? '–' : r.correct ? 'correct' : 'wrong'}
               </td>
-              <td>{r.score === undefined ? '' : `score ${r.score.toFixed(3)}`}</td>
-              <td>{r.ms === undefined ? '' : `${r.ms} ms`}</td>
+              <td>{r.ms === undefined ? '–' : `${r.ms} ms`}</td>
             </tr>
           ))}
         </tbody>
