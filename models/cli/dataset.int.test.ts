@@ -389,7 +389,7 @@ describe('veracity-dataset from a mirror', () => {
 
     const typo = await runCli(['--from-manifest', SHARED, '--out', join(work, 'typo'), '--only-groups', 'faces-fhq']);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toMatch(/E_USAGE: no group faces-fhq in .*; it has: faces-ffhq, /);
+    expect(typo.stderr).toMatch(/E_USAGE: no group faces-fhq in .* — fix: --only-groups takes some of: faces-ffhq, /);
     expect(existsSync(join(work, 'typo'))).toBe(false);
   });
 

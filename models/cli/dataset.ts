@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { assembleDataset, checkDataset, type DatasetEvent, type DatasetFailure } from '../src/dataset-node.js';
 import { DEFAULT_RETRY, formatDuration, formatProgress, parseSources, selectRows, sourceKind } from '../src/dataset-sources.js';
 import { ErrorCode, isVeracityError, messageOf } from '../src/errors.js';
+import { EXIT_USAGE, parseCli, UsageError, usageLine } from './usage.js';
 
 const HELP = `usage: veracity-dataset --sources FILE --out DIR [options]
        veracity-dataset --from-manifest DIR --out DIR [options]
@@ -31,70 +31,92 @@ const HELP = `usage: veracity-dataset --sources FILE --out DIR [options]
 exit status: 0 all verified, 1 some files failed (the manifest lists the others), 2 bad usage or sources file,
              or the output folder cannot be written`;
 
-function fail(code: string, message: string): never {
-  process.stderr.write(`${code}: ${message}\n`);
-  process.exit(2);
+const PROGRAM = 'veracity-dataset';
+
+/** One line with the stable code, the problem and its fix; exit 2 (bad usage, sources file or output folder). */
+function fail(code: string, message: string, fix: string): never {
+  process.stderr.write(`${usageLine(PROGRAM, new UsageError(`${code}: ${message}`, fix))}\n`);
+  process.exit(EXIT_USAGE);
 }
 
 function count(name: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) fail('E_USAGE', `--${name} must be an integer >= ${min}, got "${value}"`);
+  if (!Number.isInteger(n) || n < min)
+    fail('E_USAGE', `--${name} must be an integer >= ${min}, got "${value}"`, `pass e.g. --${name} ${Math.max(min, 1)}`);
   return n;
 }
 
-let parsed;
+let args;
 try {
-  parsed = parseArgs({
-    options: {
-      sources: { type: 'string' },
-      'from-manifest': { type: 'string' },
-      out: { type: 'string' },
-      mirror: { type: 'string' },
-      'only-groups': { type: 'string' },
-      limit: { type: 'string' },
-      concurrency: { type: 'string' },
-      retries: { type: 'string' },
-      'retry-base-ms': { type: 'string' },
-      'retry-max-ms': { type: 'string' },
-      'timeout-ms': { type: 'string' },
-      copy: { type: 'boolean' },
-      check: { type: 'boolean' },
-      'progress-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  args = parseCli(PROGRAM, process.argv.slice(2), {
+    sources: { type: 'string' },
+    'from-manifest': { type: 'string' },
+    out: { type: 'string' },
+    mirror: { type: 'string' },
+    'only-groups': { type: 'string' },
+    limit: { type: 'string' },
+    concurrency: { type: 'string' },
+    retries: { type: 'string' },
+    'retry-base-ms': { type: 'string' },
+    'retry-max-ms': { type: 'string' },
+    'timeout-ms': { type: 'string' },
+    copy: { type: 'boolean' },
+    check: { type: 'boolean' },
+    'progress-ms': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
 } catch (e) {
-  fail('E_USAGE', `${messageOf(e)}\n${HELP}`);
+  if (!(e instanceof UsageError)) throw e;
+  fail('E_USAGE', e.problem, e.fix);
 }
-const args = parsed.values;
 if (args.help) {
   console.log(HELP);
   process.exit(0);
 }
-if (!args.out === !args.check || !args.sources === !args['from-manifest']) {
-  process.stderr.write(`${HELP}\n`);
-  process.exit(2);
-}
+if (!args.sources === !args['from-manifest'])
+  fail(
+    'E_USAGE',
+    args.sources ? '--sources and --from-manifest are two ways to name the input: give one' : 'no input given',
+    'pass --sources FILE (a CSV with url and sha256 columns) or --from-manifest DIR (a folder with manifest.csv)',
+  );
+if (!args.out === !args.check)
+  fail(
+    'E_USAGE',
+    args.out ? '--out and --check exclude each other' : 'no output folder given',
+    'pass --out DIR to assemble a set there, or --check to verify the files in place',
+  );
 
 const fromManifest = args['from-manifest'] ? resolve(args['from-manifest']) : undefined;
 const sourcesFile = fromManifest ? resolve(fromManifest, 'manifest.csv') : resolve(args.sources!);
 const mirror = resolve(args.mirror ?? fromManifest ?? dirname(sourcesFile));
 
 if (args.out && resolve(args.out) === mirror)
-  fail('E_USAGE', `--out is the mirror folder itself (${mirror}); use --check to verify a folder in place`);
+  fail(
+    'E_USAGE',
+    `--out is the mirror folder itself (${mirror}); choose another --out`,
+    'use --check to verify a folder in place',
+  );
 
 let text: string;
 try {
   text = readFileSync(sourcesFile, 'utf8');
 } catch (e) {
-  fail(ErrorCode.SourcesInvalid, `cannot read ${sourcesFile}: ${messageOf(e)}`);
+  fail(
+    ErrorCode.SourcesInvalid,
+    `cannot read ${sourcesFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : messageOf(e)}`,
+    fromManifest ? 'pass --from-manifest a folder that has a manifest.csv' : 'pass --sources the path of your sources CSV',
+  );
 }
 let sources;
 try {
   sources = parseSources(text, { urlFromPath: fromManifest !== undefined });
 } catch (e) {
-  fail(isVeracityError(e) ? e.code : ErrorCode.SourcesInvalid, `${sourcesFile}: ${messageOf(e).replace(/^E_\w+: /, '')}`);
+  fail(
+    isVeracityError(e) ? e.code : ErrorCode.SourcesInvalid,
+    `${sourcesFile}: ${messageOf(e).replace(/^E_\w+: /, '')}`,
+    'its columns are path,label,modality,group,source_repo,generator,license,sha256,notes plus url (see --help)',
+  );
 }
 const onlyGroups = args['only-groups']
   ?.split(',')
@@ -103,7 +125,8 @@ const onlyGroups = args['only-groups']
 const known = new Set(sources.rows.map((r) => r.group));
 const unknown = onlyGroups?.filter((g) => !known.has(g)) ?? [];
 // A typo in a group name would otherwise "succeed" with an empty set.
-if (unknown.length > 0) fail('E_USAGE', `no group ${unknown.join(', ')} in ${sourcesFile}; it has: ${[...known].join(', ')}`);
+if (unknown.length > 0)
+  fail('E_USAGE', `no group ${unknown.join(', ')} in ${sourcesFile}`, `--only-groups takes some of: ${[...known].join(', ')}`);
 const rows = selectRows(sources.rows, {
   onlyGroups,
   limit: args.limit === undefined ? undefined : count('limit', args.limit, 0, 1),
@@ -183,5 +206,9 @@ try {
   process.exitCode = failed.length > 0 ? 1 : 0;
 } catch (e) {
   if (tty && onLine) process.stderr.write('\n');
-  fail(isVeracityError(e) ? e.code : ErrorCode.Write, messageOf(e).replace(/^E_\w+: /, ''));
+  fail(
+    isVeracityError(e) ? e.code : ErrorCode.Write,
+    messageOf(e).replace(/^E_\w+: /, ''),
+    'check that the --out folder can be written (space, permissions), then run the same command again to resume',
+  );
 }

@@ -100,6 +100,6 @@ describe('veracity-eval', () => {
   it('refuses a bad --frames with exit code 2', async () => {
     const run = await runEval(['--manifest', join(work, 'manifest.csv'), '--frames', '0']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/--frames must be a positive integer/);
+    expect(run.stderr).toMatch(/--frames must be a whole number from 1 to 64 \(got "0"\) — fix: /);
   });
 });

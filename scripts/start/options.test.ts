@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultStartOptions, parseStartOptions, StartOptionsError } from './options.js';
+import { defaultStartOptions, parseStartOptions, START_HELP, StartOptionsError } from './options.js';
 
 const ROOT = '/repo';
 
@@ -57,7 +57,8 @@ describe('npm start options', () => {
       '--dataset needs a value',
     ])
       expect(msg).toContain(part);
-    expect(msg).toContain('usage: npm start');
+    expect(msg).toContain('fix: run npm start -- --help');
+    expect(msg).not.toContain('\n'); // one line
   });
 
   it('does not swallow the next flag as a value, and rejects values on switches', () => {
@@ -66,7 +67,8 @@ describe('npm start options', () => {
     expect(() => parseStartOptions(['--no-dataset'], {}, ROOT)).toThrow(/--no-dataset is not an option/);
   });
 
-  it('answers help', () => {
+  it('answers help, which names the log level setting', () => {
     expect(parseStartOptions(['--fresh', '-h'], {}, ROOT)).toBe('help');
+    expect(START_HELP).toContain('VERACITY_LOG_LEVEL');
   });
 });

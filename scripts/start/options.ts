@@ -56,7 +56,11 @@ built for "Load unpacked". Ctrl-C stops everything.
   --tempo N              subnet tempo in blocks                   [default 10]
   --no-build             do not (re)build the web miner and the extension
   --no-node-miner        do not run the headless Node reference miner
-  -h, --help             this text`;
+  -h, --help             this text
+
+Once up, it prints one heartbeat line per weights cycle (rounds, miners online, the weights, errors). More:
+  VERACITY_LOG_LEVEL     the validator's JSON log on stderr: debug, info, warn or error [default warn here]
+  VERACITY_SEED, VERACITY_VIDEO_SHARE, ...  any other validator option (npx veracity-validator --help)`;
 
 type FlagKind = 'string' | 'int' | 'bool';
 const FLAGS: Record<string, { key: keyof StartOptions; kind: FlagKind; env?: string }> = {
@@ -163,6 +167,8 @@ export function parseStartOptions(
     const v = opts[key];
     if (v < lo || v > hi) problems.push(`${key} must be between ${lo} and ${hi} (got ${v})`);
   }
-  if (problems.length) throw new StartOptionsError(`npm start: ${problems.join('; ')}\n\n${START_HELP}`);
+  // One line, like every other CLI here (models/cli/usage.ts): the problems and where the options are described.
+  if (problems.length)
+    throw new StartOptionsError(`npm start: ${problems.join('; ')} — fix: run npm start -- --help for every option`);
   return opts;
 }

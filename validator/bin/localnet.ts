@@ -11,59 +11,66 @@
  * next start (bootstrap is idempotent, so a resumed chain is only re-checked).
  */
 import { existsSync, rmSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ApiPromise, WsProvider } from '@polkadot/api';
+import { intFlag, parseCli, runCli, UsageError } from '@veracity/models/cli';
 import { bootstrapSubnet } from '../src/chain/bootstrap.js';
 import { keyFromUri } from '../src/chain/keys.js';
 import { startLocalnet, type Localnet } from '../src/chain/localnet.js';
 import { defaultSpec } from '../src/chain/spec.js';
 
-const USAGE = `usage: tsx validator/bin/localnet.ts [--spec PATH|URL] [--spec-sha256 HEX] [--port 9944] [--db FILE] [--fresh]
-                                     [--miners 3] [--validator URI] [--tempo 10] [--rate-limit 0] [--commit-reveal]`;
+const PROGRAM = 'localnet';
+const USAGE = `usage: npm run localnet -- [options]   (or: tsx validator/bin/localnet.ts [options])
 
-function fail(msg: string): never {
-  process.stderr.write(`localnet: ${msg}\n`);
-  process.exit(2);
-}
+Starts the real subtensor runtime offline under chopsticks, bootstraps a subnet (the validator hotkey with a permit,
+//Miner1..N registered), prints ONE JSON line on stdout (endpoint, netuid, uids) and runs until Ctrl-C. Progress on
+stderr.
 
-function intFlag(v: string | undefined, name: string, dflt: number, min = 0): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min} (got "${v}")\n${USAGE}`);
-  return n;
-}
+  --spec PATH|URL     raw subtensor chain spec [VERACITY_CHAIN_SPEC, default ../shared/chain/aura-dev-raw-293.json]
+  --spec-sha256 HEX   sha256 of the spec; required for a URL (downloaded once, then cached)
+  --port N            websocket port; 0 picks a free one; a taken port moves up by itself [default 9944]
+  --db FILE           keep the chain in this SQLite file and resume from it next time [default: in memory]
+  --fresh             with --db: forget the saved chain and start from genesis
+  --miners N          miner hotkeys to register, //Miner1..N [default 3]
+  --validator URI     validator hotkey, owner of the subnet [VERACITY_LOCALNET_VALIDATOR_URI, default //Alice]
+  --tempo N           subnet tempo in blocks (blocks per epoch) [default 10]
+  --rate-limit N      WeightsSetRateLimit in blocks (0: weights may be set every block) [default 0]
+  --commit-reveal     turn commit-reveal weights on for the subnet
+  -h, --help          this text`;
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        spec: { type: 'string' },
-        'spec-sha256': { type: 'string' },
-        port: { type: 'string' },
-        db: { type: 'string' },
-        fresh: { type: 'boolean' },
-        miners: { type: 'string' },
-        validator: { type: 'string' },
-        tempo: { type: 'string' },
-        'rate-limit': { type: 'string' },
-        'commit-reveal': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    fail(`${(e as Error).message}\n${USAGE}`);
-  }
+  const args = parseCli(
+    PROGRAM,
+    process.argv.slice(2),
+    {
+      spec: { type: 'string' },
+      'spec-sha256': { type: 'string' },
+      port: { type: 'string' },
+      db: { type: 'string' },
+      fresh: { type: 'boolean' },
+      miners: { type: 'string' },
+      validator: { type: 'string' },
+      tempo: { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'commit-reveal': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    'npm run localnet -- --help',
+  );
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const port = intFlag(args.port, 'port', 9944);
-  const nMiners = intFlag(args.miners, 'miners', 3);
-  const tempo = intFlag(args.tempo, 'tempo', 10, 1);
-  const rateLimit = intFlag(args['rate-limit'], 'rate-limit', 0);
+  const port = intFlag('port', args.port, 0, 65535) ?? 9944;
+  const nMiners = intFlag('miners', args.miners, 0, 64) ?? 3;
+  const tempo = intFlag('tempo', args.tempo, 1, 1000) ?? 10;
+  const rateLimit = intFlag('rate-limit', args['rate-limit'], 0) ?? 0;
   const spec = args.spec ?? defaultSpec();
+  const isUrl = /^https?:\/\//i.test(spec);
+  if (!isUrl && !existsSync(spec))
+    throw new UsageError(
+      `no chain spec at ${spec}`,
+      'pass --spec PATH (or set VERACITY_CHAIN_SPEC) to a raw subtensor chain spec, or its URL with --spec-sha256',
+    );
   const validatorUri = args.validator ?? process.env.VERACITY_LOCALNET_VALIDATOR_URI ?? '//Alice';
   if (args.fresh && args.db) {
     // chopsticks overwrites blocks by number, so an old longer chain would leave stale blocks above the new head
@@ -134,4 +141,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await runCli(PROGRAM, main);

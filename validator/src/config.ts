@@ -2,7 +2,7 @@
  * Validator configuration from defaults < JSON config file < environment < command-line flags, checked once at
  * start-up so a bad value stops the validator with every problem named, not an hour later mid-round.
  */
-import { parseArgs } from 'node:util';
+import { parseCli } from '@veracity/models/cli';
 
 export interface ValidatorConfig {
   /** Labelled media folder with manifest.csv. */
@@ -51,22 +51,30 @@ export const DEFAULTS: ValidatorConfig = {
   logLevel: 'info',
 };
 
-/** flag name -> [config key, environment variable] */
-const FIELDS: Record<string, [keyof ValidatorConfig, string | null]> = {
-  dataset: ['dataset', 'VERACITY_DATASET'],
-  db: ['db', 'VERACITY_DB'],
-  host: ['host', 'VERACITY_HOST'],
-  port: ['port', 'VERACITY_PORT'],
-  seed: ['seed', 'VERACITY_SEED'],
-  'round-interval-ms': ['roundIntervalMs', 'VERACITY_ROUND_INTERVAL_MS'],
-  'sample-size': ['sampleSize', 'VERACITY_SAMPLE_SIZE'],
-  'timeout-ms': ['timeoutMs', 'VERACITY_TIMEOUT_MS'],
-  'video-share': ['videoShare', 'VERACITY_VIDEO_SHARE'],
-  chain: ['chainEndpoint', 'VERACITY_CHAIN'],
-  netuid: ['netuid', 'VERACITY_NETUID'],
-  keystore: ['keystore', 'VERACITY_KEYSTORE'],
-  'weights-interval-ms': ['weightsIntervalMs', 'VERACITY_WEIGHTS_INTERVAL_MS'],
-  'log-level': ['logLevel', 'VERACITY_LOG_LEVEL'],
+/** flag name -> [config key, environment variable, what it means (for --help)] */
+const FIELDS: Record<string, [keyof ValidatorConfig, string | null, string]> = {
+  dataset: [
+    'dataset',
+    'VERACITY_DATASET',
+    'labelled media folder with manifest.csv: the challenges (npm run dataset builds one)',
+  ],
+  db: ['db', 'VERACITY_DB', 'SQLite file for miners, answers, scores and weights; kept across restarts'],
+  host: ['host', 'VERACITY_HOST', 'interface to listen on (0.0.0.0 for miners on other machines)'],
+  port: ['port', 'VERACITY_PORT', 'port for miners (ws://HOST:PORT/), the status page, /api/status and /metrics'],
+  seed: ['seed', 'VERACITY_SEED', 'challenge stream seed; empty: a fresh secret one per start (keep a set one private)'],
+  'round-interval-ms': ['roundIntervalMs', 'VERACITY_ROUND_INTERVAL_MS', 'time between challenge rounds'],
+  'sample-size': ['sampleSize', 'VERACITY_SAMPLE_SIZE', 'miners challenged per round'],
+  'timeout-ms': ['timeoutMs', 'VERACITY_TIMEOUT_MS', 'time a miner has to answer; a late answer counts as confidently wrong'],
+  'video-share': [
+    'videoShare',
+    'VERACITY_VIDEO_SHARE',
+    'percent of challenges that are video clips (0-100); 0 sends images only, for slow miners',
+  ],
+  chain: ['chainEndpoint', 'VERACITY_CHAIN', 'subtensor websocket (ws:// or wss://); empty: score miners without a chain'],
+  netuid: ['netuid', 'VERACITY_NETUID', 'the subnet: only hotkeys registered on it may mine, weights are set on it'],
+  keystore: ['keystore', 'VERACITY_KEYSTORE', 'polkadot-js JSON keystore of the hotkey (password in VERACITY_KEYSTORE_PASSWORD)'],
+  'weights-interval-ms': ['weightsIntervalMs', 'VERACITY_WEIGHTS_INTERVAL_MS', 'how often weights are computed and set on chain'],
+  'log-level': ['logLevel', 'VERACITY_LOG_LEVEL', 'debug, info, warn or error (JSON lines on stderr)'],
 };
 /** Secrets come from the environment only. */
 const SECRET_ENV: Partial<Record<keyof ValidatorConfig, string>> = {
@@ -74,11 +82,34 @@ const SECRET_ENV: Partial<Record<keyof ValidatorConfig, string>> = {
   keystorePassword: 'VERACITY_KEYSTORE_PASSWORD',
 };
 
+const METAVAR: Record<string, string> = {
+  dataset: 'DIR',
+  db: 'FILE',
+  host: 'HOST',
+  seed: 'TEXT',
+  chain: 'URL',
+  keystore: 'FILE',
+  'log-level': 'LEVEL',
+};
+
 export const HELP = `usage: veracity-validator [--config FILE] [options]
+
+Challenges miners with labelled media, scores them (sn34) and sets weights on a subtensor chain. Each option is a
+flag, a VERACITY_* variable or a key of the JSON --config file (VERACITY_CONFIG); flags win over the environment,
+the environment over the file.
+
 ${Object.entries(FIELDS)
-  .map(([flag, [key, env]]) => `  --${flag.padEnd(22)} ${env ?? ''} (default: ${JSON.stringify(DEFAULTS[key])})`)
+  .map(
+    ([flag, [key, env, what]]) =>
+      `  --${`${flag} ${METAVAR[flag] ?? 'N'}`.padEnd(24)} ${what}\n${' '.repeat(29)}[${env}, default ${JSON.stringify(DEFAULTS[key])}]`,
+  )
   .join('\n')}
-secrets, from the environment only: VERACITY_HOTKEY_URI (secret URI or mnemonic), VERACITY_KEYSTORE_PASSWORD`;
+  --config FILE              JSON file with any of the options above by their camelCase name (e.g. {"videoShare": 0})
+  -h, --help                 this text
+
+Secrets, from the environment only (never a flag, which would land in shell history and ps):
+  VERACITY_HOTKEY_URI        the hotkey as a secret URI or mnemonic (without one: the public dev key //Alice)
+  VERACITY_KEYSTORE_PASSWORD the password of --keystore`;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -91,14 +122,10 @@ export function resolveConfig(
   env: Record<string, string | undefined>,
   readFile: (path: string) => string,
 ): ValidatorConfig | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      ...Object.fromEntries(Object.keys(FIELDS).map((f) => [f, { type: 'string' as const }])),
-    },
-    strict: true,
+  const values = parseCli('veracity-validator', argv, {
+    config: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+    ...Object.fromEntries(Object.keys(FIELDS).map((f) => [f, { type: 'string' as const }])),
   });
   if (values.help) return 'help';
   const problems: string[] = [];

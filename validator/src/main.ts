@@ -2,7 +2,10 @@
  * The validator's composition root: config -> store, dataset, challenge factory, metrics, status page, socket server.
  * Everything below receives what it needs as arguments; this is the only place that reads the environment.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, UsageError } from '@veracity/models/cli';
+import { weightShares } from '@veracity/protocol';
 import { ChallengeDataset } from './challenges/dataset.js';
 import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './challenges/factory.js';
 import { ChainSync, type WeightsOutcome } from './chain-sync.js';
@@ -28,7 +31,22 @@ export interface RunningValidator {
   close: () => Promise<void>;
 }
 
-export async function runValidator(config: ValidatorConfig, deps: { log?: Logger } = {}): Promise<RunningValidator> {
+/** What one weights cycle found and did, for a caller's heartbeat (npm start prints one line per cycle). */
+export interface WeightsCycle {
+  at: number;
+  /** Challenge rounds run since start. */
+  rounds: number;
+  /** Miners with an authenticated connection now. */
+  online: number;
+  outcome: { ok: boolean; detail: string } | WeightsOutcome;
+  /** The weights of this cycle as shares (see @veracity/protocol weightShares), by uid when known, else by hotkey. */
+  weights: Array<{ uid: number | null; hotkey: string | null; share: number }>;
+}
+
+export async function runValidator(
+  config: ValidatorConfig,
+  deps: { log?: Logger; onWeightsCycle?: (cycle: WeightsCycle) => void } = {},
+): Promise<RunningValidator> {
   const log = deps.log ?? createLogger(config.logLevel);
   log.info('starting validator', { version: VERSION, config: redact(config) });
   const devKey = !config.hotkeyUri && !config.keystore;
@@ -141,12 +159,34 @@ export async function runValidator(config: ValidatorConfig, deps: { log?: Logger
     });
     return { ok: true, detail: 'recorded locally' };
   };
+  const cycleWeights = (outcome: { ok: boolean; detail: string } | WeightsOutcome): WeightsCycle['weights'] => {
+    const sent = 'uids' in outcome && outcome.uids && outcome.values ? outcome : null;
+    if (sent) {
+      const shares = weightShares(sent.uids!.map((u, i) => [u, sent.values![i] ?? 0] as const));
+      return [...shares].map(([uid, share]) => ({ uid, hotkey: null, share }));
+    }
+    // No chain (or nothing sent): the scores' own shares, by hotkey.
+    return [...server.scores()].map(([hotkey, s]) => ({ uid: null, hotkey, share: s.weight }));
+  };
   let updating = false;
   const weightsTimer = setInterval(() => {
     if (updating) return;
     updating = true;
     updateWeights()
-      .catch((e: unknown) => log.error('weights update failed', { error: e instanceof Error ? e.message : String(e) }))
+      .catch((e: unknown) => {
+        const detail = e instanceof Error ? e.message : String(e);
+        log.error('weights update failed', { error: detail });
+        return { ok: false, detail };
+      })
+      .then((outcome) =>
+        deps.onWeightsCycle?.({
+          at: Date.now(),
+          rounds: server.roundsRun,
+          online: server.connected().length,
+          outcome,
+          weights: cycleWeights(outcome),
+        }),
+      )
       .finally(() => (updating = false));
   }, config.weightsIntervalMs);
   const httpUrl = url.replace(/^ws/, 'http');
@@ -166,44 +206,77 @@ export async function runValidator(config: ValidatorConfig, deps: { log?: Logger
   };
 }
 
+const PROGRAM = 'veracity-validator';
+
+/** A start-up failure the operator can fix (a port, a dataset, a chain endpoint) as a UsageError with that fix. */
+function startupProblem(e: unknown, config: ValidatorConfig): unknown {
+  const message = e instanceof Error ? e.message : String(e);
+  if ((e as NodeJS.ErrnoException)?.code === 'EADDRINUSE' || /EADDRINUSE/.test(message))
+    return new UsageError(
+      `port ${config.port} on ${config.host} is already in use`,
+      'stop what listens there (another validator or npm start?), or pass --port N (VERACITY_PORT)',
+    );
+  if (message.startsWith('cannot use the chain'))
+    return new UsageError(
+      message,
+      'check that --chain (VERACITY_CHAIN) is a running subtensor node and --netuid an existing subnet',
+    );
+  if (/keystore|secret|mnemonic|password/i.test(message))
+    return new UsageError(message, 'check VERACITY_HOTKEY_URI, or --keystore and VERACITY_KEYSTORE_PASSWORD');
+  return e;
+}
+
 export async function main(argv: string[]): Promise<void> {
-  let config: ValidatorConfig | 'help';
-  try {
-    config = resolveConfig(argv, process.env, (p) => readFileSync(p, 'utf8'));
-  } catch (e) {
-    process.stderr.write(`${e instanceof ConfigError ? e.message : String(e)}\n\n${HELP}\n`);
-    process.exit(2);
-  }
-  if (config === 'help') return void console.log(HELP);
-  const log = createLogger(config.logLevel);
-  // Last line of defence: every request and frame handler catches its own errors, so reaching here is a bug. The
-  // state that matters is in SQLite (answers are committed as they arrive), so logging and going on loses nothing
-  // that exiting would keep, while exiting would hand any peer who finds such a bug a remote off switch.
-  // A log stream that breaks (stderr piped into a reader that quit: EPIPE) must not become an uncaught error that
-  // logs to the same stream, which would spin forever.
-  process.stderr.on('error', () => undefined);
-  let reporting = false;
-  const survive = (what: string) => (e: unknown) => {
-    if (reporting) return;
-    reporting = true;
+  await runCli(PROGRAM, async () => {
+    let config: ValidatorConfig | 'help';
     try {
-      log.error(`${what}; the validator keeps running`, { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-    } catch {
-      // nowhere left to report it
-    } finally {
-      reporting = false;
+      config = resolveConfig(argv, process.env, (p) => readFileSync(p, 'utf8'));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      throw new UsageError(
+        `invalid configuration: ${e.problems.join('; ')}`,
+        `set each by flag, VERACITY_* variable or --config file (${PROGRAM} --help lists them)`,
+      );
     }
-  };
-  process.on('uncaughtException', survive('uncaught error'));
-  process.on('unhandledRejection', survive('unhandled rejection'));
-  const running = await runValidator(config, { log });
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await running.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+    if (config === 'help') return void console.log(HELP);
+    if (!existsSync(join(config.dataset, 'manifest.csv')))
+      throw new UsageError(
+        `no dataset at ${config.dataset} (no manifest.csv there)`,
+        'pass --dataset DIR (VERACITY_DATASET), a labelled folder with manifest.csv; npm run dataset builds one',
+      );
+    const cfg = config;
+    const log = createLogger(config.logLevel);
+    // Last line of defence: every request and frame handler catches its own errors, so reaching here is a bug. The
+    // state that matters is in SQLite (answers are committed as they arrive), so logging and going on loses nothing
+    // that exiting would keep, while exiting would hand any peer who finds such a bug a remote off switch.
+    // A log stream that breaks (stderr piped into a reader that quit: EPIPE) must not become an uncaught error that
+    // logs to the same stream, which would spin forever.
+    process.stderr.on('error', () => undefined);
+    let reporting = false;
+    const survive = (what: string) => (e: unknown) => {
+      if (reporting) return;
+      reporting = true;
+      try {
+        log.error(`${what}; the validator keeps running`, { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      } catch {
+        // nowhere left to report it
+      } finally {
+        reporting = false;
+      }
+    };
+    process.on('uncaughtException', survive('uncaught error'));
+    process.on('unhandledRejection', survive('unhandled rejection'));
+    const running = await runValidator(cfg, { log }).catch((e: unknown) => {
+      throw startupProblem(e, cfg);
+    });
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      await running.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }

@@ -1,17 +1,34 @@
 /** veracity-miner-node CLI: mine headless with the model runtime. */
-import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { intFlag, parseCli, runCli, UsageError } from '@veracity/models/cli';
 import { loadNodeDetector } from '@veracity/models/node';
 import { defaultBundleDir } from '@veracity/models/paths';
 import { keyFromUri } from '../chain/keys.js';
 import { type MinerBehaviour, NodeMiner } from './node-miner.js';
 
-const HELP = `usage: veracity-miner-node --validator ws://HOST:PORT/ [--netuid N] [--bundle DIR|URL] [--accept HOTKEY] [--threads N]
-  the miner hotkey comes from VERACITY_MINER_URI (secret URI or mnemonic; //Bob-style dev URIs on a local net)`;
+const PROGRAM = 'veracity-miner-node';
+const BEHAVIOURS: MinerBehaviour[] = ['model', 'random', 'silent', 'decline'];
+
+const HELP = `usage: veracity-miner-node --validator ws://HOST:PORT/ [--validator ...] [options]
+
+Mines headless: answers a validator's challenges with the model bundle, through onnxruntime-node.
+
+  --validator URL     validator to mine for (ws:// or wss://); repeat it to mine for several at once
+  --netuid N          the subnet the validators serve; a validator on another one refuses the handshake [default 2]
+  --bundle DIR|URL    model bundle (manifest.json + model.onnx) [default: the shipped models/bundle]
+  --accept HOTKEY     only answer a validator that proves this hotkey in the handshake [default: any]
+  --threads N         onnxruntime threads [default: automatic]
+  --behaviour B       model (answer with the model), or for tests: random, silent (never answer), decline
+                      (refuse every challenge) [default model]
+  -h, --help          this text
+
+The miner hotkey comes from VERACITY_MINER_URI (a secret URI or mnemonic; //Bob-style dev URIs on a local net),
+never from a flag, which would land in shell history and ps.`;
 
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  await runCli(PROGRAM, async () => {
+    const values = parseCli(PROGRAM, argv, {
       validator: { type: 'string', multiple: true },
       netuid: { type: 'string', default: '2' },
       bundle: { type: 'string' },
@@ -19,40 +36,62 @@ export async function main(argv: string[]): Promise<void> {
       threads: { type: 'string' },
       behaviour: { type: 'string', default: 'model' },
       help: { type: 'boolean', short: 'h' },
-    },
+    });
+    if (values.help) return void console.log(HELP);
+    if (!values.validator?.length)
+      throw new UsageError('no validator given', 'pass --validator ws://HOST:PORT/ (npm start prints its validator URL)');
+    for (const url of values.validator)
+      if (!/^wss?:\/\/[^/\s]+/.test(url))
+        throw new UsageError(`--validator ${url} is not a ws:// or wss:// URL`, 'pass e.g. --validator ws://127.0.0.1:8790/');
+    const netuid = intFlag('netuid', values.netuid, 0, 65535)!;
+    const threads = intFlag('threads', values.threads, 1, 256);
+    const behaviour = values.behaviour as MinerBehaviour;
+    if (!BEHAVIOURS.includes(behaviour))
+      throw new UsageError(
+        `--behaviour ${values.behaviour} is not one of ${BEHAVIOURS.join(', ')}`,
+        'leave it out to mine with the model',
+      );
+    const uri = process.env.VERACITY_MINER_URI;
+    if (!uri)
+      throw new UsageError(
+        'no miner hotkey: VERACITY_MINER_URI is not set',
+        "set VERACITY_MINER_URI to the hotkey's secret URI or mnemonic (e.g. VERACITY_MINER_URI='//Bob' on a local net)",
+      );
+    const signer = await keyFromUri(uri, 'miner hotkey').catch((e: unknown) => {
+      throw new UsageError(
+        `VERACITY_MINER_URI is not a usable key: ${e instanceof Error ? e.message : String(e)}`,
+        'set it to a secret URI (//Name) or a 12/24-word mnemonic',
+      );
+    });
+    const bundle = values.bundle ?? defaultBundleDir();
+    if (!/^https?:\/\//i.test(bundle) && !existsSync(join(bundle, 'manifest.json')))
+      throw new UsageError(
+        `no model bundle at ${bundle} (no manifest.json)`,
+        'pass --bundle a folder with manifest.json and model.onnx, or leave it out for the shipped models/bundle',
+      );
+    const detector = await loadNodeDetector(bundle, {
+      ...(threads ? { threads } : {}),
+      onProgress: (p) => process.stderr.write(`model: ${p.stage}${p.backend ? ` (${p.backend})` : ''}\n`),
+    });
+    const miners = values.validator.map(
+      (url) =>
+        new NodeMiner({
+          url,
+          signer,
+          netuid,
+          behaviour,
+          detector,
+          ...(values.accept ? { validator: values.accept } : {}),
+          onEvent: (e) => process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), validator: url, ...e })}\n`),
+        }),
+    );
+    await Promise.all(miners.map((m) => m.start()));
+    process.stderr.write(`mining as ${signer.address} on ${values.validator.join(', ')}\n`);
+    const stop = () => {
+      for (const m of miners) m.stop();
+      setTimeout(() => process.exit(0), 200);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
-  if (values.help || !values.validator?.length) {
-    console.log(HELP);
-    process.exit(values.help ? 0 : 2);
-  }
-  const uri = process.env.VERACITY_MINER_URI;
-  if (!uri) {
-    console.error('set VERACITY_MINER_URI to the miner hotkey (secret URI or mnemonic)');
-    process.exit(2);
-  }
-  const signer = await keyFromUri(uri, 'miner hotkey');
-  const detector = await loadNodeDetector(values.bundle ?? defaultBundleDir(), {
-    ...(values.threads ? { threads: Number(values.threads) } : {}),
-    onProgress: (p) => process.stderr.write(`model: ${p.stage}${p.backend ? ` (${p.backend})` : ''}\n`),
-  });
-  const miners = values.validator.map(
-    (url) =>
-      new NodeMiner({
-        url,
-        signer,
-        netuid: Number(values.netuid),
-        behaviour: values.behaviour as MinerBehaviour,
-        detector,
-        ...(values.accept ? { validator: values.accept } : {}),
-        onEvent: (e) => process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), validator: url, ...e })}\n`),
-      }),
-  );
-  await Promise.all(miners.map((m) => m.start()));
-  process.stderr.write(`mining as ${signer.address} on ${values.validator.join(', ')}\n`);
-  const stop = () => {
-    for (const m of miners) m.stop();
-    setTimeout(() => process.exit(0), 200);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
