@@ -100,6 +100,16 @@ test.describe('npm start', () => {
       expect(existsSync(join(extensionDir, 'manifest.json'))).toBe(true);
       expect(extensionDir.startsWith(checkout.dir)).toBe(true);
 
+      // A second npm start on the same state folder is refused before it starts a chain, and says what to do.
+      const second = npmStart(checkout.dir, ['--no-build', '--chain-port', '0', '--validator-port', '0', '--miner-port', '0'], {
+        VERACITY_DATASET: DATASET,
+        VERACITY_CHAIN_SPEC: SPEC,
+      });
+      expect(await second.exited, second.out()).toBe(2);
+      expect(second.out()).toMatch(/npm start is already running for \.veracity \(pid \d+ since/);
+      expect(second.out()).toContain(`its status page is ${statusUrl}`);
+      expect(second.out()).not.toMatch(/\[1\/5\]|EADDRINUSE|\n\s+at /);
+
       // The web miner is served with the config that points it at this validator and chain.
       const config = (await (await fetch(new URL('config.json', minerUrl))).json()) as { validators: string[]; chain: string };
       expect(config.chain).toBe(chainUrl);
@@ -127,6 +137,31 @@ test.describe('npm start', () => {
         run.out,
       );
       expect(weights.get(nodeMinerUid)).toBe(65535);
+      // After "up" the terminal is not silent: one heartbeat line per weights cycle, with the weights it set.
+      await waitFor(
+        'a heartbeat line with weights set',
+        () =>
+          new RegExp(`round \\d+ · \\d+ miners? online · weights set \\(set at block \\d+\\): uid ${nodeMinerUid} 1\\.000`).exec(
+            run.out(),
+          ) ?? undefined,
+        60_000,
+        run.out,
+      );
+
+      // The status page: the title first (no stray "Loading…"), weights as shares under a named column, the chart
+      // with a time axis and a legend naming the miner by uid and hotkey; both servers answer /favicon.ico.
+      await expect(page.locator('#weights-legend')).toContainText(new RegExp(`uid ${nodeMinerUid} · \\w{6}…\\w{6}`), {
+        timeout: 30_000,
+      });
+      await expect(page.locator('svg .time-axis text').first()).toHaveText(/^\d\d:\d\d/);
+      expect((await page.locator('body').innerText()).trimStart()).toMatch(/^Veracity validator/);
+      await expect(page.locator('#miners thead')).toContainText('weight (share)');
+      await expect(row.locator('td.weight')).toHaveText('1.000');
+      for (const base of [statusUrl, minerUrl]) {
+        const icon = await fetch(new URL('favicon.ico', base));
+        expect(icon.status, base).toBe(200);
+        expect(icon.headers.get('content-type')).toBe('image/x-icon');
+      }
     } finally {
       await api?.disconnect();
       process.kill(-run.child.pid!, 'SIGINT');

@@ -17,13 +17,23 @@ import { bootstrapSubnet } from '../validator/src/chain/bootstrap.js';
 import { keyFromUri } from '../validator/src/chain/keys.js';
 import { type Localnet, startLocalnet } from '../validator/src/chain/localnet.js';
 import { resolveConfig } from '../validator/src/config.js';
+import { createLogger, type Logger } from '../validator/src/log.js';
 import { runValidator, type RunningValidator } from '../validator/src/main.js';
 import { NodeMiner } from '../validator/src/miner/node-miner.js';
 import { serveStatic, type Served } from '../validator/src/static-files.js';
 import { buildIfStale, killChildren } from './start/build.js';
 import { acquireStartLock, formatLockHeld, runningStatusUrl } from './start/lock.js';
 import { parseStartOptions, START_HELP, StartOptionsError, type StartOptions } from './start/options.js';
-import { formatMissing, formatMs, formatSummary, preflight, type RunSummary, Steps } from './start/steps.js';
+import {
+  chainUpNote,
+  formatHeartbeat,
+  formatMissing,
+  formatMs,
+  formatSummary,
+  preflight,
+  type RunSummary,
+  Steps,
+} from './start/steps.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -40,6 +50,9 @@ function onPath(command: string): boolean {
 /** Everything started so far, closed in reverse order on Ctrl-C or on a failed start. */
 const closers: { name: string; close: () => Promise<unknown> }[] = [];
 let stopping = false;
+/** Set once the summary is printed: heartbeats start then. */
+let up = false;
+const errors: { count: number; last: string | null } = { count: 0, last: null };
 
 async function stopAll(code: number, why: string): Promise<never> {
   if (!stopping) {
@@ -126,7 +139,7 @@ async function main(opts: StartOptions): Promise<void> {
         resume,
       });
       closers.push({ name: 'chain', close: () => net.close() });
-      note(`chain at ${net.endpoint}, block ${net.startBlock}; bootstrapping the subnet (≈30 s on a fresh chain)`);
+      note(chainUpNote(net.endpoint, net.startBlock, resume));
       const api = await ApiPromise.create({ provider: new WsProvider(net.endpoint), noInitWarn: true });
       closers.push({ name: 'chain client', close: () => api.disconnect() });
       const boot = await bootstrapSubnet(api, {
@@ -149,19 +162,54 @@ async function main(opts: StartOptions): Promise<void> {
       // The validator's own VERACITY_* settings still apply; what ties it to this subnet is fixed here.
       const base = resolveConfig([], process.env, (p) => readFileSync(p, 'utf8'));
       if (base === 'help') throw new Error('unexpected help');
-      const v = await runValidator({
-        ...base,
-        dataset: opts.dataset,
-        db: validatorDb,
-        host: opts.host,
-        port: opts.validatorPort,
-        chainEndpoint: chain.net.endpoint,
-        netuid: chain.boot.netuid,
-        hotkeyUri: '//Alice',
-        keystore: '',
-        weightsIntervalMs: opts.weightsIntervalMs,
-        logLevel: process.env.VERACITY_LOG_LEVEL ? base.logLevel : 'warn',
-      }).catch((e: unknown) => {
+      // Errors the validator logs are counted for the heartbeat line (and still printed, at any log level).
+      const level = process.env.VERACITY_LOG_LEVEL ? base.logLevel : 'warn';
+      const logger = createLogger(level);
+      const log: Logger = {
+        ...logger,
+        error: (msg, fields) => {
+          errors.count++;
+          errors.last = msg;
+          logger.error(msg, fields);
+        },
+      };
+      const v = await runValidator(
+        {
+          ...base,
+          dataset: opts.dataset,
+          db: validatorDb,
+          host: opts.host,
+          port: opts.validatorPort,
+          chainEndpoint: chain.net.endpoint,
+          netuid: chain.boot.netuid,
+          hotkeyUri: '//Alice',
+          keystore: '',
+          weightsIntervalMs: opts.weightsIntervalMs,
+          logLevel: level,
+        },
+        {
+          log,
+          // After "up", one line per weights cycle: the terminal is not silent while the subnet works.
+          onWeightsCycle: (c) => {
+            if (!up) return;
+            say(
+              formatHeartbeat({
+                at: c.at,
+                rounds: c.rounds,
+                online: c.online,
+                ok: c.outcome.ok,
+                detail: c.outcome.detail,
+                ...('action' in c.outcome ? { action: c.outcome.action } : {}),
+                weights: c.weights,
+                errors: errors.count,
+                lastError: errors.last,
+              }),
+            );
+            errors.count = 0;
+            errors.last = null;
+          },
+        },
+      ).catch((e: unknown) => {
         throw portHint(e, opts.validatorPort, 'validator-port', 'VERACITY_PORT');
       });
       closers.push({ name: 'validator', close: () => v.close() });
@@ -257,6 +305,9 @@ async function main(opts: StartOptions): Promise<void> {
   writeFileSync(join(opts.stateDir, 'run.json'), `${JSON.stringify({ ...summary, pid: process.pid }, null, 2)}\n`);
   say('');
   say(formatSummary(summary));
+  say('');
+  say(`Heartbeat, one line per weights cycle (every ${formatMs(opts.weightsIntervalMs)}):`);
+  up = true;
 }
 
 let opts: StartOptions | 'help';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMissing, formatMs, formatSummary, preflight, StepError, Steps } from './steps.js';
+import { chainUpNote, formatHeartbeat, formatMissing, formatMs, formatSummary, preflight, StepError, Steps } from './steps.js';
 
 const input = {
   dataset: '/d',
@@ -114,5 +114,63 @@ describe('steps', () => {
       'Ctrl-C stops everything',
     ])
       expect(text).toContain(part);
+  });
+});
+
+describe('heartbeat after "up"', () => {
+  const at = new Date(2026, 0, 1, 14, 5, 30).getTime();
+  const beat = { at, rounds: 42, online: 2, errors: 0, lastError: null };
+
+  it('names the round count, miners online, the weights as shares and the errors in one line', () => {
+    const line = formatHeartbeat({
+      ...beat,
+      action: 'set',
+      ok: true,
+      detail: 'set at block 120',
+      weights: [
+        { uid: 2, hotkey: null, share: 0.3358 },
+        { uid: 1, hotkey: null, share: 0.6642 },
+      ],
+    });
+    expect(line).toBe(
+      '14:05:30 round 42 · 2 miners online · weights set (set at block 120): uid 1 0.664, uid 2 0.336 · no errors',
+    );
+    expect(line).not.toContain('\n');
+  });
+
+  it('says why no weights went out, and counts errors with the last one', () => {
+    const line = formatHeartbeat({
+      ...beat,
+      online: 1,
+      action: 'failed',
+      ok: false,
+      detail: 'no miner has a positive score yet: nothing to set',
+      weights: [],
+      errors: 2,
+      lastError: 'weights update failed',
+    });
+    expect(line).toBe(
+      '14:05:30 round 42 · 1 miner online · weights not set (no miner has a positive score yet: nothing to set) · 2 errors (last: weights update failed)',
+    );
+    expect(formatHeartbeat({ ...beat, action: 'waiting', ok: false, detail: 'rate-limited', weights: [] })).toContain(
+      'weights not due (rate-limited)',
+    );
+  });
+
+  it('without a chain names miners by hotkey and shows at most six', () => {
+    const weights = Array.from({ length: 8 }, (_, i) => ({ uid: null, hotkey: `5Hotkey${i}xxxxxxxx`, share: 1 / 8 }));
+    const line = formatHeartbeat({ ...beat, ok: true, detail: 'recorded locally', weights });
+    expect(line).toContain('weights computed (recorded locally): 5Hotke… 0.125');
+    expect(line).toContain('+2 more');
+  });
+});
+
+describe('chain step note', () => {
+  it('a resumed chain is re-checked, not bootstrapped for 30 s', () => {
+    expect(chainUpNote('ws://127.0.0.1:9944', 812, true)).toBe(
+      'chain at ws://127.0.0.1:9944, block 812; checking the saved subnet',
+    );
+    expect(chainUpNote('ws://127.0.0.1:9944', 0, true)).not.toContain('bootstrapping');
+    expect(chainUpNote('ws://127.0.0.1:9944', 0, false)).toContain('bootstrapping the subnet (≈30 s on a fresh chain)');
   });
 });

@@ -3,6 +3,8 @@
  * naming the step, and the final table of URLs. Pure: the sink and the clock are passed in.
  */
 
+import { formatWeight } from '@veracity/protocol/weights';
+
 export interface Missing {
   /** The piece that is absent ("dataset", "chain spec", …). */
   piece: string;
@@ -169,4 +171,52 @@ export function formatSummary(s: RunSummary): string {
     'Next:',
     ...next.map((l) => `  - ${l}`),
   ].join('\n');
+}
+
+export interface Heartbeat {
+  at: number;
+  rounds: number;
+  online: number;
+  /** What the weights cycle did: 'set', 'committed', 'revealed', 'waiting', 'failed', or undefined without a chain. */
+  action?: string;
+  ok: boolean;
+  detail: string;
+  /** Shares of this cycle's weights (largest first is not required: sorted here). */
+  weights: Array<{ uid: number | null; hotkey: string | null; share: number }>;
+  /** Errors the validator logged since the previous heartbeat, and the last one. */
+  errors: number;
+  lastError: string | null;
+}
+
+const clock = (ms: number) => {
+  const d = new Date(ms);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+};
+
+/**
+ * One line per weights cycle once the subnet is up, so a quiet terminal still says it works:
+ * `14:05:30 round 42 · 2 miners online · weights set (set at block 120): uid 1 0.664, uid 2 0.336 · no errors`.
+ */
+export function formatHeartbeat(b: Heartbeat): string {
+  const verb =
+    b.action === 'failed' || (!b.ok && b.action === undefined)
+      ? 'weights not set'
+      : b.action === 'waiting'
+        ? 'weights not due'
+        : `weights ${b.action ?? 'computed'}`;
+  const top = [...b.weights].sort((x, y) => y.share - x.share).filter((w) => w.share > 0);
+  const shown = top
+    .slice(0, 6)
+    .map((w) => `${w.uid !== null ? `uid ${w.uid}` : w.hotkey ? `${w.hotkey.slice(0, 6)}…` : '?'} ${formatWeight(w.share)}`);
+  if (top.length > 6) shown.push(`+${top.length - 6} more`);
+  const weights = b.ok || b.action === 'waiting' ? (shown.length ? `: ${shown.join(', ')}` : '') : '';
+  const errors = b.errors === 0 ? 'no errors' : `${b.errors} error${b.errors === 1 ? '' : 's'} (last: ${b.lastError ?? '?'})`;
+  return `${clock(b.at)} round ${b.rounds} · ${b.online} miner${b.online === 1 ? '' : 's'} online · ${verb} (${b.detail})${weights} · ${errors}`;
+}
+
+/** The chain step's note once chopsticks is up: a resumed chain is only re-checked, which takes seconds, not 30. */
+export function chainUpNote(endpoint: string, block: number, resumed: boolean): string {
+  return resumed
+    ? `chain at ${endpoint}, block ${block}; checking the saved subnet`
+    : `chain at ${endpoint}, block ${block}; bootstrapping the subnet (≈30 s on a fresh chain)`;
 }
