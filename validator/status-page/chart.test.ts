@@ -36,6 +36,7 @@ describe('weights chart', () => {
     }
     expect(timeTicks(t0, t0 + 40_000, 6)[1]! - timeTicks(t0, t0 + 40_000, 6)[0]!).toBe(10_000);
     expect(timeTicks(t0, t0)).toEqual([t0]); // one weights entry: one tick
+    expect(timeTicks(t0 + 1, t0 + 2)).toEqual([t0 + 1]); // no round time inside the span: its start
   });
 
   it('labels ticks with minutes, and seconds when they are closer than a minute', () => {

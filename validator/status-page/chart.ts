@@ -26,7 +26,8 @@ export function timeTicks(t0: number, t1: number, max = 6): number[] {
   const step = STEPS_MS.find((s) => (t1 - t0) / s <= max - 1) ?? STEPS_MS[STEPS_MS.length - 1]!;
   const ticks: number[] = [];
   for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) ticks.push(t);
-  return ticks;
+  // A span shorter than one step (the first weights) still gets its start labelled.
+  return ticks.length ? ticks : [t0];
 }
 
 /** HH:MM, or HH:MM:SS when the ticks are less than a minute apart. */
