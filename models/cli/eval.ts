@@ -8,7 +8,7 @@
  * validator cuts challenge frames, aggregated by the bundle's rule as the extension and the miner do.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { evaluationReport, formatReport, groupedReport, type Scored } from '../src/evaluate.js';
 import {
   type DatasetRow,
@@ -20,7 +20,7 @@ import {
   parseDatasetManifest,
   type RawImage,
 } from '../src/node.js';
-import { defaultBundleDir } from './paths.js';
+import { bundleFlag } from './paths.js';
 import { intFlag, parseCli, runCli, UsageError } from './usage.js';
 
 const HELP = `usage: veracity-eval --manifest FILE [--root DIR] [--bundle DIR|URL] [--json OUT] [--limit N] [--threads N]
@@ -112,12 +112,7 @@ async function main(): Promise<void> {
   const videos = args['no-video'] ? [] : firstPerGroup('video');
   const skippedVideos = args['no-video'] ? rows.filter((r) => r.modality === 'video').length : 0;
 
-  const bundle = args.bundle ?? defaultBundleDir();
-  if (!/^https?:\/\//i.test(bundle) && !existsSync(join(bundle, 'manifest.json')))
-    throw new UsageError(
-      `no model bundle at ${bundle} (no manifest.json)`,
-      'pass --bundle a folder with manifest.json and model.onnx, or leave it out for the shipped models/bundle',
-    );
+  const bundle = bundleFlag(args.bundle);
   const detector = await loadNodeDetector(bundle, {
     ...(threads ? { threads } : {}),
     onProgress: (p) => p.stage === 'ready' && process.stderr.write(`bundle ${bundle} ready on ${p.backend}\n`),

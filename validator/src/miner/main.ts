@@ -1,9 +1,7 @@
 /** veracity-miner-node CLI: mine headless with the model runtime. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { intFlag, parseCli, runCli, UsageError } from '@veracity/models/cli';
 import { loadNodeDetector } from '@veracity/models/node';
-import { defaultBundleDir } from '@veracity/models/paths';
+import { bundleFlag } from '@veracity/models/paths';
 import { keyFromUri } from '../chain/keys.js';
 import { type MinerBehaviour, NodeMiner } from './node-miner.js';
 
@@ -63,12 +61,7 @@ export async function main(argv: string[]): Promise<void> {
         'set it to a secret URI (//Name) or a 12/24-word mnemonic',
       );
     });
-    const bundle = values.bundle ?? defaultBundleDir();
-    if (!/^https?:\/\//i.test(bundle) && !existsSync(join(bundle, 'manifest.json')))
-      throw new UsageError(
-        `no model bundle at ${bundle} (no manifest.json)`,
-        'pass --bundle a folder with manifest.json and model.onnx, or leave it out for the shipped models/bundle',
-      );
+    const bundle = bundleFlag(values.bundle);
     const detector = await loadNodeDetector(bundle, {
       ...(threads ? { threads } : {}),
       onProgress: (p) => process.stderr.write(`model: ${p.stage}${p.backend ? ` (${p.backend})` : ''}\n`),
