@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, expect, type Page, test } from '@playwright/test';
 import { type Detector, decodeImageNode, loadNodeDetector, maxAbsDiff } from '@veracity/models/node';
 import { defaultBundleDir } from '@veracity/models/paths';
+import { formatWeight, weightShares } from '@veracity/protocol';
 import { readWeights } from '../validator/src/chain/weights.js';
 import type { RunningValidator } from '../validator/src/main.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/browser.js';
@@ -63,7 +64,13 @@ test.beforeAll(async ({}, info) => {
   subnet = net;
   node = detector;
   browser = launched;
-  served = await serveStatic({ '/': dist, '/bad-bundle/': bad }, { isolate: true });
+  // The page as `npm start` serves it: a config.json beside index.html naming the development account.
+  const devConfig = join(bad, 'dev-config.json');
+  writeFileSync(devConfig, JSON.stringify({ devAccount: '//Bob' }));
+  served = await serveStatic(
+    { '/': dist, '/bad-bundle/': bad, '/with-dev/': dist, '/with-dev/config.json': devConfig },
+    { isolate: true },
+  );
 });
 
 test.afterAll(async () => {
@@ -77,7 +84,7 @@ async function openMiner(
   uri: string,
   validator: RunningValidator | null,
   backend: 'wasm' | 'webgpu',
-  extra: { bundle?: string; netuid?: number; wallet?: boolean; more?: RunningValidator[] } = {},
+  extra: { bundle?: string; netuid?: number; wallet?: boolean; more?: RunningValidator[]; withDevConfig?: boolean } = {},
 ): Promise<{ page: Page; address: string; rec: ReturnType<typeof recordFrames> }> {
   const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
   const page = await context.newPage();
@@ -86,7 +93,7 @@ async function openMiner(
   const address = extra.wallet === false ? keyring.addFromUri(uri).address : await injectWallet(page, uri);
   const rec = recordFrames(page);
   await page.goto(
-    minerUrl(served.url, {
+    minerUrl(extra.withDevConfig ? `${served.url}with-dev/` : served.url, {
       validators: [validator?.url ?? 'ws://127.0.0.1:9/', ...(extra.more ?? []).map((v) => v.url)],
       chain: subnet.net.endpoint,
       netuid: extra.netuid ?? subnet.boot.netuid,
@@ -162,7 +169,18 @@ test('WASM: answers >= 20 challenges correctly and earns a non-zero weight on ch
     console.log(`wasm: weight ${w} for uid ${subnet.uidOf(address)}`);
     // The page reads the weight back from chain by itself.
     await expect(page.getByTestId('weight').first()).toBeVisible({ timeout: 30_000 });
+    // The weight as a share of the validator's weights: the chain row's u16 values over their sum, as the status page
+    // shows it (not u16 / 65535).
+    const row = await readWeights(subnet.api, subnet.boot.netuid, subnet.boot.validatorUid);
+    const share = formatWeight(weightShares(row).get(subnet.uidOf(address))!);
+    await expect(page.getByTestId('weight').first()).toContainText(
+      `weight (share of validator uid ${subnet.boot.validatorUid}'s weights): ${share}`,
+    );
     await expect(page.getByTestId('results')).toContainText(/correct|wrong/);
+    // The results table has a header and no column that is always empty.
+    await expect(page.getByTestId('results').locator('thead th')).toHaveText(['challenge', 'label', 'your answer', 'latency']);
+    for (const cell of await page.getByTestId('results').locator('tbody td').all())
+      expect((await cell.innerText()).trim()).not.toBe('');
     if (process.env.VERACITY_UPDATE_SCREENSHOT) {
       mkdirSync(fileURL('../docs/images/'), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -200,14 +218,26 @@ test('without a wallet extension: a labelled development account mines for two v
   const validator = await startValidator(subnet, { seed: 'web-miner-dev', timeoutMs: 8_000 });
   const second = await startValidator(subnet, { seed: 'web-miner-dev-2', timeoutMs: 8_000 });
   try {
-    const { page, address, rec } = await openMiner('//Bob', validator, 'wasm', { wallet: false, more: [second] });
-    await expect(page.getByText('No wallet extension found.')).toBeVisible({ timeout: 30_000 });
-    await page.getByPlaceholder('//Miner1 or a mnemonic').fill('//Bob');
+    // The page as npm start serves it: config.json names the dev account, so no wallet is expected and none is an error.
+    const { page, address, rec } = await openMiner('//Bob', validator, 'wasm', {
+      wallet: false,
+      more: [second],
+      withDevConfig: true,
+    });
+    await expect(page.getByTestId('dev-account-note')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByText('No wallet extension found.')).toHaveCount(0);
+    await expect(page.locator('[role=alert]')).toHaveCount(0);
+    // The prefilled key is readable, and the disabled Start says what it waits for.
+    await expect(page.getByTestId('dev-uri')).toHaveValue('//Bob');
+    await expect(page.getByTestId('dev-uri')).toHaveAttribute('type', 'text');
+    await expect(page.getByTestId('start')).toBeDisabled();
+    await expect(page.getByTestId('start-hint')).toContainText('Use development account');
     await page.getByRole('button', { name: 'Use development account' }).click();
     await expect(page.getByTestId('identity')).toContainText('DEVELOPMENT ACCOUNT');
     await expect(page.getByTestId('identity')).toContainText(address);
     await expect(page.getByTestId('uid')).toHaveText(String(subnet.uidOf(address)), { timeout: 30_000 });
     await expect(page.getByTestId('backend-name')).toHaveText('wasm', { timeout: 60_000 });
+    await expect(page.getByTestId('start-hint')).toHaveCount(0);
     await page.getByTestId('start').click();
     for (const row of ['validator-0', 'validator-1'])
       await expect(page.getByTestId(row)).toHaveAttribute('data-state', 'mining', { timeout: 30_000 });
