@@ -136,10 +136,11 @@ export class ValidatorServer {
     this.limits = { ...DEFAULT_GUARD_LIMITS, ...o.limits };
     this.addresses = new AddressGuard(this.limits);
     this.http = createServer((req, res) => this.onHttp(req, res));
-    this.http.on('error', (e) => this.o.log.error('http server error', { error: e.message }));
+    // Until it listens, listen() rejects with the error (EADDRINUSE): the caller reports it, once.
+    this.http.on('error', (e) => this.http.listening && this.o.log.error('http server error', { error: e.message }));
     this.wss = new WebSocketServer({ server: this.http, maxPayload: transportMaxPayload('validator') });
     this.wss.on('connection', (ws, req) => this.accept(ws, req));
-    this.wss.on('error', (e) => this.o.log.error('websocket server error', { error: e.message }));
+    this.wss.on('error', (e) => this.http.listening && this.o.log.error('websocket server error', { error: e.message }));
   }
 
   /** One HTTP request: whatever the route handler throws or rejects costs that request (500), never the process. */
