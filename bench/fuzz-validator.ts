@@ -195,7 +195,7 @@ const track = (m: RawMiner) => {
   m.ws.once('close', (code) => (closeCodes[code] = (closeCodes[code] ?? 0) + 1));
   return m;
 };
-const GARBAGE = ['not json', '{}', '[]', '{"v":2,"type":"auth"}', '{"v":1,"type":"warp"}', 'x'.repeat(70_000), '{"v":1'];
+const GARBAGE = ['not json', '{}', '[]', '{"v":3,"type":"auth"}', '{"v":2,"type":"warp"}', 'x'.repeat(70_000), '{"v":2'];
 async function messageWave(): Promise<void> {
   // Unauthenticated: each fatal on its own connection.
   await Promise.all(
@@ -209,12 +209,12 @@ async function messageWave(): Promise<void> {
   // Authenticated with a throwaway hotkey (no chain: any key may mine): malformed messages, each non-fatal.
   const m = track(await RawMiner.connect(url, { signer: fakeKey(), localAddress: from() }));
   const bad = [
-    '{"v":1,"type":"answer","id":"c1","probabilities":[0.2,0.3,0.5],"ms":-5}',
-    '{"v":1,"type":"answer","id":"c1","probabilities":[NaN,0.5,0.5]}',
-    JSON.stringify({ v: 1, type: 'error', code: 'E_X', message: 'x'.repeat(1025) }),
-    '{"v":1,"type":"answer","id":"nope","probabilities":[0.2,0.3,0.5]}',
-    '{"v":1,"type":"answer","id":"c1","probabilities":[1e308,1e308,-1e308]}',
-    `{"v":1,"type":"answer","id":"${'i'.repeat(5000)}","probabilities":[0.2,0.3,0.5]}`,
+    '{"v":2,"type":"answer","id":"c1","probabilities":[0.2,0.3,0.5],"ms":-5}',
+    '{"v":2,"type":"answer","id":"c1","probabilities":[NaN,0.5,0.5]}',
+    JSON.stringify({ v: 2, type: 'error', code: 'E_X', message: 'x'.repeat(1025) }),
+    '{"v":2,"type":"answer","id":"nope","probabilities":[0.2,0.3,0.5]}',
+    '{"v":2,"type":"answer","id":"c1","probabilities":[1e308,1e308,-1e308]}',
+    `{"v":2,"type":"answer","id":"${'i'.repeat(5000)}","probabilities":[0.2,0.3,0.5]}`,
   ];
   for (let i = 0; i < 60; i++) m.send(bad[i % bad.length]!);
   bump('protocol_messages', GARBAGE.length + 60);

@@ -176,9 +176,12 @@ test('WASM: answers >= 20 challenges correctly and earns a non-zero weight on ch
     await expect(page.getByTestId('weight').first()).toContainText(
       `weight (share of validator uid ${subnet.boot.validatorUid}'s weights): ${share}`,
     );
+    // Labels come only in reveals: the page judged its answers against labels it verified against their commitments.
     await expect(page.getByTestId('results')).toContainText(/correct|wrong/);
+    await expect(page.getByTestId('audit-verified')).not.toHaveText('0');
+    await expect(page.getByTestId('audit-mismatched')).toHaveText('0');
     // The results table has a header and no column that is always empty.
-    await expect(page.getByTestId('results').locator('thead th')).toHaveText(['challenge', 'label', 'your answer', 'latency']);
+    await expect(page.getByTestId('results').locator('thead th')).toHaveText(['challenge', 'revealed label', 'your answer']);
     for (const cell of await page.getByTestId('results').locator('tbody td').all())
       expect((await cell.innerText()).trim()).not.toBe('');
     if (process.env.VERACITY_UPDATE_SCREENSHOT) {

@@ -159,7 +159,15 @@ export function recordFrames(page: Page) {
 /** The page's URL with runtime configuration in the query (what config.json would otherwise carry). */
 export function minerUrl(
   base: string,
-  o: { validators: string[]; chain: string; netuid: number; backend?: 'auto' | 'webgpu' | 'wasm'; bundle?: string },
+  o: {
+    validators: string[];
+    chain: string;
+    netuid: number;
+    backend?: 'auto' | 'webgpu' | 'wasm';
+    bundle?: string;
+    /** false for a validator without a chain: the page cannot check its permit and stake. */
+    checkValidators?: boolean;
+  },
 ): string {
   const q = new URLSearchParams();
   for (const v of o.validators) q.append('validator', v);
@@ -167,5 +175,6 @@ export function minerUrl(
   q.set('netuid', String(o.netuid));
   if (o.backend) q.set('backend', o.backend);
   if (o.bundle) q.set('bundle', o.bundle);
+  if (o.checkValidators === false) q.set('checkValidators', 'false');
   return `${base}?${q.toString()}`;
 }

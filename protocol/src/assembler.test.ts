@@ -10,16 +10,17 @@ import {
 
 const T = 1767225600000;
 const challenge = (id: string, frames = 1, modality: 'image' | 'video' = frames > 1 ? 'video' : 'image'): ChallengeMessage => ({
-  v: 1,
+  v: 2,
   type: 'challenge',
   id,
   modality,
   frames,
   deadlineMs: T + 12_000,
   timeoutMs: 10_000,
+  commitment: '0'.repeat(64),
 });
 const media = (challengeId: string, index: number, count: number, mime: MediaMime = 'image/jpeg', size = 3): MediaFrame => ({
-  header: { v: 1, type: 'media', challengeId, index, count, mime },
+  header: { v: 2, type: 'media', challengeId, index, count, mime },
   data: new Uint8Array(size).fill(index + 1),
 });
 

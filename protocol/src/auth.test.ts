@@ -39,10 +39,10 @@ const verify = (auth: AuthMessage, overrides: Partial<Parameters<typeof verifyAu
 describe('signed payloads', () => {
   it('are exactly the documented strings', () => {
     expect(authPayloadText({ ...ctx(), timestamp: T0 })).toBe(
-      `veracity-auth:v1:34:5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY:${NONCE}:1767225600000`,
+      `veracity-auth:v2:34:5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY:${NONCE}:1767225600000`,
     );
     expect(helloPayloadText({ ...ctx(), timestamp: T0 })).toBe(
-      `veracity-hello:v1:34:5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY:${NONCE}:1767225600000`,
+      `veracity-hello:v2:34:5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY:${NONCE}:1767225600000`,
     );
     expect(authPayload({ ...ctx(), timestamp: T0 })).toEqual(stringToU8a(authPayloadText({ ...ctx(), timestamp: T0 })));
   });
@@ -65,7 +65,7 @@ describe('verifyAuth', () => {
     const payload = authPayload({ ...ctx(), timestamp: T0 });
     const wrapped = u8aWrapBytes(payload);
     expect(new TextDecoder().decode(wrapped)).toBe(`<Bytes>${authPayloadText({ ...ctx(), timestamp: T0 })}</Bytes>`);
-    const auth: AuthMessage = { v: 1, type: 'auth', hotkey: bob.address, timestamp: T0, signature: u8aToHex(bob.sign(wrapped)) };
+    const auth: AuthMessage = { v: 2, type: 'auth', hotkey: bob.address, timestamp: T0, signature: u8aToHex(bob.sign(wrapped)) };
     expect(verify(auth)).toEqual({ ok: true, hotkey: bob.address, form: 'wrapped' });
   });
 
@@ -99,11 +99,11 @@ describe('verifyAuth', () => {
     expect(verify({ ...auth, hotkey: charlie.address })).toMatchObject(refused);
     // Domain separation: the validator's hello signature over the same fields is not a valid auth for the validator.
     const hello = signHello(alice, { netuid: NETUID, timestamp: T0, nonce: NONCE });
-    expect(verify({ v: 1, type: 'auth', hotkey: alice.address, timestamp: T0, signature: hello.signature })).toMatchObject(
+    expect(verify({ v: 2, type: 'auth', hotkey: alice.address, timestamp: T0, signature: hello.signature })).toMatchObject(
       refused,
     );
     // A signature of the wrapped form of a *different* payload must not pass either.
-    const otherWrapped = u8aWrapBytes(stringToU8a('veracity-auth:v1:34:x:y:1'));
+    const otherWrapped = u8aWrapBytes(stringToU8a('veracity-auth:v2:34:x:y:1'));
     expect(verify({ ...auth, signature: u8aToHex(bob.sign(otherWrapped)) })).toMatchObject(refused);
   });
 

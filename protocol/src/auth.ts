@@ -14,8 +14,8 @@ import {
 /**
  * Handshake signatures. Both payloads are ASCII text, signed as its UTF-8 bytes with sr25519:
  *
- *   hello: veracity-hello:v1:<netuid>:<validatorHotkey>:<nonce>:<timestamp>
- *   auth:  veracity-auth:v1:<netuid>:<validatorHotkey>:<nonce>:<timestamp>
+ *   hello: veracity-hello:v<PROTOCOL_VERSION>:<netuid>:<validatorHotkey>:<nonce>:<timestamp>
+ *   auth:  veracity-auth:v<PROTOCOL_VERSION>:<netuid>:<validatorHotkey>:<nonce>:<timestamp>
  *
  * netuid and timestamp in decimal without leading zeros, nonce as 64 lowercase hex digits, hotkeys in SS58.
  * The distinct prefixes keep a validator's hello signature from ever passing as a miner's auth (domain

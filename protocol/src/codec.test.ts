@@ -11,6 +11,7 @@ import {
   encodeMedia,
   ErrorCode,
   frameTooLarge,
+  MAX_REVEAL_ITEMS,
   type Message,
   ProtocolException,
   truncateUtf8,
@@ -23,16 +24,26 @@ const NONCE = 'ab'.repeat(32);
 
 /** Valid messages of every type; each invalid case below breaks exactly one thing in one of these. */
 const VALID: Record<Message['type'], Record<string, unknown>> = {
-  hello: { v: 1, type: 'hello', validatorHotkey: ALICE, netuid: 34, nonce: NONCE, timestamp: 1767225600000, signature: SIG },
-  auth: { v: 1, type: 'auth', hotkey: ALICE, timestamp: 1767225600000, signature: SIG },
-  welcome: { v: 1, type: 'welcome', sessionId: 's1', heartbeatMs: 15000, limits: { ...DEFAULT_LIMITS } },
-  challenge: { v: 1, type: 'challenge', id: 'c1', modality: 'video', frames: 16, deadlineMs: 1767225612000, timeoutMs: 10000 },
-  answer: { v: 1, type: 'answer', id: 'c1', probabilities: [0.2, 0.3, 0.5] },
-  result: { v: 1, type: 'result', id: 'c1' },
-  ping: { v: 1, type: 'ping', seq: 0, t: 1767225600000 },
-  pong: { v: 1, type: 'pong', seq: 0, t: 1767225600000 },
-  error: { v: 1, type: 'error', code: 'E_SOMETHING_NEW', message: '' },
-  bye: { v: 1, type: 'bye' },
+  hello: { v: 2, type: 'hello', validatorHotkey: ALICE, netuid: 34, nonce: NONCE, timestamp: 1767225600000, signature: SIG },
+  auth: { v: 2, type: 'auth', hotkey: ALICE, timestamp: 1767225600000, signature: SIG },
+  welcome: { v: 2, type: 'welcome', sessionId: 's1', heartbeatMs: 15000, limits: { ...DEFAULT_LIMITS } },
+  challenge: {
+    v: 2,
+    type: 'challenge',
+    id: 'c1',
+    modality: 'video',
+    frames: 16,
+    deadlineMs: 1767225612000,
+    timeoutMs: 10000,
+    commitment: 'cd'.repeat(32),
+  },
+  answer: { v: 2, type: 'answer', id: 'c1', probabilities: [0.2, 0.3, 0.5] },
+  result: { v: 2, type: 'result', id: 'c1' },
+  reveal: { v: 2, type: 'reveal', window: 'w-1', items: [{ id: 'c1', label: 'real', salt: 'ef'.repeat(32) }] },
+  ping: { v: 2, type: 'ping', seq: 0, t: 1767225600000 },
+  pong: { v: 2, type: 'pong', seq: 0, t: 1767225600000 },
+  error: { v: 2, type: 'error', code: 'E_SOMETHING_NEW', message: '' },
+  bye: { v: 2, type: 'bye' },
 };
 
 const decode = (value: unknown) => decodeText(JSON.stringify(value));
@@ -48,22 +59,22 @@ describe('decodeText: envelope', () => {
   });
 
   it.each([
-    ['not JSON', '{"v":1,', ErrorCode.BadMessage],
+    ['not JSON', '{"v":2,', ErrorCode.BadMessage],
     ['empty', '', ErrorCode.BadMessage],
     ['an array', '[1,"answer"]', ErrorCode.BadMessage],
     ['null', 'null', ErrorCode.BadMessage],
     ['a number', '1', ErrorCode.BadMessage],
     ['no v', '{"type":"ping","seq":0,"t":1}', ErrorCode.BadMessage],
     ['v as a string', '{"v":"1","type":"ping","seq":0,"t":1}', ErrorCode.BadMessage],
-    ['v 2', '{"v":2,"type":"ping","seq":0,"t":1}', ErrorCode.UnsupportedVersion],
+    ['v 3', '{"v":3,"type":"ping","seq":0,"t":1}', ErrorCode.UnsupportedVersion],
     ['v 0', '{"v":0,"type":"ping","seq":0,"t":1}', ErrorCode.UnsupportedVersion],
-    ['v 2 with a type v1 lacks', '{"v":2,"type":"stream"}', ErrorCode.UnsupportedVersion],
-    ['unknown type', '{"v":1,"type":"gossip"}', ErrorCode.UnknownType],
-    ['type media in text', '{"v":1,"type":"media"}', ErrorCode.UnknownType],
-    ['type missing', '{"v":1}', ErrorCode.BadMessage],
-    ['type not a string', '{"v":1,"type":7}', ErrorCode.BadMessage],
-    ['__proto__ type', '{"v":1,"type":"__proto__"}', ErrorCode.UnknownType],
-    ['toString type', '{"v":1,"type":"toString"}', ErrorCode.UnknownType],
+    ['v 3 with a type v2 lacks', '{"v":3,"type":"stream"}', ErrorCode.UnsupportedVersion],
+    ['unknown type', '{"v":2,"type":"gossip"}', ErrorCode.UnknownType],
+    ['type media in text', '{"v":2,"type":"media"}', ErrorCode.UnknownType],
+    ['type missing', '{"v":2}', ErrorCode.BadMessage],
+    ['type not a string', '{"v":2,"type":7}', ErrorCode.BadMessage],
+    ['__proto__ type', '{"v":2,"type":"__proto__"}', ErrorCode.UnknownType],
+    ['toString type', '{"v":2,"type":"toString"}', ErrorCode.UnknownType],
   ])('refuses %s', (_name, text, code) => {
     expect(decodeText(text)).toMatchObject({ ok: false, error: { code } });
   });
@@ -76,7 +87,7 @@ describe('decodeText: envelope', () => {
 
   it('refuses text over maxTextBytes before parsing, counting UTF-8 bytes, not characters', () => {
     const limits = { ...DEFAULT_LIMITS, maxTextBytes: 64 };
-    const ping = '{"v":1,"type":"ping","seq":0,"t":1767225600000}'; // 47 bytes
+    const ping = '{"v":2,"type":"ping","seq":0,"t":1767225600000}'; // 47 bytes
     expect(decodeText(ping, limits).ok).toBe(true);
     expect(decodeText(ping + ' '.repeat(17), limits).ok).toBe(true); // exactly 64 bytes
     expect(decodeText(ping + ' '.repeat(18), limits)).toMatchObject({ ok: false, error: { code: ErrorCode.TooLarge } });
@@ -107,15 +118,22 @@ describe('decodeText: envelope', () => {
 
   it('drops unknown fields (receivers ignore them, so v1 can grow optional fields)', () => {
     const r = decode({ ...VALID.ping, extra: { deep: true } });
-    expect(r).toEqual({ ok: true, message: { v: 1, type: 'ping', seq: 0, t: 1767225600000 } });
+    expect(r).toEqual({ ok: true, message: { v: 2, type: 'ping', seq: 0, t: 1767225600000 } });
   });
 
   it('lists every problem of a message in one error', () => {
-    const r = decode({ v: 1, type: 'challenge', id: '', modality: 'audio', frames: 0 });
+    const r = decode({ v: 2, type: 'challenge', id: '', modality: 'audio', frames: 0 });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error.code).toBe(ErrorCode.BadMessage);
-    for (const field of ['id', 'modality', 'frames', 'deadlineMs is required', 'timeoutMs is required']) {
+    for (const field of [
+      'id',
+      'modality',
+      'frames',
+      'deadlineMs is required',
+      'timeoutMs is required',
+      'commitment is required',
+    ]) {
       expect(r.error.message).toContain(field);
     }
   });
@@ -217,10 +235,33 @@ describe('decodeText: every field', () => {
     ['challenge', 'timeoutMs', 0, ErrorCode.BadMessage],
     ['challenge', 'timeoutMs', 3_600_001, ErrorCode.BadMessage],
     ['answer', 'id', 42, ErrorCode.BadMessage],
-    ['result', 'label', 'fake', ErrorCode.BadMessage],
-    ['result', 'score', '0.5', ErrorCode.BadMessage],
-    ['result', 'correct', 1, ErrorCode.BadMessage],
+    ['challenge', 'commitment', undefined, ErrorCode.BadMessage],
+    ['challenge', 'commitment', 'CD'.repeat(32), ErrorCode.BadMessage],
+    ['challenge', 'commitment', 'cd'.repeat(31), ErrorCode.BadMessage],
+    ['result', 'outcome', 'correct', ErrorCode.BadMessage],
     ['result', 'ms', 1.5, ErrorCode.BadMessage],
+    ['reveal', 'window', '', ErrorCode.BadMessage],
+    ['reveal', 'items', [], ErrorCode.BadMessage],
+    ['reveal', 'items', undefined, ErrorCode.BadMessage],
+    ['reveal', 'items', [{ id: 'c1', label: 'fake', salt: 'ef'.repeat(32) }], ErrorCode.BadMessage],
+    ['reveal', 'items', [{ id: 'c1', label: 'real', salt: 'ef'.repeat(31) }], ErrorCode.BadMessage],
+    ['reveal', 'items', [{ id: 'c 1', label: 'real', salt: 'ef'.repeat(32) }], ErrorCode.BadMessage],
+    ['reveal', 'items', ['c1'], ErrorCode.BadMessage],
+    [
+      'reveal',
+      'items',
+      [
+        { id: 'c1', label: 'real', salt: 'ef'.repeat(32) },
+        { id: 'c1', label: 'synthetic', salt: 'ef'.repeat(32) },
+      ],
+      ErrorCode.BadMessage,
+    ],
+    [
+      'reveal',
+      'items',
+      Array.from({ length: MAX_REVEAL_ITEMS + 1 }, (_, i) => ({ id: `c${i}`, label: 'real', salt: 'ef'.repeat(32) })),
+      ErrorCode.BadMessage,
+    ],
     ['ping', 'seq', -1, ErrorCode.BadMessage],
     ['ping', 't', undefined, ErrorCode.BadMessage],
     ['pong', 'seq', 1.5, ErrorCode.BadMessage],
@@ -252,25 +293,27 @@ describe('decodeText: every field', () => {
   });
 
   it('accepts all optional fields of result and welcome', () => {
-    expect(codeOf({ ...VALID.result, label: 'semisynthetic', score: -0.5, correct: false, ms: 0 })).toBe('ok');
+    expect(codeOf({ ...VALID.result, outcome: 'timeout', ms: 0 })).toBe('ok');
+    // v1's label-bearing fields are gone: a v2 receiver drops them like any unknown field.
+    expect(decode({ ...VALID.result, label: 'real', correct: true })).toEqual({ ok: true, message: VALID.result });
     expect(codeOf({ ...VALID.welcome, uid: 0 })).toBe('ok');
   });
 });
 
 describe('encode', () => {
   it('writes keys in canonical order whatever the object order, without unknown fields', () => {
-    const shuffled = { t: 5, seq: 1, type: 'ping', v: 1, junk: 1 } as unknown as Message;
-    expect(encode(shuffled)).toBe('{"v":1,"type":"ping","seq":1,"t":5}');
+    const shuffled = { t: 5, seq: 1, type: 'ping', v: 2, junk: 1 } as unknown as Message;
+    expect(encode(shuffled)).toBe('{"v":2,"type":"ping","seq":1,"t":5}');
     const welcome = { ...VALID.welcome, limits: { maxFrames: 16, maxMediaBytes: 1, maxTextBytes: 2 } } as unknown as Message;
     expect(encode(welcome)).toContain('"limits":{"maxTextBytes":2,"maxMediaBytes":1,"maxFrames":16}');
   });
 
   it('throws ProtocolException on invalid messages (sending one is a local bug)', () => {
-    expect(() => encode({ ...VALID.ping, v: 2 } as unknown as Message)).toThrow(/E_UNSUPPORTED_VERSION/);
-    expect(() => encode({ v: 1, type: 'nope' } as unknown as Message)).toThrow(/E_UNKNOWN_TYPE/);
+    expect(() => encode({ ...VALID.ping, v: 3 } as unknown as Message)).toThrow(/E_UNSUPPORTED_VERSION/);
+    expect(() => encode({ v: 2, type: 'nope' } as unknown as Message)).toThrow(/E_UNKNOWN_TYPE/);
     expect(() => encode({ ...VALID.ping, seq: -1 } as unknown as Message)).toThrow(/E_BAD_MESSAGE/);
     expect(() =>
-      encode({ v: 1, type: 'error', code: 'E_X', message: 'x'.repeat(1000) }, { ...DEFAULT_LIMITS, maxTextBytes: 100 }),
+      encode({ v: 2, type: 'error', code: 'E_X', message: 'x'.repeat(1000) }, { ...DEFAULT_LIMITS, maxTextBytes: 100 }),
     ).toThrow(/E_TOO_LARGE/);
   });
 
@@ -300,7 +343,7 @@ describe('binary media frames', () => {
 
   it('lays out [u32 BE header length][UTF-8 JSON header][payload]', () => {
     const header = new TextDecoder().decode(frame.subarray(4, 4 + headerLength));
-    expect(header).toBe('{"v":1,"type":"media","challengeId":"c1","index":0,"count":1,"mime":"image/jpeg"}');
+    expect(header).toBe('{"v":2,"type":"media","challengeId":"c1","index":0,"count":1,"mime":"image/jpeg"}');
     expect(Array.from(frame.subarray(4 + headerLength))).toEqual([1, 2, 3, 4, 5]);
     expect(frame.length).toBe(4 + headerLength + 5);
   });
@@ -326,15 +369,15 @@ describe('binary media frames', () => {
     ['no payload', frame.subarray(0, 4 + headerLength), ErrorCode.BadFrame],
     ['a header that is not JSON', new Uint8Array([0, 0, 0, 2, 0x7b, 0x7b, 1]), ErrorCode.BadFrame],
     ['a header that is invalid UTF-8', new Uint8Array([0, 0, 0, 4, 0x22, 0xff, 0xfe, 0x22, 1]), ErrorCode.BadFrame],
-    ['a header for v2', raw({ ...init, v: 2, type: 'media' }), ErrorCode.UnsupportedVersion],
-    ['a JSON message type in binary', raw({ v: 1, type: 'answer' }), ErrorCode.UnknownType],
+    ['a header for v3', raw({ ...init, v: 3, type: 'media' }), ErrorCode.UnsupportedVersion],
+    ['a JSON message type in binary', raw({ v: 2, type: 'answer' }), ErrorCode.UnknownType],
     ['a header that is an array', raw([1]), ErrorCode.BadMessage],
-    ['index >= count', raw({ v: 1, type: 'media', ...init, index: 1 }), ErrorCode.BadMessage],
-    ['count over the limit', raw({ v: 1, type: 'media', ...init, count: 17 }), ErrorCode.TooManyFrames],
-    ['an unknown mime', raw({ v: 1, type: 'media', ...init, mime: 'text/html' }), ErrorCode.BadMessage],
+    ['index >= count', raw({ v: 2, type: 'media', ...init, index: 1 }), ErrorCode.BadMessage],
+    ['count over the limit', raw({ v: 2, type: 'media', ...init, count: 17 }), ErrorCode.TooManyFrames],
+    ['an unknown mime', raw({ v: 2, type: 'media', ...init, mime: 'text/html' }), ErrorCode.BadMessage],
     [
       'a video/* payload among several frames',
-      raw({ v: 1, type: 'media', ...init, count: 2, mime: 'video/mp4' }),
+      raw({ v: 2, type: 'media', ...init, count: 2, mime: 'video/mp4' }),
       ErrorCode.BadMessage,
     ],
   ];

@@ -30,7 +30,7 @@ const bad = (code: ErrorCode, message: string): { ok: false; error: ProtocolErro
 
 /**
  * Decodes one text frame. Never throws, whatever the input: size first (before JSON.parse touches it), then JSON,
- * then version (so a v2 peer gets E_UNSUPPORTED_VERSION even for types v1 lacks), then type, then every field.
+ * then version (so a v3 peer gets E_UNSUPPORTED_VERSION even for types v2 lacks), then type, then every field.
  */
 export function decodeText(text: unknown, limits: Limits = DEFAULT_LIMITS, options: DecodeOptions = {}): DecodeResult {
   try {

@@ -1,7 +1,7 @@
 /**
  * Stable error codes of the wire protocol. Peers switch on `code` (in `error` messages, decode results and logs),
  * never on message text, so messages can improve without breaking a miner written in another language.
- * A code is never reused for a different meaning; new codes may be added within protocol version 1.
+ * A code is never reused for a different meaning; new codes may be added within a protocol version.
  */
 export const ErrorCode = {
   /** Not JSON, not an object, a field missing or of the wrong type or range. */
@@ -36,6 +36,12 @@ export const ErrorCode = {
    * holding the round until the deadline.
    */
   Declined: 'E_DECLINED',
+  /**
+   * Miner -> validator, in an `error` whose `ref` is a challenge id: a `reveal` item does not hash to the commitment
+   * the challenge came with, or names a challenge the miner never received. Non-fatal: it is evidence, logged and
+   * counted by the validator, and the miner's page shows it.
+   */
+  RevealMismatch: 'E_REVEAL_MISMATCH',
   /** A signature that does not verify for the claimed hotkey over the canonical payload. */
   AuthFailed: 'E_AUTH_FAILED',
   /** A signed timestamp outside the verifier's clock window (default ±30 s): refused so signatures cannot be replayed. */

@@ -44,7 +44,7 @@ describe('HeartbeatMonitor', () => {
     clock.t += 400;
     expect(m.poll()).toEqual({ action: 'wait', inMs: 600 });
     clock.t += 600;
-    expect(m.poll()).toEqual({ action: 'ping', ping: { v: 1, type: 'ping', seq: 1, t: 1_001_000 } });
+    expect(m.poll()).toEqual({ action: 'ping', ping: { v: 2, type: 'ping', seq: 1, t: 1_001_000 } });
     expect(m.poll()).toMatchObject({ action: 'wait' });
     m.onInbound();
     clock.t += 1000;
@@ -85,6 +85,6 @@ describe('HeartbeatMonitor', () => {
   });
 
   it('pongFor echoes seq and t', () => {
-    expect(pongFor({ seq: 3, t: 42 })).toEqual({ v: 1, type: 'pong', seq: 3, t: 42 });
+    expect(pongFor({ seq: 3, t: 42 })).toEqual({ v: 2, type: 'pong', seq: 3, t: 42 });
   });
 });

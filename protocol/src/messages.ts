@@ -3,7 +3,7 @@ import { ErrorCode, type ProtocolError } from './errors.js';
 import type { Limits } from './limits.js';
 
 /** The version every message carries in `v`. A peer refuses other versions with E_UNSUPPORTED_VERSION / close 4001. */
-export const PROTOCOL_VERSION = 1 as const;
+export const PROTOCOL_VERSION = 2 as const;
 
 /**
  * Label order of every probability vector: the same order as the model runtime's LABELS in @veracity/models
@@ -75,6 +75,12 @@ export interface ChallengeMessage extends Base {
   deadlineMs: number;
   /** The same deadline as a budget from when the validator sent the challenge, for miners whose clock is skewed. */
   timeoutMs: number;
+  /**
+   * sha256 over the challenge id, its label and a secret salt (commitmentPayload in commitment.ts), 64 lowercase hex
+   * digits: the label is fixed now and shown later, in a `reveal`, so a miner can audit its scoring without the
+   * label ever reaching it while the answer still counts.
+   */
+  commitment: string;
 }
 
 /** Miner -> validator. */
@@ -87,15 +93,43 @@ export interface AnswerMessage extends Base {
   ms?: number;
 }
 
-/** Validator -> miner, optional, after the deadline: how the answer was judged. Every field but `id` is optional. */
+/**
+ * Validator -> miner, optional, after the deadline: a receipt of what the validator recorded. It carries nothing that
+ * gives the label away (v1's label/score/correct did: a miner collected labelled pairs for free); the label comes
+ * later, in a `reveal`.
+ */
 export interface ResultMessage extends Base {
   type: 'result';
   id: string;
-  label?: Label;
-  score?: number;
-  correct?: boolean;
+  /** How the answer was recorded: in time, missing (timeout or declined), or invalid. */
+  outcome?: AnswerOutcome;
   /** Latency the validator measured from sending the challenge to receiving the answer. */
   ms?: number;
+}
+
+export const ANSWER_OUTCOMES = ['ok', 'timeout', 'invalid'] as const;
+export type AnswerOutcome = (typeof ANSWER_OUTCOMES)[number];
+
+/** One revealed challenge: its label and the salt its commitment was made with. */
+export interface RevealItem {
+  id: string;
+  label: Label;
+  /** 32 random bytes as 64 lowercase hex digits, secret until this reveal. */
+  salt: string;
+}
+
+/** Most items one `reveal` carries (at ~170 bytes each, 256 stay well inside the 64 KiB text limit). */
+export const MAX_REVEAL_ITEMS = 256;
+
+/**
+ * Validator -> miner, after each reveal window: the labels and salts of the challenges this miner was sent in it,
+ * in one message (several when over MAX_REVEAL_ITEMS). The miner checks each against the commitment it received.
+ */
+export interface RevealMessage extends Base {
+  type: 'reveal';
+  /** Names the window, for logs and audits on both sides. */
+  window: string;
+  items: RevealItem[];
 }
 
 /** Either side; the receiver answers with a `pong` echoing `seq` and `t`. */
@@ -136,6 +170,7 @@ export type Message =
   | ChallengeMessage
   | AnswerMessage
   | ResultMessage
+  | RevealMessage
   | PingMessage
   | PongMessage
   | ErrorMessage
@@ -159,6 +194,7 @@ export const SENT_BY: Readonly<Record<MessageType, readonly Role[]>> = {
   challenge: ['validator'],
   answer: ['miner'],
   result: ['validator'],
+  reveal: ['validator'],
   ping: ['validator', 'miner'],
   pong: ['validator', 'miner'],
   error: ['validator', 'miner'],
@@ -192,10 +228,8 @@ const intIn =
   (min: number, max: number): Check =>
   (v) =>
     isInt(v) && v >= min && v <= max ? undefined : `must be an integer in ${min}..${max}`;
-const finite: Check = (v) => (typeof v === 'number' && Number.isFinite(v) ? undefined : 'must be a finite number');
 const nonNegative: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a finite number >= 0';
-const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean');
 const matches =
   (re: RegExp, what: string): Check =>
   (v) =>
@@ -215,6 +249,7 @@ const timestamp = intIn(1, 2 ** 43);
 const ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 const id = matches(ID_RE, 'an id of 1-64 characters from [A-Za-z0-9._:-]');
 const nonce = matches(/^[0-9a-f]{64}$/, '64 lowercase hex digits (32 bytes, no 0x)');
+const hex32 = matches(/^[0-9a-f]{64}$/, '64 lowercase hex digits (32 bytes, no 0x)');
 const signature = matches(/^0x[0-9a-fA-F]{128}$/, '0x followed by 128 hex digits (a 64-byte sr25519 signature)');
 
 /** Miner -> validator: "I will not answer challenge `id`" (E_DECLINED, see ErrorCode.Declined). */
@@ -262,6 +297,24 @@ const canonLimits = (v: Limits): Limits => ({
   maxFrames: v.maxFrames,
 });
 
+const label = oneOf(LABELS);
+const revealItemsCheck: Check = (v, limits) => {
+  if (!Array.isArray(v) || v.length < 1 || v.length > MAX_REVEAL_ITEMS)
+    return `must be an array of 1..${MAX_REVEAL_ITEMS} items {id, label, salt}`;
+  const seen = new Set<string>();
+  for (let i = 0; i < v.length; i++) {
+    const item: unknown = v[i];
+    if (!isObject(item)) return `[${i}] must be an object {id, label, salt}`;
+    const problem = id(item.id, limits) ?? label(item.label, limits);
+    if (problem !== undefined) return `[${i}] ${problem}`;
+    if (hex32(item.salt, limits) !== undefined) return `[${i}].salt must be 64 lowercase hex digits`;
+    if (seen.has(item.id as string)) return `[${i}].id ${String(item.id)} is revealed twice`;
+    seen.add(item.id as string);
+  }
+  return undefined;
+};
+const canonRevealItems = (v: RevealItem[]): RevealItem[] => v.map((x) => ({ id: x.id, label: x.label, salt: x.salt }));
+
 const framesCheck: Check = (v, limits) => {
   if (!isInt(v) || v < 1) return 'must be a positive integer';
   return v > limits.maxFrames
@@ -295,6 +348,7 @@ const FIELDS: Record<MessageType | 'media', Field[]> = {
     { key: 'frames', check: framesCheck },
     { key: 'deadlineMs', check: timestamp },
     { key: 'timeoutMs', check: intIn(1, 3_600_000) },
+    { key: 'commitment', check: hex32 },
   ],
   answer: [
     { key: 'id', check: id },
@@ -303,10 +357,12 @@ const FIELDS: Record<MessageType | 'media', Field[]> = {
   ],
   result: [
     { key: 'id', check: id },
-    { key: 'label', check: oneOf(LABELS), optional: true },
-    { key: 'score', check: finite, optional: true },
-    { key: 'correct', check: boolean, optional: true },
+    { key: 'outcome', check: oneOf(ANSWER_OUTCOMES), optional: true },
     { key: 'ms', check: intIn(0, 3_600_000), optional: true },
+  ],
+  reveal: [
+    { key: 'window', check: id },
+    { key: 'items', check: revealItemsCheck, canon: canonRevealItems },
   ],
   ping: [
     { key: 'seq', check: intIn(0, Number.MAX_SAFE_INTEGER) },
@@ -348,7 +404,7 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; error: Protocol
 
 /**
  * Validates the fields of an already-parsed object whose `v` and `type` are known good, and returns a fresh object
- * in canonical key order without unknown fields (receivers ignore unknown fields so v1 can grow optional ones).
+ * in canonical key order without unknown fields (receivers ignore unknown fields so a version can grow optional ones).
  * Every problem is listed in one error, so whoever wrote the sender fixes them all in one pass.
  */
 export function validateFields<T>(type: MessageType | 'media', value: Record<string, unknown>, limits: Limits): Validated<T> {

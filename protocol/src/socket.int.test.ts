@@ -13,6 +13,7 @@ import {
   decodeBinary,
   decodeText,
   DEFAULT_LIMITS,
+  commitmentFor,
   encode,
   encodeMedia,
   ErrorCode,
@@ -30,6 +31,7 @@ import {
 // A real `ws` server and client on 127.0.0.1, wired the way the validator and a Node miner are meant to be:
 // size check on the raw frame, then decode, then the handshake / assembler logic, closing with the documented codes.
 
+const SALT = 'ab'.repeat(32);
 const NETUID = 34;
 const PNG = Uint8Array.from(
   Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'),
@@ -68,7 +70,7 @@ function startValidator(): Promise<string> {
         // Non-fatal problems (a bad answer) cost the answer, not the connection: report them and carry on.
         if (hotkey !== undefined && closeCodeFor(decoded.error.code) === undefined) {
           return ws.send(
-            encode({ v: 1, type: 'error', code: decoded.error.code, message: decoded.error.message.slice(0, 1024) }),
+            encode({ v: 2, type: 'error', code: decoded.error.code, message: decoded.error.message.slice(0, 1024) }),
           );
         }
         return closeWith(ws, decoded.error);
@@ -85,17 +87,18 @@ function startValidator(): Promise<string> {
         });
         if (!verified.ok) return closeWith(ws, verified.error);
         hotkey = verified.hotkey;
-        ws.send(encode({ v: 1, type: 'welcome', sessionId: 's-1', uid: 7, heartbeatMs: 15_000, limits }));
+        ws.send(encode({ v: 2, type: 'welcome', sessionId: 's-1', uid: 7, heartbeatMs: 15_000, limits }));
         const now = Date.now();
         ws.send(
           encode({
-            v: 1,
+            v: 2,
             type: 'challenge',
             id: 'c-1',
             modality: 'image',
             frames: 1,
             deadlineMs: now + 10_000,
             timeoutMs: 10_000,
+            commitment: commitmentFor('c-1', 'synthetic', SALT),
           }),
         );
         ws.send(encodeMedia({ challengeId: 'c-1', index: 0, count: 1, mime: 'image/png' }, PNG));
@@ -103,8 +106,8 @@ function startValidator(): Promise<string> {
       }
       if (message.type === 'answer') {
         answers.push({ hotkey, answer: message, media: PNG.length });
-        ws.send(encode({ v: 1, type: 'result', id: message.id, label: 'synthetic', correct: true }));
-      } else if (message.type === 'ping') ws.send(encode({ v: 1, type: 'pong', seq: message.seq, t: message.t }));
+        ws.send(encode({ v: 2, type: 'result', id: message.id, outcome: 'ok' }));
+      } else if (message.type === 'ping') ws.send(encode({ v: 2, type: 'pong', seq: message.seq, t: message.t }));
     });
   });
   return new Promise((resolve) =>
@@ -146,7 +149,7 @@ function startMiner(signer: Pair, options: { claim?: string; answer?: boolean } 
       if (event.status === 'complete') {
         resolveChallenge(event.challenge);
         if (options.answer !== false) {
-          ws.send(encode({ v: 1, type: 'answer', id: event.challenge.id, probabilities: [0.1, 0.8, 0.1], ms: 12 }));
+          ws.send(encode({ v: 2, type: 'answer', id: event.challenge.id, probabilities: [0.1, 0.8, 0.1], ms: 12 }));
         }
       }
       return;
@@ -191,10 +194,10 @@ describe('protocol over real WebSockets', () => {
     expect(challenge).toMatchObject({ id: 'c-1', modality: 'image', mimes: ['image/png'] });
     expect(Buffer.from(challenge.media[0]!).equals(Buffer.from(PNG))).toBe(true);
     expect(challenge.deadline).toBeGreaterThan(Date.now());
-    expect(await miner.reply).toEqual({ v: 1, type: 'result', id: 'c-1', label: 'synthetic', correct: true });
+    expect(await miner.reply).toEqual({ v: 2, type: 'result', id: 'c-1', outcome: 'ok' });
     expect(answers.at(-1)).toEqual({
       hotkey: bob.address,
-      answer: { v: 1, type: 'answer', id: 'c-1', probabilities: [0.1, 0.8, 0.1], ms: 12 },
+      answer: { v: 2, type: 'answer', id: 'c-1', probabilities: [0.1, 0.8, 0.1], ms: 12 },
       media: PNG.length,
     });
     miner.ws.close(CloseCode.Normal);
@@ -227,7 +230,7 @@ describe('protocol over real WebSockets', () => {
   it('a bad answer gets a non-fatal error message and the connection stays open', async () => {
     const miner = startMiner(bob, { answer: false });
     await miner.challenge;
-    miner.ws.send('{"v":1,"type":"answer","id":"c-1","probabilities":[0.5,0.5,0.000002]}');
+    miner.ws.send('{"v":2,"type":"answer","id":"c-1","probabilities":[0.5,0.5,0.000002]}');
     expect(await miner.reply).toMatchObject({ type: 'error', code: ErrorCode.BadProbabilities });
     expect(miner.ws.readyState).toBe(WebSocket.OPEN);
     miner.ws.close(CloseCode.Normal);
@@ -241,7 +244,7 @@ describe('protocol over real WebSockets', () => {
     expect((await binary.closed).code).toBe(CloseCode.ProtocolViolation);
     const unknown = startMiner(bob, { answer: false });
     await unknown.welcome;
-    unknown.ws.send('{"v":1,"type":"gossip"}');
+    unknown.ws.send('{"v":2,"type":"gossip"}');
     expect(await unknown.closed).toMatchObject({
       code: CloseCode.ProtocolViolation,
       reason: expect.stringMatching(/^E_UNKNOWN_TYPE/),
@@ -251,7 +254,7 @@ describe('protocol over real WebSockets', () => {
   it('a future protocol version is refused with 4001', async () => {
     const miner = startMiner(bob, { answer: false });
     await miner.welcome;
-    miner.ws.send('{"v":2,"type":"answer"}');
+    miner.ws.send('{"v":3,"type":"answer"}');
     expect((await miner.closed).code).toBe(CloseCode.UnsupportedVersion);
   });
 });

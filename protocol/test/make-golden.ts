@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { encode, encodeMedia, type Message, signAuth, signHello } from '../src/index.js';
+import { commitmentFor, encode, encodeMedia, type Message, signAuth, signHello } from '../src/index.js';
 
 // Keep in sync with golden.test.ts.
 const GOLDEN = {
@@ -12,6 +12,8 @@ const GOLDEN = {
   nonce: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
   helloAt: 1767225600000,
   authAt: 1767225600250,
+  label: 'synthetic' as const,
+  salt: '5c1f3a9e0b7d4c2a8f6e1d3b5a7c9e0f2b4d6a8c0e1f3b5d7a9c2e4f6b8d0a1c',
 };
 
 await cryptoWaitReady();
@@ -25,20 +27,30 @@ const messages: Message[] = [
   hello,
   signAuth(bob, hello, GOLDEN.authAt),
   {
-    v: 1,
+    v: 2,
     type: 'welcome',
     sessionId: 's-5FHneW46-1',
     uid: 17,
     heartbeatMs: 15000,
     limits: { maxTextBytes: 65536, maxMediaBytes: 8388608, maxFrames: 16 },
   },
-  { v: 1, type: 'challenge', id: 'c-000042', modality: 'image', frames: 1, deadlineMs: 1767225612000, timeoutMs: 10000 },
-  { v: 1, type: 'answer', id: 'c-000042', probabilities: [0.125, 0.75, 0.125], ms: 38.5 },
-  { v: 1, type: 'result', id: 'c-000042', label: 'synthetic', score: 0.8125, correct: true, ms: 412 },
-  { v: 1, type: 'ping', seq: 7, t: 1767225615000 },
-  { v: 1, type: 'pong', seq: 7, t: 1767225615000 },
-  { v: 1, type: 'error', code: 'E_BAD_PROBABILITIES', message: 'bad answer: probabilities must sum to 1', ref: 'c-000042' },
-  { v: 1, type: 'bye', reason: 'validator restarting' },
+  {
+    v: 2,
+    type: 'challenge',
+    id: 'c-000042',
+    modality: 'image',
+    frames: 1,
+    deadlineMs: 1767225612000,
+    timeoutMs: 10000,
+    commitment: commitmentFor('c-000042', GOLDEN.label, GOLDEN.salt),
+  },
+  { v: 2, type: 'answer', id: 'c-000042', probabilities: [0.125, 0.75, 0.125], ms: 38.5 },
+  { v: 2, type: 'result', id: 'c-000042', outcome: 'ok', ms: 412 },
+  { v: 2, type: 'reveal', window: 'w-7', items: [{ id: 'c-000042', label: GOLDEN.label, salt: GOLDEN.salt }] },
+  { v: 2, type: 'ping', seq: 7, t: 1767225615000 },
+  { v: 2, type: 'pong', seq: 7, t: 1767225615000 },
+  { v: 2, type: 'error', code: 'E_BAD_PROBABILITIES', message: 'bad answer: probabilities must sum to 1', ref: 'c-000042' },
+  { v: 2, type: 'bye', reason: 'validator restarting' },
 ];
 for (const m of messages) writeFileSync(new URL(`${m.type}.json`, dir), encode(m));
 

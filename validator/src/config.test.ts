@@ -31,6 +31,14 @@ describe('config', () => {
     expect(() => resolveConfig(['--video-share', '101'], {}, noFile)).toThrow(/videoShare is a percentage/);
   });
 
+  it('takes the reveal window and the copy policy, and refuses values that make no sense', () => {
+    const c = resolveConfig(['--reveal-every-rounds', '4'], { VERACITY_COPY_POLICY: 'share' }, noFile);
+    expect(c !== 'help' && [c.revealEveryRounds, c.copyPolicy]).toEqual([4, 'share']);
+    expect([DEFAULTS.revealEveryRounds, DEFAULTS.copyPolicy]).toEqual([10, 'flag']);
+    expect(() => resolveConfig(['--reveal-every-rounds', '0'], {}, noFile)).toThrow(/revealEveryRounds must be at least 1/);
+    expect(() => resolveConfig(['--copy-policy', 'ban'], {}, noFile)).toThrow(/copyPolicy must be flag or share, got ban/);
+  });
+
   it('names every problem at once', () => {
     try {
       resolveConfig(['--port', 'abc', '--timeout-ms', '5', '--chain', 'http://x'], {}, noFile);

@@ -18,6 +18,8 @@ export interface ValidatorConfig {
   sampleSize: number;
   /** Time a miner has to answer a challenge. */
   timeoutMs: number;
+  /** Rounds per label reveal window: miners get the labels and salts of their closed challenges this often. */
+  revealEveryRounds: number;
   /** Percent of challenges that are video (0-100); 0 sends images only (slow miners, e.g. a CPU-emulated GPU). */
   videoShare: number;
   /** Chain websocket endpoint; empty runs the validator without a chain (scores only). */
@@ -30,6 +32,8 @@ export interface ValidatorConfig {
   keystorePassword: string;
   weightsIntervalMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Copy detection: 'flag' shows suspected groups (status page, /metrics); 'share' also gives each group one share. */
+  copyPolicy: 'flag' | 'share';
 }
 
 export const DEFAULTS: ValidatorConfig = {
@@ -41,6 +45,7 @@ export const DEFAULTS: ValidatorConfig = {
   roundIntervalMs: 3000,
   sampleSize: 50,
   timeoutMs: 12_000,
+  revealEveryRounds: 10,
   videoShare: 20,
   chainEndpoint: '',
   netuid: 2,
@@ -49,6 +54,7 @@ export const DEFAULTS: ValidatorConfig = {
   keystorePassword: '',
   weightsIntervalMs: 60_000,
   logLevel: 'info',
+  copyPolicy: 'flag',
 };
 
 /** flag name -> [config key, environment variable, what it means (for --help)] */
@@ -65,6 +71,11 @@ const FIELDS: Record<string, [keyof ValidatorConfig, string | null, string]> = {
   'round-interval-ms': ['roundIntervalMs', 'VERACITY_ROUND_INTERVAL_MS', 'time between challenge rounds'],
   'sample-size': ['sampleSize', 'VERACITY_SAMPLE_SIZE', 'miners challenged per round'],
   'timeout-ms': ['timeoutMs', 'VERACITY_TIMEOUT_MS', 'time a miner has to answer; a late answer counts as confidently wrong'],
+  'reveal-every-rounds': [
+    'revealEveryRounds',
+    'VERACITY_REVEAL_EVERY_ROUNDS',
+    'rounds per label reveal window: miners get the labels and salts of their closed challenges this often',
+  ],
   'video-share': [
     'videoShare',
     'VERACITY_VIDEO_SHARE',
@@ -75,6 +86,11 @@ const FIELDS: Record<string, [keyof ValidatorConfig, string | null, string]> = {
   keystore: ['keystore', 'VERACITY_KEYSTORE', 'polkadot-js JSON keystore of the hotkey (password in VERACITY_KEYSTORE_PASSWORD)'],
   'weights-interval-ms': ['weightsIntervalMs', 'VERACITY_WEIGHTS_INTERVAL_MS', 'how often weights are computed and set on chain'],
   'log-level': ['logLevel', 'VERACITY_LOG_LEVEL', 'debug, info, warn or error (JSON lines on stderr)'],
+  'copy-policy': [
+    'copyPolicy',
+    'VERACITY_COPY_POLICY',
+    "flag: show hotkey groups that copy answers; share: also give each group one miner's share of the weights",
+  ],
 };
 /** Secrets come from the environment only. */
 const SECRET_ENV: Partial<Record<keyof ValidatorConfig, string>> = {
@@ -164,8 +180,10 @@ export function resolveConfig(
   if (c.port > 65535) problems.push(`port ${c.port} is out of range`);
   if (c.sampleSize < 1) problems.push('sampleSize must be at least 1');
   if (c.timeoutMs < 100) problems.push('timeoutMs must be at least 100');
+  if (c.revealEveryRounds < 1) problems.push('revealEveryRounds must be at least 1');
   if (c.videoShare > 100) problems.push(`videoShare is a percentage (0-100), got ${c.videoShare}`);
   if (c.netuid > 65535) problems.push(`netuid ${c.netuid} is out of range`);
+  if (!['flag', 'share'].includes(c.copyPolicy)) problems.push(`copyPolicy must be flag or share, got ${c.copyPolicy}`);
   if (!['debug', 'info', 'warn', 'error'].includes(c.logLevel)) problems.push(`logLevel must be debug, info, warn or error`);
   if (c.chainEndpoint && !/^wss?:\/\//.test(c.chainEndpoint))
     problems.push(`chain endpoint must be ws:// or wss://, got ${c.chainEndpoint}`);

@@ -115,9 +115,9 @@ describe('validator hardening', () => {
     const m = await RawMiner.connect(v.url, { signer: key('//Bob') });
     const c = await m.next(isChallenge, 30_000);
     const bad = [
-      `{"v":1,"type":"answer","id":"${c.id}","probabilities":[0.2,0.3,0.5],"ms":-5}`,
-      `{"v":1,"type":"answer","id":"${c.id}","probabilities":[NaN,0.5,0.5]}`,
-      JSON.stringify({ v: 1, type: 'error', code: 'E_X', message: 'x'.repeat(1025) }),
+      `{"v":2,"type":"answer","id":"${c.id}","probabilities":[0.2,0.3,0.5],"ms":-5}`,
+      `{"v":2,"type":"answer","id":"${c.id}","probabilities":[NaN,0.5,0.5]}`,
+      JSON.stringify({ v: 2, type: 'error', code: 'E_X', message: 'x'.repeat(1025) }),
     ];
     for (const text of bad) {
       m.send(text);

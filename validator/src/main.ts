@@ -89,6 +89,8 @@ export async function runValidator(
   const startedAt = Date.now();
   const snapshot = (server: ValidatorServer): StatusSnapshot => {
     const scores = server.scores();
+    const copying = server.copying();
+    const groupOf = new Map(copying.groups.flatMap((g) => g.map((h) => [h, g.length] as const)));
     const connected = new Set(server.connected());
     const weights = store.weightHistory(200);
     return {
@@ -119,10 +121,26 @@ export async function runValidator(
           scores: { image: img?.scored ? img.sn34 : null, video: vid?.scored ? vid.sn34 : null, total: s?.score ?? 0 },
           weight: s?.weight ?? 0,
           lastSeen: m.lastSeen,
+          ...(groupOf.has(m.hotkey) ? { copyGroup: groupOf.get(m.hotkey)! } : {}),
         };
       }),
       weights,
       unreadable: factory.unreadable,
+      copying: {
+        policy: config.copyPolicy,
+        groups: copying.groups.map((hotkeys, i) => {
+          const inGroup = new Set(hotkeys);
+          const links = copying.pairs.filter((p) => p.flagged && inGroup.has(p.a) && inGroup.has(p.b));
+          const leader = copying.leaders[i];
+          return {
+            hotkeys,
+            ...(leader === undefined ? {} : { leader }),
+            shared: Math.min(...links.map((p) => p.shared)),
+            z: Math.min(...links.map((p) => p.z)),
+            medianGap: Math.max(...links.map((p) => p.medianGap)),
+          };
+        }),
+      },
     };
   };
   const server: ValidatorServer = new ValidatorServer({
@@ -137,6 +155,8 @@ export async function runValidator(
     sampleSize: config.sampleSize,
     timeoutMs: config.timeoutMs,
     roundIntervalMs: config.roundIntervalMs,
+    revealEveryRounds: config.revealEveryRounds,
+    copy: { policy: config.copyPolicy },
     // The status handler runs only after listen(), by which time `server` is initialised.
     ...(chain ? { registration: chain.registration } : {}),
     http: statusHandler({ metrics, snapshot: () => snapshot(server), pageDir }),

@@ -11,6 +11,7 @@ import {
   CloseCode,
   closeCodeInSession,
   closeFrameFor,
+  commitmentFor,
   cryptoReady,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_LIMITS,
@@ -20,11 +21,14 @@ import {
   ErrorCode,
   HeartbeatMonitor,
   type HelloMessage,
+  MAX_REVEAL_ITEMS,
   type MediaMime,
   type Message,
+  newSalt,
   PROTOCOL_VERSION,
   type ProtocolError,
   pongFor,
+  type RevealItem,
   type Signer,
   signHello,
   transportMaxPayload,
@@ -32,12 +36,22 @@ import {
   weightShares,
 } from '@veracity/protocol';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import type { ChallengeFactory, PreparedChallenge } from './challenges/factory.js';
+import type { ChallengeFactory, PreparedChallenge, PreparedItem } from './challenges/factory.js';
+import {
+  type CopyOptions,
+  type CopyReport,
+  DEFAULT_COPY_OPTIONS,
+  detectCopying,
+  type RoundAnswers,
+  shareGroups,
+} from './copying.js';
 import type { Metrics } from './status/metrics.js';
 import { type AnswerLog, type Store } from './store.js';
 import { DEFAULT_POLICY, scoreMiner, type ScoringPolicy } from './scoring.js';
 import type { Logger } from './log.js';
 import { AddressGuard, DEFAULT_GUARD_LIMITS, type GuardLimits, normaliseIp, TokenBucket } from './guard.js';
+
+export type CopyPolicy = 'flag' | 'share';
 
 export interface Registration {
   ok: boolean;
@@ -58,6 +72,16 @@ export interface ValidatorServerOptions {
   timeoutMs: number;
   roundIntervalMs: number;
   heartbeatMs?: number;
+  /**
+   * Rounds per reveal window: after this many closed rounds every miner gets the labels and salts of the challenges
+   * it was sent in them, in one `reveal` (default 10).
+   */
+  revealEveryRounds?: number;
+  /**
+   * Copy detection over the last `rounds` rounds (default 1000): 'flag' shows groups on the status page and /metrics;
+   * 'share' also gives each group one miner's share of the weights (see copying.ts).
+   */
+  copy?: { policy: CopyPolicy; options?: CopyOptions; rounds?: number };
   /** Is this hotkey registered on the subnet (metagraph)? Default: everyone may mine (no chain configured). */
   registration?: (hotkey: string) => Registration;
   /** Extra HTTP routes (status page, /metrics) on the same port. A throw or rejection costs that request (500). */
@@ -84,9 +108,18 @@ interface Conn {
   misses: number;
 }
 
-interface Round {
+/** One miner's part of a round: its own variant of the round's item, and the salt its label commitment hides. */
+interface Slot {
   challenge: PreparedChallenge;
+  salt: string;
+}
+
+/** Every miner sampled for a round gets its own variant (own id, bytes and commitment) of the same item. */
+interface Round {
+  item: Pick<PreparedItem, 'key' | 'label' | 'modality'>;
   deadline: number;
+  /** hotkey -> its variant; sentAt holds when each was sent. */
+  slots: Map<string, Slot>;
   sentAt: Map<string, number>;
   answers: Map<string, AnswerLog>;
   /** Hotkeys the round loop waits for before the next challenge; the others may still answer until the deadline. */
@@ -99,6 +132,15 @@ interface Round {
   close: () => void;
   timer?: NodeJS.Timeout;
 }
+
+/** A prepared round: the item and variants encoded ahead for the miners expected. */
+interface Prepared {
+  item: PreparedItem;
+  variants: PreparedChallenge[];
+}
+
+/** Reveal items kept for a miner that is away when its window closes; the oldest go beyond this. */
+const MAX_HELD_REVEALS = 4096;
 
 /** Rounds open at once (the loop moves on while slow or unproven miners still have time): bounds held media. */
 const MAX_OPEN_ROUNDS = 32;
@@ -113,8 +155,16 @@ export class ValidatorServer {
   private readonly wss: WebSocketServer;
   private readonly conns = new Set<Conn>();
   private readonly byHotkey = new Map<string, Conn>();
+  /** Open rounds by item key, and by the id of each miner's variant. */
   private readonly rounds = new Map<string, Round>();
-  /** Closed round id -> hotkeys it was sent to (newest CLOSED_ROUNDS_KEPT). */
+  private readonly byChallenge = new Map<string, Round>();
+  /** Labels and salts of closed challenges, per hotkey, waiting for the end of the reveal window. */
+  private readonly unrevealed = new Map<string, RevealItem[]>();
+  private windowIndex = 0;
+  /** Recent closed rounds' in-time answers (P(AI) and arrival order by hotkey), for copy detection. */
+  private readonly recent: RoundAnswers[] = [];
+  private copyCache?: { at: number; report: CopyReport };
+  /** Closed challenge id (one per miner's variant) -> the hotkey it was sent to (newest CLOSED_ROUNDS_KEPT). */
   private readonly closedRounds = new Map<string, Set<string>>();
   /** Answers received and not yet committed: written in one transaction per event-loop turn, before any send. */
   private unwritten: AnswerLog[] = [];
@@ -309,6 +359,12 @@ export class ValidatorServer {
           c.heartbeat.onPong(m);
           return;
         case 'error':
+          if (m.code === ErrorCode.RevealMismatch) {
+            // A miner says our reveal did not open our commitment: evidence against this validator, so loud.
+            this.o.metrics.revealMismatches.inc();
+            this.o.log.warn('miner reports a reveal mismatch', { hotkey: c.hotkey, ref: m.ref, message: m.message });
+            return;
+          }
           this.o.log.debug('miner reported an error', { hotkey: c.hotkey, code: m.code, message: m.message, ref: m.ref });
           // A declined challenge is scored as unanswered now, so the round does not wait for the deadline on it.
           if (m.code === ErrorCode.Declined && m.ref !== undefined) this.recordAnswer(c, m.ref, null, 'timeout', true);
@@ -395,8 +451,8 @@ export class ValidatorServer {
 
   private onAnswer(c: Conn, a: AnswerMessage): void {
     const hotkey = c.hotkey!;
-    const round = this.rounds.get(a.id);
-    if (!round || !round.sentAt.has(hotkey)) {
+    const round = this.byChallenge.get(a.id);
+    if (!round || round.slots.get(hotkey)?.challenge.id !== a.id) {
       if (this.closedRounds.get(a.id)?.has(hotkey)) {
         // Not scored, but the miner is alive: rounds wait on it again.
         c.misses = 0;
@@ -414,9 +470,9 @@ export class ValidatorServer {
 
   /** Records one slot of an open round; `responded` marks the miner alive (an answer, an invalid one, a decline). */
   private recordAnswer(c: Conn, id: string, ai: number | null, outcome: AnswerLog['outcome'], responded: boolean): void {
-    const round = this.rounds.get(id);
+    const round = this.byChallenge.get(id);
     const hotkey = c.hotkey!;
-    if (!round || !round.sentAt.has(hotkey) || round.answers.has(hotkey)) return;
+    if (!round || round.slots.get(hotkey)?.challenge.id !== id || round.answers.has(hotkey)) return;
     if (responded) {
       c.proven = true;
       c.misses = 0;
@@ -425,8 +481,8 @@ export class ValidatorServer {
     const answer: AnswerLog = {
       hotkey,
       challengeId: id,
-      modality: round.challenge.modality,
-      truth: round.challenge.label === 'real' ? 0 : 1,
+      modality: round.item.modality,
+      truth: round.item.label === 'real' ? 0 : 1,
       ai: ai === null ? null : Math.min(1, Math.max(0, ai)),
       outcome,
       latencyMs: at - round.sentAt.get(hotkey)!,
@@ -473,7 +529,10 @@ export class ValidatorServer {
     if (round.waiting.size === 0) round.release();
   }
 
-  /** Rounds run back to back, `roundIntervalMs` apart; the next challenge is prepared while the current round runs. */
+  /**
+   * Rounds run back to back, `roundIntervalMs` apart; the next round's item and its variants (one per miner expected)
+   * are prepared while the current round runs, so dispatch waits only for variants beyond that count.
+   */
   private async roundLoop(): Promise<void> {
     let next = this.prepare();
     while (!this.stopping) {
@@ -482,12 +541,13 @@ export class ValidatorServer {
       if (open.length > 0) {
         while (this.rounds.size >= MAX_OPEN_ROUNDS && !this.stopping)
           await Promise.race([...this.rounds.values()].map((r) => r.closed));
-        const challenge = await next.catch((e: unknown) => {
+        const prepared = await next.catch((e: unknown) => {
           this.o.log.error('cannot prepare a challenge', { error: e instanceof Error ? e.message : String(e) });
           return null;
         });
+        if (this.stopping) break;
         next = this.prepare();
-        if (challenge && !this.stopping) await this.runRound(challenge, this.sample(open));
+        if (prepared) await this.runRound(prepared, this.sample(open));
       }
       const wait = Math.max(0, this.o.roundIntervalMs - (this.now() - started));
       await new Promise<void>((ok) => {
@@ -498,11 +558,13 @@ export class ValidatorServer {
     await next.catch(() => undefined);
   }
 
-  private async prepare(): Promise<PreparedChallenge> {
+  private async prepare(): Promise<Prepared> {
     const t0 = performance.now();
-    const c = await this.o.factory.next();
-    this.o.metrics.prepareSeconds.observe((performance.now() - t0) / 1000);
-    return c;
+    const item = await this.o.factory.item();
+    const expected = Math.max(1, Math.min(this.o.sampleSize, this.byHotkey.size));
+    const variants = await this.o.factory.variants(item, expected);
+    this.o.metrics.prepareSeconds.observe((performance.now() - t0) / 1000 / expected);
+    return { item, variants };
   }
 
   /** Miners the round loop waits on: proven (answered at least once) and not silent for `silentAfter` challenges. */
@@ -533,7 +595,11 @@ export class ValidatorServer {
    * round waits on all of them. The round closes (timeouts written, results sent) at its deadline or once everyone
    * answered, whichever is first.
    */
-  private async runRound(challenge: PreparedChallenge, miners: Conn[]): Promise<void> {
+  private async runRound(prepared: Prepared, miners: Conn[]): Promise<void> {
+    const { item } = prepared;
+    // More miners than variants prepared ahead (miners joined meanwhile): encode the rest now.
+    const variants = [...prepared.variants];
+    if (variants.length < miners.length) variants.push(...(await this.o.factory.variants(item, miners.length - variants.length)));
     const sentAt = this.now();
     const deadline = sentAt + this.o.timeoutMs;
     let release!: () => void;
@@ -541,8 +607,9 @@ export class ValidatorServer {
     const released = new Promise<void>((ok) => (release = ok));
     const closed = new Promise<void>((ok) => (close = ok));
     const round: Round = {
-      challenge,
+      item,
       deadline,
+      slots: new Map(),
       sentAt: new Map(),
       answers: new Map(),
       waiting: new Set(),
@@ -551,36 +618,43 @@ export class ValidatorServer {
       close,
       closed,
     };
-    this.rounds.set(challenge.id, round);
-    this.o.store.logChallenge({
-      id: challenge.id,
-      label: challenge.label,
-      modality: challenge.modality,
-      level: challenge.augment.level,
-      sourcePath: challenge.source.path,
-      sourceGroup: challenge.source.group,
-      createdAt: sentAt,
-      deadline,
-    });
-    const frames = challenge.media.map((m, index) =>
-      encodeMedia({ challengeId: challenge.id, index, count: challenge.media.length, mime: challenge.mime as MediaMime }, m),
-    );
-    const header = encode({
-      v: PROTOCOL_VERSION,
-      type: 'challenge',
-      id: challenge.id,
-      modality: challenge.modality,
-      frames: frames.length,
-      deadlineMs: deadline,
-      timeoutMs: this.o.timeoutMs,
-    });
+    this.rounds.set(item.key, round);
     const waitAll = !miners.some((c) => this.active(c));
-    for (const c of miners) {
-      if (!this.sendRaw(c, header)) continue;
-      round.sentAt.set(c.hotkey!, this.now());
-      if (waitAll || this.active(c)) round.waiting.add(c.hotkey!);
-      for (const f of frames) c.ws.send(f);
-    }
+    miners.forEach((c, i) => {
+      const challenge = variants[i]!;
+      const salt = newSalt();
+      const header = encode({
+        v: PROTOCOL_VERSION,
+        type: 'challenge',
+        id: challenge.id,
+        modality: challenge.modality,
+        frames: challenge.media.length,
+        deadlineMs: deadline,
+        timeoutMs: this.o.timeoutMs,
+        commitment: commitmentFor(challenge.id, challenge.label, salt),
+      });
+      if (!this.sendRaw(c, header)) return;
+      const hotkey = c.hotkey!;
+      round.slots.set(hotkey, { challenge, salt });
+      round.sentAt.set(hotkey, this.now());
+      this.byChallenge.set(challenge.id, round);
+      if (waitAll || this.active(c)) round.waiting.add(hotkey);
+      this.o.store.logChallenge({
+        id: challenge.id,
+        label: challenge.label,
+        modality: challenge.modality,
+        level: challenge.augment.level,
+        sourcePath: challenge.source.path,
+        sourceGroup: challenge.source.group,
+        createdAt: sentAt,
+        deadline,
+      });
+      challenge.media.forEach((m, index) =>
+        c.ws.send(
+          encodeMedia({ challengeId: challenge.id, index, count: challenge.media.length, mime: challenge.mime as MediaMime }, m),
+        ),
+      );
+    });
     this.o.metrics.rounds.inc();
     if (round.sentAt.size === 0) this.closeRound(round);
     else round.timer = setTimeout(() => this.closeRound(round), Math.max(0, deadline - this.now()));
@@ -589,18 +663,18 @@ export class ValidatorServer {
   }
 
   private closeRound(round: Round): void {
-    const { challenge } = round;
-    if (this.rounds.get(challenge.id) !== round) return;
+    const { item } = round;
+    if (this.rounds.get(item.key) !== round) return;
     clearTimeout(round.timer);
-    this.rounds.delete(challenge.id);
-    const truth = challenge.label === 'real' ? 0 : 1;
+    this.rounds.delete(item.key);
+    const truth = item.label === 'real' ? 0 : 1;
     const timeouts: AnswerLog[] = [];
     for (const [hotkey, at] of round.sentAt) {
       if (round.answers.has(hotkey)) continue;
       const timeout: AnswerLog = {
         hotkey,
-        challengeId: challenge.id,
-        modality: challenge.modality,
+        challengeId: round.slots.get(hotkey)!.challenge.id,
+        modality: item.modality,
         truth,
         ai: null,
         outcome: 'timeout',
@@ -614,26 +688,62 @@ export class ValidatorServer {
     }
     for (const t of timeouts) this.unwritten.push(t);
     this.flush();
-    this.closedRounds.set(challenge.id, new Set(round.sentAt.keys()));
-    if (this.closedRounds.size > CLOSED_ROUNDS_KEPT) this.closedRounds.delete(this.closedRounds.keys().next().value!);
+    for (const [hotkey, slot] of round.slots) {
+      this.byChallenge.delete(slot.challenge.id);
+      this.closedRounds.set(slot.challenge.id, new Set([hotkey]));
+      if (this.closedRounds.size > CLOSED_ROUNDS_KEPT) this.closedRounds.delete(this.closedRounds.keys().next().value!);
+      const held = this.unrevealed.get(hotkey) ?? [];
+      held.push({ id: slot.challenge.id, label: slot.challenge.label, salt: slot.salt });
+      if (held.length > MAX_HELD_REVEALS) held.splice(0, held.length - MAX_HELD_REVEALS);
+      this.unrevealed.set(hotkey, held);
+    }
+    const answers = [...round.answers.values()];
+    const ok = answers.filter((a) => a.outcome === 'ok' && a.ai !== null);
+    if (ok.length > 1) {
+      this.recent.push({
+        truth,
+        answers: new Map(ok.map((a) => [a.hotkey, a.ai!])),
+        // Answers are kept in arrival order (timeouts are appended at close): the rank is who answered first.
+        arrival: new Map(ok.map((a, rank) => [a.hotkey, rank])),
+      });
+      if (this.recent.length > (this.o.copy?.rounds ?? 1000)) this.recent.shift();
+    }
     this.roundsRun++;
-    for (const a of round.answers.values()) {
+    for (const a of answers) {
       this.o.metrics.answers.inc({ outcome: a.outcome, modality: a.modality });
       const c = this.byHotkey.get(a.hotkey);
+      // A receipt only: what was recorded, never the label or whether the answer was right (that is the label).
       if (c) {
-        const correct = a.ai === null ? false : (a.ai >= 0.5 ? 1 : 0) === truth;
         this.send(c, {
           v: PROTOCOL_VERSION,
           type: 'result',
-          id: challenge.id,
-          label: challenge.label,
-          correct,
+          id: a.challengeId,
+          outcome: a.outcome,
           ...(a.latencyMs === null ? {} : { ms: a.latencyMs }),
         });
       }
     }
+    if (this.roundsRun % (this.o.revealEveryRounds ?? 10) === 0) this.revealWindow();
     round.release();
     round.close();
+  }
+
+  /**
+   * Ends a reveal window: every connected miner gets the labels and salts of its closed challenges (several messages
+   * only past MAX_REVEAL_ITEMS). A miner that is away keeps its items until it is back. Only closed challenges are
+   * ever revealed, so a reveal never helps with an answer that still counts.
+   */
+  revealWindow(): void {
+    const window = `w-${++this.windowIndex}`;
+    for (const [hotkey, items] of this.unrevealed) {
+      const c = this.byHotkey.get(hotkey);
+      if (!c || c.ws.readyState !== WebSocket.OPEN) continue;
+      for (let i = 0; i < items.length; i += MAX_REVEAL_ITEMS) {
+        this.send(c, { v: PROTOCOL_VERSION, type: 'reveal', window, items: items.slice(i, i + MAX_REVEAL_ITEMS) });
+      }
+      this.o.metrics.revealed.inc(items.length);
+      this.unrevealed.delete(hotkey);
+    }
   }
 
   /** Current scores and normalised weights of every known miner. */
@@ -649,8 +759,24 @@ export class ValidatorServer {
       per.set(m.hotkey, { score: detail.score, detail, uid: m.uid });
       this.o.metrics.minerScore.set({ hotkey: m.hotkey }, detail.score);
     }
-    const weights = weightShares(new Map([...per].map(([k, v]) => [k, v.score])));
-    return new Map([...per].map(([k, v]) => [k, { ...v, weight: weights.get(k) ?? 0 }]));
+    let scores = new Map([...per].map(([k, v]) => [k, v.score]));
+    if (this.o.copy?.policy === 'share') {
+      const { groups, leaders } = this.copying();
+      scores = shareGroups(scores, groups, leaders);
+    }
+    const weights = weightShares(scores);
+    return new Map([...per].map(([k, v]) => [k, { ...v, score: scores.get(k) ?? 0, weight: weights.get(k) ?? 0 }]));
+  }
+
+  /** Copy detection over the recent rounds (recomputed once per closed round at most); groups exported to /metrics. */
+  copying(): CopyReport {
+    if (this.copyCache?.at !== this.roundsRun) {
+      const report = detectCopying(this.recent, this.o.copy?.options ?? DEFAULT_COPY_OPTIONS);
+      this.o.metrics.copyGroupSize.reset();
+      for (const g of report.groups) for (const h of g) this.o.metrics.copyGroupSize.set({ hotkey: h }, g.length);
+      this.copyCache = { at: this.roundsRun, report };
+    }
+    return this.copyCache.report;
   }
 
   /** Stops rounds, tells miners to come back later (4009), closes sockets and the port. */
@@ -661,6 +787,8 @@ export class ValidatorServer {
     await this.loop;
     for (const r of [...this.rounds.values()]) this.closeRound(r);
     this.flush();
+    // Whatever closed since the last window is revealed before the goodbye, so no commitment is left unopened.
+    this.revealWindow();
     for (const c of this.conns) {
       this.send(c, { v: PROTOCOL_VERSION, type: 'bye', reason: 'validator shutting down' });
       clearTimeout(c.timer);

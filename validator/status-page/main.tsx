@@ -171,11 +171,42 @@ function App() {
               <td>{pct(m.scores.image)}</td>
               <td>{pct(m.scores.video)}</td>
               <td class="score">{m.scores.total.toFixed(3)}</td>
-              <td class="weight">{formatWeight(m.weight)}</td>
+              <td class="weight">
+                {formatWeight(m.weight)}
+                {m.copyGroup !== undefined && (
+                  <span class="bad" title={`flagged as copying, in a group of ${m.copyGroup}`}>
+                    {' '}
+                    copy ×{m.copyGroup}
+                  </span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {status.copying.groups.length > 0 && (
+        <div class="card" id="copying">
+          <strong class="bad">
+            Copying suspected ({status.copying.groups.length} {status.copying.groups.length === 1 ? 'group' : 'groups'})
+          </strong>
+          <span class="muted">
+            {' '}
+            answers agree far more than the miners' accuracies explain, with nearly the same numbers on different variants;{' '}
+            {status.copying.policy === 'share'
+              ? "each group earns one miner's share (the member answering first keeps its own)"
+              : 'flagged only (copyPolicy "flag")'}
+          </span>
+          <ul>
+            {status.copying.groups.map((g) => (
+              <li key={g.hotkeys.join()} data-group={g.hotkeys.join(',')}>
+                {g.hotkeys.map(short).join(', ')}
+                {g.leader && ` (answers first: ${short(g.leader)})`} — {g.shared} shared rounds, z ≥ {g.z.toFixed(1)}, median |ΔP|
+                ≤ {g.medianGap.toFixed(4)}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       <div class="card">
         <strong>Weights over time</strong>
         <WeightsChart history={status.weights} miners={miners} />

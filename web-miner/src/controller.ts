@@ -8,6 +8,7 @@ import * as Comlink from 'comlink';
 import { ChainError, type ChainStatus, ChainWatch } from './adapters/chain.js';
 import { browserDial } from './adapters/socket.js';
 import { type Account, devAccount, walletAccounts, WalletError, walletSigner } from './adapters/wallet.js';
+import { judgeValidator } from '@veracity/protocol';
 import { type MinerConfig, resolveConfig } from './core/config.js';
 import { type Explained, explain, type Problem } from './core/errors.js';
 import { type DropReason, MinerSession, type SessionState, type TextSigner } from './core/session.js';
@@ -15,22 +16,34 @@ import { LatencyWindow } from './core/stats.js';
 import { TokenBucket } from './core/throttle.js';
 import type { LoadResult, WorkerApi } from './worker.js';
 
+/** The label audit of one validator: commitments received, reveals checked against them. */
+export interface AuditView {
+  committed: number;
+  revealed: number;
+  verified: number;
+  mismatched: number;
+  pending: number;
+}
+
 export interface ValidatorView {
   url: string;
   state: SessionState | 'idle';
   uid?: number;
   answered: number;
+  audit: AuditView;
   lastProblem?: Explained;
 }
 
+/** A revealed challenge this page answered: the label (verified against its commitment) and how the answer fared. */
 export interface ResultView {
   id: string;
   validator: string;
-  label?: string;
+  label: string;
+  /** Whether this page's answer called it right (P(AI) >= 0.5 for synthetic and semisynthetic); unset if unanswered. */
   correct?: boolean;
-  score?: number;
-  ms?: number;
 }
+
+const EMPTY_AUDIT: AuditView = { committed: 0, revealed: 0, verified: 0, mismatched: 0, pending: 0 };
 
 export interface View {
   config: MinerConfig;
@@ -78,6 +91,8 @@ export class Controller {
   private signer: TextSigner | undefined;
   private sessions: MinerSession[] = [];
   private readonly latency = new LatencyWindow(500);
+  /** P(AI) of this page's recent answers by challenge id, to judge them when their labels are revealed. */
+  private readonly answers = new Map<string, number>();
   private readonly throttle: TokenBucket;
 
   constructor(config: MinerConfig, configProblems: string[]) {
@@ -90,7 +105,7 @@ export class Controller {
       model: { status: 'loading', progress: [] },
       mining: {
         running: false,
-        validators: config.validators.map((url) => ({ url, state: 'idle', answered: 0 })),
+        validators: config.validators.map((url) => ({ url, state: 'idle', answered: 0, audit: EMPTY_AUDIT })),
         answered: 0,
         dropped: { deadline: 0, throttle: 0, closed: 0, error: 0 },
         series: [],
@@ -289,6 +304,17 @@ export class Controller {
           clearTimeout: (h) => clearTimeout(h as number),
         },
         throttle: this.throttle,
+        // Mine only for validators with a permit and the configured stake, read from the chain at every connection.
+        ...(this.view.config.checkValidators
+          ? {
+              checkValidator: async (hotkey: string) => {
+                if (!this.chain) throw new Error(`the chain at ${this.view.config.chain} is not connected`);
+                return judgeValidator(await this.chain.validatorStanding(hotkey), {
+                  minStake: this.view.config.minValidatorStake,
+                });
+              },
+            }
+          : {}),
         answer: async (c) => {
           // The worker of the moment: "Reload the model" replaces it while sessions stay connected.
           const r = await (this.api ?? api).answer(c.media, c.mimes, c.modality, c.deadline - 50);
@@ -303,6 +329,8 @@ export class Controller {
             case 'welcome':
               return update({ ...(e.uid === undefined ? {} : { uid: e.uid }), lastProblem: undefined });
             case 'answered':
+              this.answers.set(e.id, e.probabilities[1] + e.probabilities[2]);
+              if (this.answers.size > 5000) this.answers.delete(this.answers.keys().next().value as string);
               this.latency.add(e.latencyMs);
               this.view.mining = {
                 ...this.view.mining,
@@ -317,13 +345,34 @@ export class Controller {
               this.view.mining = { ...this.view.mining, dropped };
               return this.changed();
             }
-            case 'result': {
-              const { type: _t, ...r } = e;
+            case 'result':
+              return;
+            case 'reveal': {
+              const judged: ResultView[] = e.verified.map(({ id, label }) => {
+                const ai = this.answers.get(id);
+                this.answers.delete(id);
+                return {
+                  id,
+                  validator: url,
+                  label,
+                  ...(ai === undefined ? {} : { correct: ai >= 0.5 === (label !== 'real') }),
+                };
+              });
               this.view.mining = {
                 ...this.view.mining,
-                results: [{ ...r, validator: url }, ...this.view.mining.results].slice(0, 12),
+                results: [...judged.reverse(), ...this.view.mining.results].slice(0, 12),
               };
-              return this.changed();
+              const { expired: _x, ...audit } = e.audit;
+              if (e.mismatched.length > 0) {
+                this.report({
+                  code: 'E_REVEAL_MISMATCH',
+                  message: `${e.mismatched.length} revealed label(s) in ${e.window} do not match the commitments sent with the challenges (${e.mismatched
+                    .slice(0, 3)
+                    .map((m) => m.id)
+                    .join(', ')})`,
+                });
+              }
+              return update({ audit });
             }
             case 'closed':
               if (e.code === 1000) return;

@@ -1,23 +1,36 @@
 import { sharpFallback } from '@veracity/models/node';
 import sharp from 'sharp';
-import type { Rng } from '../random.js';
+import { Rng } from '../random.js';
 
 /**
- * Per-challenge augmentation, so no answer can be looked up by hash and miners must detect, not memorise.
- * Parameters are drawn once per challenge (all frames of a video share them) and applied with sharp (libvips).
- * Every level re-encodes, which also strips metadata that could give the label away (generator tags in PNG text
- * chunks, EXIF camera fields).
+ * Per-miner challenge variants, so nothing a miner receives can be looked up and nothing outside the pixels says
+ * what the label is. A source is decoded once (decodeSource) and every variant is cut from the decoded pixels:
+ *
+ * - the output size and aspect are drawn on their own, never from the source (a 256x256 face and a 1024x1024 grid
+ *   come out at the same distribution of sizes; the crop is fitted to the drawn aspect);
+ * - format and quality are drawn on their own (JPEG, WebP or PNG at a random quality);
+ * - the encoders write no metadata (no EXIF, no ICC profile, no PNG text chunks: generator tags are gone);
+ * - each miner of a round gets its own crop, flip and quality, so two miners never hold the same bytes and a hash
+ *   table of the public files matches nothing.
+ *
+ * Levels add photometric changes on top (colour, blur, noise); the geometry above applies at every level.
  */
 export type AugmentLevel = 'none' | 'geometric' | 'medium' | 'hard';
 export const AUGMENT_LEVELS: readonly AugmentLevel[] = ['none', 'geometric', 'medium', 'hard'];
 
 export interface AugmentParams {
   level: AugmentLevel;
-  /** Crop as fractions of the source: left, top, width, height. */
-  crop?: { x: number; y: number; w: number; h: number };
-  scale?: number;
-  flip?: boolean;
-  rotate?: number;
+  /** Output size in pixels, drawn independently of the source. */
+  width: number;
+  height: number;
+  /**
+   * Output pixels per source pixel, drawn near 1 (the detector looks at native-resolution detail, which strong
+   * resampling erases); raised as far as needed for the crop to fit a small source.
+   */
+  scale: number;
+  /** Where the crop sits in the room left around it, 0..1 on each axis. */
+  at: { x: number; y: number };
+  flip: boolean;
   color?: { brightness: number; saturation: number; hue: number };
   format: { type: 'png' } | { type: 'jpeg' | 'webp'; quality: number };
   noiseSigma?: number;
@@ -27,23 +40,47 @@ export interface AugmentParams {
 /** Longest side of any challenge image: bounds the bytes on the wire and the miners' decode cost. */
 export const MAX_SIDE = 1024;
 
-export function drawAugment(rng: Rng, level: AugmentLevel): AugmentParams {
-  if (level === 'none') return { level, format: { type: 'png' } };
-  const area = rng.range(0.6, 1);
-  const aspect = rng.range(0.8, 1.25);
-  const w = Math.min(1, Math.sqrt(area * aspect));
-  const h = Math.min(1, area / w);
+/**
+ * Output longest side, drawn uniformly in this range whatever the source size. The dataset's sources run from
+ * 256x256 to 1024x1024, so every one of them can give a crop of this size at a scale near 1: the size says nothing
+ * about the source. (256-640 with resampling to fit cost the shipped detector AUC 0.80 -> 0.68 on served challenges.)
+ * Down to 192, a crop of a 256x256 face is no longer most of the face: a perceptual-hash lookup over the public set
+ * fell from sn34 0.044-0.066 to 0 in bench/lookup-attack.ts, while the shipped detector's sn34 stayed 0.34-0.37.
+ */
+export const OUTPUT_SIDE: readonly [number, number] = [192, 320];
+
+/** Range of `scale`, drawn log-uniformly. */
+export const SCALE: readonly [number, number] = [0.8, 1.25];
+
+/** Output aspect (width / height), drawn log-uniformly in this range. */
+export const OUTPUT_ASPECT: readonly [number, number] = [3 / 4, 4 / 3];
+
+/** Shares of the output formats; PNG is rarer because it is the slowest to encode and the largest on the wire. */
+export const FORMAT_MIX: Readonly<Record<'jpeg' | 'webp' | 'png', number>> = { jpeg: 60, webp: 25, png: 15 };
+
+/**
+ * Video frames are JPEG only: a clip is 8 frames per miner, and WebP/PNG cost 3-5x JPEG to encode. Every clip gets
+ * the same, so the format still says nothing about the label (a video challenge says it is a video anyway).
+ */
+export const VIDEO_FORMAT_MIX: Readonly<Record<'jpeg' | 'webp' | 'png', number>> = { jpeg: 1, webp: 0, png: 0 };
+
+export function drawAugment(rng: Rng, level: AugmentLevel, formats = FORMAT_MIX): AugmentParams {
+  const side = rng.int(OUTPUT_SIDE[0], OUTPUT_SIDE[1]);
+  const aspect = Math.exp(rng.range(Math.log(OUTPUT_ASPECT[0]), Math.log(OUTPUT_ASPECT[1])));
+  const width = aspect >= 1 ? side : Math.round(side * aspect);
+  const height = aspect >= 1 ? Math.round(side / aspect) : side;
+  const type = rng.weighted(formats);
   const p: AugmentParams = {
     level,
-    crop: { x: rng.range(0, 1 - w), y: rng.range(0, 1 - h), w, h },
-    scale: rng.range(0.5, 1.5),
-    flip: rng.chance(0.5),
-    rotate: rng.chance(0.5) ? rng.range(-10, 10) : 0,
-    format: rng.chance(0.5) ? { type: 'png' } : { type: 'jpeg', quality: rng.int(90, 97) },
+    width,
+    height,
+    scale: level === 'none' ? 1 : Math.exp(rng.range(Math.log(SCALE[0]), Math.log(SCALE[1]))),
+    at: { x: rng.next(), y: rng.next() },
+    flip: level !== 'none' && rng.chance(0.5),
+    format: type === 'png' ? { type } : { type, quality: rng.int(50, 95) },
   };
   if (level === 'medium' || level === 'hard') {
     p.color = { brightness: rng.range(0.85, 1.15), saturation: rng.range(0.8, 1.2), hue: rng.int(-12, 12) };
-    p.format = { type: rng.chance(0.5) ? 'jpeg' : 'webp', quality: rng.int(50, 90) };
   }
   if (level === 'hard') {
     p.noiseSigma = rng.range(2, 8);
@@ -54,47 +91,74 @@ export function drawAugment(rng: Rng, level: AugmentLevel): AugmentParams {
 
 export const MIME: Record<AugmentParams['format']['type'], string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
 
-/** Applies `p` to encoded image bytes; `noiseSeed` makes the noise reproducible. */
-export async function applyAugment(input: Buffer | string, p: AugmentParams, noiseSeed: Rng): Promise<Buffer> {
-  let img = sharp(input, { failOn: 'error' }).rotate(); // honour EXIF orientation, then drop EXIF
-  // A format libvips has no loader for (BMP, TGA, ...) comes through ffmpeg as PNG, as the miners' runtime reads it.
-  const meta = await img.metadata().catch(async (e: unknown) => {
-    img = sharp(await sharpFallback(input, e), { failOn: 'error' });
-    return img.metadata();
-  });
-  let width = meta.autoOrient?.width ?? meta.width;
-  let height = meta.autoOrient?.height ?? meta.height;
-  if (!width || !height) throw new Error('image has no dimensions');
-  if (p.crop) {
-    const left = Math.floor(p.crop.x * width);
-    const top = Math.floor(p.crop.y * height);
-    const w = Math.max(16, Math.min(width - left, Math.round(p.crop.w * width)));
-    const h = Math.max(16, Math.min(height - top, Math.round(p.crop.h * height)));
-    img = sharp(await img.extract({ left, top, width: w, height: h }).toBuffer());
-    width = w;
-    height = h;
-  }
-  // Rotation grows the bounding box (w|cos| + h|sin| by w|sin| + h|cos|): scale for the rotated size, so a
-  // rotated image stays within MAX_SIDE too.
-  const rad = ((p.rotate ?? 0) * Math.PI) / 180;
-  const [cos, sin] = [Math.abs(Math.cos(rad)), Math.abs(Math.sin(rad))];
-  const rotatedSide = (w: number, h: number) => Math.max(w * cos + h * sin, w * sin + h * cos);
-  let scale = Math.min(p.scale ?? 1, MAX_SIDE / rotatedSide(width, height));
-  // Rounding to whole pixels (and the 16-pixel floor) can still add a pixel: shrink until it fits.
-  while (scale < 1 && Math.ceil(rotatedSide(Math.round(width * scale), Math.round(height * scale))) > MAX_SIDE) scale *= 0.999;
-  if (scale !== 1) {
-    width = Math.max(16, Math.round(width * scale));
-    height = Math.max(16, Math.round(height * scale));
-    img = img.resize(width, height, { fit: 'fill', kernel: 'lanczos3' });
-  }
+/** A decoded source: 8-bit RGB pixels, row-major, at most MAX_SIDE on its longest side. */
+export interface DecodedImage {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/**
+ * Decodes a source once, for any number of variants: EXIF orientation applied, alpha flattened, grey expanded to
+ * RGB, shrunk (on load, for JPEG) to MAX_SIDE. Formats libvips has no loader for (BMP, TGA, ...) come through ffmpeg,
+ * as the miners' runtime reads them.
+ */
+export async function decodeSource(input: Buffer | string): Promise<DecodedImage> {
+  const decode = (src: Buffer | string) =>
+    sharp(src, { failOn: 'error' })
+      .rotate()
+      .resize({ width: MAX_SIDE, height: MAX_SIDE, fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: { r: 0, g: 0, b: 0 } })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  const { data, info } = await decode(input).catch(async (e: unknown) => decode(await sharpFallback(input, e)));
+  if (info.channels !== 3 || !info.width || !info.height) throw new Error(`decoded to ${info.channels} channels, not RGB`);
+  return { data, width: info.width, height: info.height };
+}
+
+/** The crop of `src` (in pixels) that `p` asks for: the output size divided by `scale`, shrunk to fit, at `at`. */
+export function cropBox(
+  src: { width: number; height: number },
+  p: AugmentParams,
+): { left: number; top: number; width: number; height: number } {
+  const fit = Math.min(1, (src.width * p.scale) / p.width, (src.height * p.scale) / p.height);
+  const width = Math.max(8, Math.min(src.width, Math.round((p.width / p.scale) * fit)));
+  const height = Math.max(8, Math.min(src.height, Math.round((p.height / p.scale) * fit)));
+  return {
+    left: Math.floor(p.at.x * (src.width - width)),
+    top: Math.floor(p.at.y * (src.height - height)),
+    width,
+    height,
+  };
+}
+
+/**
+ * Gaussian noise is read from one shared table at a seeded offset and odd stride, instead of two PRNG calls, a log
+ * and a cosine per channel value: noise is the one per-pixel JavaScript loop on the per-miner path.
+ */
+const NOISE = (() => {
+  const rng = new Rng('veracity-noise-table');
+  return Float32Array.from({ length: 1 << 16 }, () => rng.gaussian());
+})();
+
+/** Applies `p` to a decoded source; `noiseSeed` makes the noise reproducible. Returns the encoded image. */
+export async function applyAugment(src: DecodedImage, p: AugmentParams, noiseSeed: Rng): Promise<Buffer> {
+  const box = cropBox(src, p);
+  let img = sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } })
+    .extract(box)
+    .resize(p.width, p.height, { fit: 'fill', kernel: 'lanczos3' });
   if (p.flip) img = img.flop();
-  if (p.rotate) img = img.rotate(p.rotate, { background: { r: 0, g: 0, b: 0 } });
   if (p.color) img = img.modulate({ brightness: p.color.brightness, saturation: p.color.saturation, hue: p.color.hue });
   if (p.blurSigma) img = img.blur(Math.max(0.3, p.blurSigma));
   if (p.noiseSigma) {
-    const { data, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    for (let i = 0; i < data.length; i++)
-      data[i] = Math.max(0, Math.min(255, Math.round(data[i]! + noiseSeed.gaussian() * p.noiseSigma)));
+    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+    const mask = NOISE.length - 1;
+    let j = noiseSeed.u32() & mask;
+    const stride = (noiseSeed.u32() & mask) | 1; // odd: walks the whole table before repeating
+    for (let i = 0; i < data.length; i++, j = (j + stride) & mask)
+      data[i] = Math.max(0, Math.min(255, Math.round(data[i]! + NOISE[j]! * p.noiseSigma)));
     img = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
   }
   const f = p.format;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../random.js';
-import { applyAugment, drawAugment, MAX_SIDE } from './augment.js';
+import { applyAugment, decodeSource, drawAugment, MAX_SIDE, OUTPUT_SIDE } from './augment.js';
 import { ChallengeDataset } from './dataset.js';
 import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './factory.js';
 import { DATASET } from '../test-support/helpers.js';
@@ -29,19 +29,42 @@ describe('challenge factory (real dataset, sharp, ffmpeg)', () => {
     }
   });
 
-  it('never sends the dataset file as is: every level re-encodes and most change the pixels', async () => {
+  it('never sends the dataset file as is: every level crops, resizes to a drawn size and re-encodes without metadata', async () => {
     const row = dataset.rows.find((r) => r.modality === 'image')!;
     const original = await sharp(dataset.path(row)).toBuffer();
+    const decoded = await decodeSource(dataset.path(row));
     const rng = new Rng(1);
     for (const level of ['none', 'geometric', 'medium', 'hard'] as const) {
       const p = drawAugment(rng, level);
-      const out = await applyAugment(dataset.path(row), p, rng.fork('n'));
+      const out = await applyAugment(decoded, p, rng.fork('n'));
       expect(sha(out)).not.toBe(sha(original));
       const meta = await sharp(out).metadata();
+      expect([meta.width, meta.height]).toEqual([p.width, p.height]);
       expect(Math.max(meta.width!, meta.height!)).toBeLessThanOrEqual(MAX_SIDE);
       expect(meta.exif).toBeUndefined();
+      expect(meta.icc).toBeUndefined();
+      expect(meta.comments).toBeUndefined();
       expect(meta.format).toBe(p.format.type);
     }
+  });
+
+  it('gives each miner of a round its own bytes and id, at sizes that do not follow the source', async () => {
+    const f = new ChallengeFactory(dataset, { ...DEFAULT_CHALLENGE_CONFIG, modalityMix: { image: 1, video: 0 }, seed: 'v' });
+    const item = await f.item();
+    const variants = await f.variants(item, 8);
+    expect(new Set(variants.map((v) => v.id)).size).toBe(8);
+    expect(new Set(variants.map((v) => sha(v.media[0]!))).size).toBe(8);
+    expect(new Set(variants.map((v) => v.label))).toEqual(new Set([item.label]));
+    const sides = await Promise.all(variants.map(async (v) => sharp(v.media[0]!).metadata()));
+    for (const m of sides) {
+      expect(Math.max(m.width!, m.height!)).toBeGreaterThanOrEqual(OUTPUT_SIDE[0]);
+      expect(Math.max(m.width!, m.height!)).toBeLessThanOrEqual(OUTPUT_SIDE[1]);
+    }
+    expect(new Set(sides.map((m) => `${m.width}x${m.height}`)).size).toBeGreaterThan(4);
+    // The same seed gives the same variants in the same order, however the encodes interleave.
+    const g = new ChallengeFactory(dataset, { ...DEFAULT_CHALLENGE_CONFIG, modalityMix: { image: 1, video: 0 }, seed: 'v' });
+    const again = await g.variants(await g.item(), 8);
+    expect(again.map((v) => sha(v.media[0]!))).toEqual(variants.map((v) => sha(v.media[0]!)));
   });
 
   it('augments formats libvips has no loader for (BMP through ffmpeg) like any other', async () => {
@@ -55,7 +78,7 @@ describe('challenge factory (real dataset, sharp, ffmpeg)', () => {
     const p = { ...drawAugment(new Rng(5), 'geometric'), format: { type: 'png' as const } };
     const [fromBmp, fromPng] = await Promise.all(
       [bmp, png].map(async (src) =>
-        sharp(await applyAugment(src, p, new Rng(6)))
+        sharp(await applyAugment(await decodeSource(src), p, new Rng(6)))
           .raw()
           .toBuffer(),
       ),
@@ -105,15 +128,22 @@ describe('challenge factory (real dataset, sharp, ffmpeg)', () => {
     expect(f.unreadable[0]?.path).toBe('bad.jpg');
   });
 
-  it('keeps a rotated image within the maximum side', async () => {
-    const big = await sharp({ create: { width: 1600, height: 1000, channels: 3, background: '#406080' } })
-      .png()
-      .toBuffer();
-    for (const rotate of [10, -10, 7.3, 45]) {
-      for (const scale of [1, 1.5]) {
-        const out = await applyAugment(big, { level: 'geometric', scale, rotate, format: { type: 'png' } }, new Rng(1));
-        const meta = await sharp(out).metadata();
-        expect(Math.max(meta.width!, meta.height!), `rotate ${rotate}, scale ${scale}`).toBeLessThanOrEqual(MAX_SIDE);
+  it('cuts a source of any size to the drawn output size, within the maximum side', async () => {
+    for (const [width, height] of [
+      [4000, 3000],
+      [1600, 1000],
+      [200, 150],
+    ] as const) {
+      const big = await sharp({ create: { width, height, channels: 3, background: '#406080' } })
+        .png()
+        .toBuffer();
+      const decoded = await decodeSource(big);
+      expect(Math.max(decoded.width, decoded.height)).toBeLessThanOrEqual(MAX_SIDE);
+      const rng = new Rng(`${width}`);
+      for (let i = 0; i < 4; i++) {
+        const p = drawAugment(rng, 'hard');
+        const meta = await sharp(await applyAugment(decoded, p, rng.fork('n'))).metadata();
+        expect([meta.width, meta.height], `${width}x${height}`).toEqual([p.width, p.height]);
       }
     }
   });

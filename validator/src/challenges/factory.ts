@@ -1,6 +1,16 @@
 import type { DatasetRow, Label } from '@veracity/models';
 import { Rng } from '../random.js';
-import { applyAugment, type AugmentLevel, type AugmentParams, drawAugment, MIME } from './augment.js';
+import {
+  applyAugment,
+  type AugmentLevel,
+  type AugmentParams,
+  decodeSource,
+  type DecodedImage,
+  drawAugment,
+  FORMAT_MIX,
+  MIME,
+  VIDEO_FORMAT_MIX,
+} from './augment.js';
 import { ChallengeDataset, type Modality } from './dataset.js';
 import { extractFrames } from './video.js';
 
@@ -14,6 +24,8 @@ export interface ChallengeConfig {
   /** Frames per video challenge. */
   videoFrames: number;
   seed: number | string;
+  /** Decoded sources kept in memory (bytes of RGB pixels), so an item drawn again is not decoded again. */
+  cacheBytes: number;
 }
 
 export const DEFAULT_CHALLENGE_CONFIG: ChallengeConfig = {
@@ -22,8 +34,25 @@ export const DEFAULT_CHALLENGE_CONFIG: ChallengeConfig = {
   levelMix: { none: 10, geometric: 30, medium: 35, hard: 25 },
   videoFrames: 8,
   seed: 'veracity',
+  cacheBytes: 256 * 1024 * 1024,
 };
 
+/** One drawn source item, decoded once; every miner of a round gets its own variant of it. */
+export interface PreparedItem {
+  /** Names the item in logs; never sent. */
+  key: string;
+  label: Label;
+  modality: Modality;
+  /** One decoded image, or the decoded frames of a clip. */
+  frames: DecodedImage[];
+  /** Where it came from (kept in the validator's log, never sent to miners). */
+  source: { path: string; group: string };
+  /** Variants drawn so far: variant n is a pure function of the seed, the item and n. */
+  variants: number;
+  rng: Rng;
+}
+
+/** What one miner receives: its own id and bytes for an item. */
 export interface PreparedChallenge {
   id: string;
   label: Label;
@@ -34,15 +63,53 @@ export interface PreparedChallenge {
   augment: AugmentParams;
   /** Where it came from (kept in the validator's log, never sent to miners). */
   source: { path: string; group: string };
+  /** The item this is a variant of. */
+  item: string;
+}
+
+/** Least-recently-used decoded sources, bounded by their pixel bytes. */
+class DecodeCache {
+  private readonly map = new Map<string, DecodedImage[]>();
+  private bytes = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(key: string): DecodedImage[] | undefined {
+    const v = this.map.get(key);
+    if (v === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    this.map.delete(key);
+    this.map.set(key, v);
+    return v;
+  }
+
+  set(key: string, v: DecodedImage[]): void {
+    const size = v.reduce((s, f) => s + f.data.length, 0);
+    if (size > this.maxBytes) return;
+    this.map.set(key, v);
+    this.bytes += size;
+    while (this.bytes > this.maxBytes) {
+      const [oldest, frames] = this.map.entries().next().value as [string, DecodedImage[]];
+      this.map.delete(oldest);
+      this.bytes -= frames.reduce((s, f) => s + f.data.length, 0);
+    }
+  }
 }
 
 /**
- * Draws challenges from a dataset: label by mix, item at random, augmentation per challenge. Deterministic under
- * the seed: challenge n is the same bytes on every run, because each challenge draws from its own forked stream.
+ * Draws challenges from a dataset: label by mix, item at random, decoded once (and cached); then one variant per
+ * miner, each with its own crop, size, format and quality drawn from a forked stream. Deterministic under the seed:
+ * item n and its variant k are the same bytes on every run.
  */
 export class ChallengeFactory {
   private readonly rng: Rng;
   private counter = 0;
+  private readonly cache: DecodeCache;
   /** Dataset files that failed to read or decode, so an operator can fix the set. */
   readonly unreadable: Array<{ path: string; error: string }> = [];
 
@@ -51,16 +118,24 @@ export class ChallengeFactory {
     readonly config: ChallengeConfig = DEFAULT_CHALLENGE_CONFIG,
   ) {
     this.rng = new Rng(config.seed);
+    this.cache = new DecodeCache(config.cacheBytes ?? DEFAULT_CHALLENGE_CONFIG.cacheBytes);
   }
 
-  async next(): Promise<PreparedChallenge> {
+  /** Decode cache hits and misses since start. */
+  get cacheStats(): { hits: number; misses: number } {
+    return { hits: this.cache.hits, misses: this.cache.misses };
+  }
+
+  /** Draws and decodes the next item. */
+  async item(): Promise<PreparedItem> {
     // A corrupt file costs one retry, not a round; five in a row means the set itself is broken.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const rng = this.rng.fork(this.counter++);
+      const n = this.counter++;
+      const rng = this.rng.fork(n);
       const modality = this.pickModality(rng);
       const row = this.dataset.sample(rng, modality, this.config.labelMix);
       try {
-        return await this.prepare(rng, row, modality);
+        return await this.decode(rng, row, modality, n);
       } catch (e) {
         // Published on the status page: library errors may quote the file's absolute path, so it is redacted.
         this.unreadable.push({ path: row.path, error: this.dataset.redact(e instanceof Error ? e.message : String(e)) });
@@ -68,6 +143,42 @@ export class ChallengeFactory {
       }
     }
     throw new Error(`five dataset items in a row failed to prepare; last: ${JSON.stringify(this.unreadable.at(-1))}`);
+  }
+
+  /** The next variant of `item`: its own id, crop, size, format and quality. */
+  async variant(item: PreparedItem): Promise<PreparedChallenge> {
+    const rng = item.rng.fork(`variant-${item.variants++}`);
+    const id = Array.from({ length: 4 }, () => rng.u32().toString(16).padStart(8, '0')).join('');
+    const augment = drawAugment(
+      rng,
+      rng.weighted(this.config.levelMix),
+      item.modality === 'video' ? VIDEO_FORMAT_MIX : FORMAT_MIX,
+    );
+    const noise = rng.fork('noise');
+    const media: Buffer[] = [];
+    for (const frame of item.frames) media.push(await applyAugment(frame, augment, noise));
+    return {
+      id,
+      label: item.label,
+      modality: item.modality,
+      media,
+      mime: MIME[augment.format.type],
+      augment,
+      source: item.source,
+      item: item.key,
+    };
+  }
+
+  /** `count` variants of `item`, encoded concurrently (libvips runs them on its thread pool). */
+  async variants(item: PreparedItem, count: number): Promise<PreparedChallenge[]> {
+    // Draw the parameters in order first, so the bytes do not depend on which encode finishes first.
+    const jobs = Array.from({ length: count }, () => this.variant(item));
+    return Promise.all(jobs);
+  }
+
+  /** One item with one variant: a single challenge (tests, benchmarks, one-miner rounds). */
+  async next(): Promise<PreparedChallenge> {
+    return this.variant(await this.item());
   }
 
   private pickModality(rng: Rng): Modality {
@@ -78,23 +189,27 @@ export class ChallengeFactory {
     return rng.weighted(mix);
   }
 
-  private async prepare(rng: Rng, row: DatasetRow, modality: Modality): Promise<PreparedChallenge> {
-    const id = Array.from({ length: 4 }, () => rng.u32().toString(16).padStart(8, '0')).join('');
-    const augment = drawAugment(rng, rng.weighted(this.config.levelMix));
-    const noise = rng.fork('noise');
-    // Checked at use, not only at load: a regular file inside the folder (a FIFO would block the reader forever).
-    const file = await this.dataset.open(row, modality === 'image');
-    const sources = modality === 'video' ? await extractFrames(file.path, this.config.videoFrames, rng.next()) : [file.bytes!];
-    const media: Buffer[] = [];
-    for (const src of sources) media.push(await applyAugment(src, augment, noise));
+  private async decode(rng: Rng, row: DatasetRow, modality: Modality, n: number): Promise<PreparedItem> {
+    const path = this.dataset.path(row);
+    // A clip's frames come from a random window on its first draw and are kept with it: cutting 8 frames takes
+    // ffmpeg seconds, and the per-miner crops, sizes and qualities already make every draw new bytes.
+    const offset = rng.next();
+    let frames = this.cache.get(path);
+    if (frames === undefined) {
+      // Checked at use, not only at load: a regular file inside the folder (a FIFO would block the reader forever).
+      const file = await this.dataset.open(row, modality === 'image');
+      const sources = modality === 'video' ? await extractFrames(file.path, this.config.videoFrames, offset) : [file.bytes!];
+      frames = await Promise.all(sources.map((s) => decodeSource(s)));
+      this.cache.set(path, frames);
+    }
     return {
-      id,
+      key: `item-${n}`,
       label: row.label,
       modality,
-      media,
-      mime: MIME[augment.format.type],
-      augment,
+      frames,
       source: { path: row.path, group: row.group },
+      variants: 0,
+      rng: rng.fork('variants'),
     };
   }
 }

@@ -1,9 +1,11 @@
 /** veracity-miner-node CLI: mine headless with the model runtime. */
+import { ApiPromise, WsProvider } from '@polkadot/api';
 import { intFlag, parseCli, runCli, UsageError } from '@veracity/models/cli';
 import { loadNodeDetector } from '@veracity/models/node';
 import { bundleFlag } from '@veracity/models/paths';
+import { judgeValidator, readValidatorStanding, type StandingQueries } from '@veracity/protocol';
 import { keyFromUri } from '../chain/keys.js';
-import { type MinerBehaviour, NodeMiner } from './node-miner.js';
+import { type MinerBehaviour, NodeMiner, type NodeMinerOptions } from './node-miner.js';
 
 const PROGRAM = 'veracity-miner-node';
 const BEHAVIOURS: MinerBehaviour[] = ['model', 'random', 'silent', 'decline'];
@@ -17,6 +19,10 @@ Mines headless: answers a validator's challenges with the model bundle, through 
   --bundle DIR|URL    model bundle (manifest.json + model.onnx) [default: the shipped models/bundle]
   --accept HOTKEY     only answer a validator that proves this hotkey in the handshake [default: any]
   --threads N         onnxruntime threads [default: automatic]
+  --chain URL         subtensor node (ws:// or wss://): mine only for validators registered on the netuid with a
+                      validator permit and at least --min-stake alpha, read before every connection; refused ones
+                      are named with the reason and retried later [default: no check, any validator]
+  --min-stake ALPHA   least alpha a validator must have staked on the netuid, with --chain [default 0]
   --behaviour B       model (answer with the model), or for tests: random, silent (never answer), decline
                       (refuse every challenge) [default model]
   -h, --help          this text
@@ -32,6 +38,8 @@ export async function main(argv: string[]): Promise<void> {
       bundle: { type: 'string' },
       accept: { type: 'string' },
       threads: { type: 'string' },
+      chain: { type: 'string' },
+      'min-stake': { type: 'string', default: '0' },
       behaviour: { type: 'string', default: 'model' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -61,6 +69,17 @@ export async function main(argv: string[]): Promise<void> {
         'set it to a secret URI (//Name) or a 12/24-word mnemonic',
       );
     });
+    const minStake = Number(values['min-stake']);
+    if (!Number.isFinite(minStake) || minStake < 0)
+      throw new UsageError(`--min-stake ${values['min-stake']} is not a number of alpha >= 0`, 'pass e.g. --min-stake 1000');
+    if (values.chain && !/^wss?:\/\/[^/\s]+/.test(values.chain))
+      throw new UsageError(`--chain ${values.chain} is not a ws:// or wss:// URL`, 'pass e.g. --chain ws://127.0.0.1:9944');
+    let checkValidator: NodeMinerOptions['checkValidator'];
+    if (values.chain) {
+      const api = await ApiPromise.create({ provider: new WsProvider(values.chain), noInitWarn: true });
+      const q = api.query.subtensorModule as unknown as StandingQueries;
+      checkValidator = async (hotkey) => judgeValidator(await readValidatorStanding(q, netuid, hotkey), { minStake });
+    }
     const bundle = bundleFlag(values.bundle);
     const detector = await loadNodeDetector(bundle, {
       ...(threads ? { threads } : {}),
@@ -75,11 +94,22 @@ export async function main(argv: string[]): Promise<void> {
           behaviour,
           detector,
           ...(values.accept ? { validator: values.accept } : {}),
-          onEvent: (e) => process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), validator: url, ...e })}\n`),
+          ...(checkValidator ? { checkValidator } : {}),
+          onEvent: (e) => {
+            process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), validator: url, ...e })}\n`);
+            if (e.type === 'refused') process.stderr.write(`${e.message} Retrying later.\n`);
+            if (e.type === 'reveal' && e.mismatched.length > 0)
+              process.stderr.write(
+                `WARNING: validator ${url} revealed ${e.mismatched.length} label(s) in ${e.window} that do not match what it committed to when it sent the challenge (${e.mismatched.slice(0, 3).join(', ')}${e.mismatched.length > 3 ? ', ...' : ''}): it may be scoring dishonestly\n`,
+              );
+          },
         }),
     );
     await Promise.all(miners.map((m) => m.start()));
     process.stderr.write(`mining as ${signer.address} on ${values.validator.join(', ')}\n`);
+    // Said once everything is up, so a usage error stays the one line it is.
+    if (!checkValidator)
+      process.stderr.write('not checking validators on chain (no --chain): mining for any validator whose hello verifies\n');
     const stop = () => {
       for (const m of miners) m.stop();
       setTimeout(() => process.exit(0), 200);

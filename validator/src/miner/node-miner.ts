@@ -6,6 +6,7 @@
 import { type Detector, decodeImageNode, type Probabilities } from '@veracity/models/node';
 import {
   type AnswerMessage,
+  type AuditCounts,
   backoffDelay,
   ChallengeAssembler,
   type CompleteChallenge,
@@ -18,6 +19,9 @@ import {
   HeartbeatMonitor,
   PROTOCOL_VERSION,
   pongFor,
+  RevealAudit,
+  type StandingVerdict,
+  revealMismatchFor,
   type Signer,
   signAuth,
   transportMaxPayload,
@@ -25,8 +29,11 @@ import {
 } from '@veracity/protocol';
 import { WebSocket } from 'ws';
 
-/** model: answers with the detector; random: guesses; silent: never answers; decline: says at once it will not answer. */
-export type MinerBehaviour = 'model' | 'random' | 'silent' | 'decline';
+/**
+ * model: answers with the detector; random: guesses; silent: never answers; decline: says at once it will not answer;
+ * custom: answers with `answerWith` (cheating miners in tests and bench/lookup-attack.ts).
+ */
+export type MinerBehaviour = 'model' | 'random' | 'silent' | 'decline' | 'custom';
 
 export interface NodeMinerOptions {
   url: string;
@@ -34,19 +41,30 @@ export interface NodeMinerOptions {
   netuid: number;
   /** Accept only this validator hotkey (default: any whose hello verifies). */
   validator?: string;
+  /**
+   * Checks the validator's standing on the chain (permit, stake) before answering its hello; a refusal closes the
+   * connection and retries slowly. Without it every validator whose hello verifies is served.
+   */
+  checkValidator?: (hotkey: string) => Promise<StandingVerdict>;
   behaviour: MinerBehaviour;
   detector?: Detector;
   onEvent?: (event: MinerEvent) => void;
   random?: () => number;
   /** Extra delay before each answer: a slow miner, for tests and benchmarks. */
   answerDelayMs?: number;
+  /** The answer of a 'custom' miner (given this miner, for what it learned from reveals); null declines. */
+  answerWith?: (c: CompleteChallenge, miner: NodeMiner) => Promise<Probabilities | null>;
 }
 
 export type MinerEvent =
   | { type: 'connected'; uid?: number }
-  | { type: 'answered'; id: string; ms: number }
-  | { type: 'result'; id: string; correct?: boolean }
+  | { type: 'answered'; id: string; ms: number; probabilities: [number, number, number] }
+  | { type: 'result'; id: string; outcome?: string }
+  /** A reveal was checked against the commitments received: what it verified, what did not match. */
+  | { type: 'reveal'; window: string; verified: number; mismatched: string[]; audit: AuditCounts }
   | { type: 'closed'; code: number; reason: string; retryInMs: number | null }
+  /** This miner refused the validator (no permit, too little stake): `message` says why in plain words. */
+  | { type: 'refused'; validator: string; message: string }
   | { type: 'error'; message: string };
 
 export class NodeMiner {
@@ -56,10 +74,17 @@ export class NodeMiner {
   private timer?: NodeJS.Timeout;
   private heartbeat?: HeartbeatMonitor;
   answered = 0;
+  /** Why the last connection's validator was refused, until a connection succeeds. */
+  refusal?: string;
+  /** Commitments received and reveals checked against them; kept across reconnects (a reveal may come later). */
+  readonly audit = new RevealAudit();
+  /** Labels this miner learned from verified reveals, newest last (bounded): what a label collector would hoard. */
+  readonly revealed = new Map<string, string>();
   lastClose?: { code: number; reason: string };
 
   constructor(private readonly o: NodeMinerOptions) {
     if (o.behaviour === 'model' && !o.detector) throw new Error('a model miner needs a detector');
+    if (o.behaviour === 'custom' && !o.answerWith) throw new Error('a custom miner needs answerWith');
   }
 
   async start(): Promise<void> {
@@ -98,17 +123,35 @@ export class NodeMiner {
             ...(this.o.validator ? { validator: this.o.validator } : {}),
           });
           if (!ok.ok) return void ws.close(4002, ok.error.message.slice(0, 100));
-          return void ws.send(encode(signAuth(this.o.signer, m, Date.now())));
+          if (!this.o.checkValidator) return void ws.send(encode(signAuth(this.o.signer, m, Date.now())));
+          void this.o.checkValidator(m.validatorHotkey).then(
+            (verdict) => {
+              if (ws.readyState !== WebSocket.OPEN) return;
+              if (verdict.ok) return void ws.send(encode(signAuth(this.o.signer, m, Date.now())));
+              this.refusal = verdict.message;
+              this.emit({ type: 'refused', validator: m.validatorHotkey, message: verdict.message });
+              ws.close(1000, 'miner refuses this validator');
+            },
+            (e: unknown) => {
+              // Unknown standing is not good standing: without the chain there is no mining for anyone.
+              this.refusal = `Not mining: cannot read validator ${m.validatorHotkey.slice(0, 8)}… from the chain (${e instanceof Error ? e.message : String(e)}).`;
+              this.emit({ type: 'refused', validator: m.validatorHotkey, message: this.refusal });
+              ws.close(1000, 'miner cannot check this validator');
+            },
+          );
+          return;
         }
         case 'welcome':
           open = true;
+          this.refusal = undefined;
           this.attempt = 0;
           this.heartbeat = new HeartbeatMonitor({ intervalMs: m.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, now: Date.now });
           this.emit({ type: 'connected', ...(m.uid === undefined ? {} : { uid: m.uid }) });
           return this.armHeartbeat(ws);
         case 'challenge': {
           const ev = assembler.challenge(m, Date.now());
-          if (ev.status === 'error') ws.close(4000, ev.error.message.slice(0, 100));
+          if (ev.status === 'error') return void ws.close(4000, ev.error.message.slice(0, 100));
+          this.audit.commit(m.id, m.commitment);
           return;
         }
         case 'ping':
@@ -117,7 +160,21 @@ export class NodeMiner {
           this.heartbeat?.onPong(m);
           return;
         case 'result':
-          return this.emit({ type: 'result', id: m.id, ...(m.correct === undefined ? {} : { correct: m.correct }) });
+          return this.emit({ type: 'result', id: m.id, ...(m.outcome === undefined ? {} : { outcome: m.outcome }) });
+        case 'reveal': {
+          const check = this.audit.check(m);
+          for (const v of check.verified) this.revealed.set(v.id, v.label);
+          while (this.revealed.size > 10_000) this.revealed.delete(this.revealed.keys().next().value as string);
+          // Each mismatch goes back to the validator as evidence (non-fatal), and to whoever runs this miner.
+          for (const x of check.mismatched) ws.send(encode(revealMismatchFor(x, m.window)));
+          return this.emit({
+            type: 'reveal',
+            window: m.window,
+            verified: check.verified.length,
+            mismatched: check.mismatched.map((x) => x.id),
+            audit: this.audit.snapshot(),
+          });
+        }
         case 'error':
           return this.emit({ type: 'error', message: `${m.code}: ${m.message}` });
         default:
@@ -130,7 +187,7 @@ export class NodeMiner {
       this.lastClose = { code, reason: reason.toString() };
       if (this.stopped) return this.emit({ type: 'closed', code, reason: reason.toString(), retryInMs: null });
       // Refusals that will repeat (bad key, unregistered) wait long; everything else backs off from 0.5 s.
-      const permanent = code === 4002 || code === 4004;
+      const permanent = code === 4002 || code === 4004 || this.refusal !== undefined;
       const retryInMs = backoffDelay(permanent ? this.attempt + 6 : this.attempt, {
         baseMs: 500,
         maxMs: 30_000,
@@ -157,7 +214,11 @@ export class NodeMiner {
     if (this.o.behaviour === 'decline') return this.decline(ws, c.id, 'this miner declines every challenge');
     const t0 = performance.now();
     let probabilities: Probabilities;
-    if (this.o.behaviour === 'random') {
+    if (this.o.behaviour === 'custom') {
+      const p = await this.o.answerWith!(c, this);
+      if (p === null) return this.decline(ws, c.id, 'this miner has no answer');
+      probabilities = p;
+    } else if (this.o.behaviour === 'random') {
       const r = [this.rand(), this.rand(), this.rand()];
       const s = r[0]! + r[1]! + r[2]!;
       probabilities = [r[0]! / s, r[1]! / s, 1 - r[0]! / s - r[1]! / s];
@@ -188,7 +249,7 @@ export class NodeMiner {
     };
     ws.send(encode(answer));
     this.answered++;
-    this.emit({ type: 'answered', id: c.id, ms });
+    this.emit({ type: 'answered', id: c.id, ms, probabilities: answer.probabilities });
   }
 
   /** E_DECLINED: the validator scores this challenge as unanswered now instead of waiting for its deadline. */

@@ -26,8 +26,18 @@ export function createMetrics() {
     }),
     prepareSeconds: new Histogram({
       name: 'veracity_challenge_prepare_seconds',
-      help: 'Time to draw, decode, augment and encode one challenge',
+      help: "Time to draw, decode, augment and encode one challenge (a round's item and its variants, per variant)",
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
+    revealed: new Counter({
+      name: 'veracity_reveal_items_total',
+      help: 'Challenge labels and salts revealed to miners after their window',
+      registers: [registry],
+    }),
+    revealMismatches: new Counter({
+      name: 'veracity_reveal_mismatches_total',
+      help: 'Reveal items miners reported as not matching the commitment they were sent (E_REVEAL_MISMATCH)',
       registers: [registry],
     }),
     protocolErrors: new Counter({
@@ -39,6 +49,12 @@ export function createMetrics() {
     minerScore: new Gauge({
       name: 'veracity_miner_score',
       help: 'Combined sn34 score per miner',
+      labelNames: ['hotkey'] as const,
+      registers: [registry],
+    }),
+    copyGroupSize: new Gauge({
+      name: 'veracity_copy_group_size',
+      help: 'Hotkeys whose answers agree far more than their accuracies explain: the size of the group each is in',
       labelNames: ['hotkey'] as const,
       registers: [registry],
     }),

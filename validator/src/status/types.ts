@@ -7,6 +7,23 @@ export interface MinerStatus {
   scores: { image: number | null; video: number | null; total: number };
   weight: number;
   lastSeen: number;
+  /** Size of the copy group this hotkey is flagged in (answers agree far more than accuracies explain); absent if none. */
+  copyGroup?: number;
+}
+
+/** Copy detection: hotkey groups whose answer streams agree far more than their accuracies explain. */
+export interface CopyingStatus {
+  /** 'flag' only shows them; 'share' gives each group one miner's share of the weights. */
+  policy: 'flag' | 'share';
+  groups: Array<{
+    hotkeys: string[];
+    /** The member that answered first in most rounds (the likely source), if one did; it keeps its share. */
+    leader?: string;
+    /** The weakest evidence joining the group: fewest shared rounds, lowest z, widest median |P gap|. */
+    shared: number;
+    z: number;
+    medianGap: number;
+  }>;
 }
 
 /** The validator's view of the chain. */
@@ -45,4 +62,5 @@ export interface StatusSnapshot {
   miners: MinerStatus[];
   weights: Array<{ at: number; weights: Record<string, number>; status: string; detail?: string }>;
   unreadable: Array<{ path: string; error: string }>;
+  copying: CopyingStatus;
 }

@@ -3,7 +3,7 @@
  * weights validators gave it and its incentive. Refreshed on every new block.
  */
 import { ApiPromise, WsProvider } from '@polkadot/api';
-import { weightShares } from '@veracity/protocol';
+import { readValidatorStanding, type StandingQueries, type ValidatorStanding, weightShares } from '@veracity/protocol';
 
 export interface ChainStatus {
   block: number;
@@ -96,6 +96,16 @@ export class ChainWatch {
       if (share !== undefined) weights.push({ validatorUid: Number(k.args[1]!.toString()), weight: share });
     }
     return { block, registered: true, uid, weights, ...(inc === undefined ? {} : { incentive: inc }) };
+  }
+
+  /** A validator's registration, permit and stake on this netuid (miners mine only for qualified validators). */
+  validatorStanding(hotkey: string): Promise<ValidatorStanding> {
+    const q = this.api.query.subtensorModule as unknown as StandingQueries;
+    return within(
+      readValidatorStanding(q, this.netuid, hotkey),
+      STATUS_TIMEOUT_MS,
+      `no answer from the chain in ${STATUS_TIMEOUT_MS / 1000} s`,
+    );
   }
 
   /** Calls `fn` on each new block; returns the unsubscribe function. */

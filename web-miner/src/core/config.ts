@@ -21,6 +21,16 @@ export interface MinerConfig {
   devAccount: string | null;
   /** Preferred account address when the wallet holds several. */
   account: string | null;
+  /**
+   * Least stake (alpha on the netuid) a validator must hold, besides a validator permit, for this page to mine for
+   * it; read from the chain before every connection. 0 requires the permit only.
+   */
+  minValidatorStake: number;
+  /**
+   * Check validators on the chain at all (default true). Off only for a validator without a chain (benchmarks on
+   * loopback): the page then mines for any validator whose hello verifies, and says so.
+   */
+  checkValidators: boolean;
 }
 
 export const BUILT_IN: Readonly<MinerConfig> = Object.freeze({
@@ -32,6 +42,8 @@ export const BUILT_IN: Readonly<MinerConfig> = Object.freeze({
   maxPerMinute: 0,
   devAccount: null,
   account: null,
+  minValidatorStake: 0,
+  checkValidators: true,
 });
 
 export interface ResolvedConfig {
@@ -85,6 +97,16 @@ export function resolveConfig(file: unknown, query: string, defaults: MinerConfi
       if (Number.isInteger(n) && n >= 0) config.maxPerMinute = n;
       else problems.push(`${where}: maxPerMinute ${JSON.stringify(v)} is not a non-negative integer`);
     },
+    minValidatorStake: (v, where) => {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+      if (Number.isFinite(n) && n >= 0) config.minValidatorStake = n;
+      else problems.push(`${where}: minValidatorStake ${JSON.stringify(v)} is not a number of alpha >= 0`);
+    },
+    checkValidators: (v, where) => {
+      if (v === true || v === 'true' || v === '1') config.checkValidators = true;
+      else if (v === false || v === 'false' || v === '0') config.checkValidators = false;
+      else problems.push(`${where}: checkValidators ${JSON.stringify(v)} is not true or false`);
+    },
     devAccount: (v, where) => {
       if (v === null || (typeof v === 'string' && v.length > 0)) config.devAccount = v;
       else problems.push(`${where}: devAccount must be a secret URI or null`);
@@ -114,6 +136,8 @@ export function resolveConfig(file: unknown, query: string, defaults: MinerConfi
     bundle: 'bundle',
     backend: 'backend',
     rate: 'maxPerMinute',
+    minStake: 'minValidatorStake',
+    checkValidators: 'checkValidators',
     account: 'account',
   };
   const validators = params.getAll('validator');

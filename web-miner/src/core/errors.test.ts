@@ -30,6 +30,12 @@ describe('explain', () => {
     expect(isGpuLost('out of memory')).toBe(false);
   });
 
+  it('explains a reveal that does not open its commitment as a validator scoring dishonestly', () => {
+    const e = explain({ code: 'E_REVEAL_MISMATCH', message: '1 revealed label(s) in w-3 do not match' });
+    expect(e.title).toMatch(/do not match what it committed to/);
+    expect(e.detail).toContain('w-3');
+  });
+
   it('falls back to the raw message for codes it does not know', () => {
     expect(explain({ code: 'E_FROM_THE_FUTURE', message: 'new thing' })).toMatchObject({
       code: 'E_FROM_THE_FUTURE',

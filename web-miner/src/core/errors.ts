@@ -154,6 +154,16 @@ const TABLE: Record<string, Row> = {
   }),
   E_INFERENCE: () => ({ title: 'The model failed on a challenge.', action: 'The challenge is skipped; mining continues.' }),
   E_DECODE: () => ({ title: 'A challenge image could not be decoded.', action: 'The challenge is skipped.' }),
+  E_VALIDATOR_REFUSED: () => ({
+    title: 'This page does not mine for that validator.',
+    action:
+      'It needs a validator permit and the stake this page requires (minValidatorStake) on the subnet; the detail says what it lacks. The page checks again later.',
+  }),
+  E_REVEAL_MISMATCH: () => ({
+    title: 'The validator revealed labels that do not match what it committed to when it sent the challenges.',
+    action:
+      'It changed labels after the fact or cannot prove them: consider mining for other validators. The mismatch was reported back to it.',
+  }),
   E_LATE_ANSWER: () => ({
     title: 'An answer arrived after the deadline.',
     action: 'Lower the challenges-per-minute cap, or use a faster backend.',

@@ -5,11 +5,14 @@ import { Keyring } from '@polkadot/keyring';
 import { u8aToHex, stringToU8a } from '@polkadot/util';
 import {
   backoffDelay,
+  commitmentFor,
   cryptoReady,
   decodeText,
   encode,
   encodeMedia,
+  type Label,
   type Message,
+  type StandingVerdict,
   signHello,
   verifyAuth,
 } from '@veracity/protocol';
@@ -65,7 +68,14 @@ interface Conn {
   closed?: { code: number; reason: string };
 }
 
-function setup(opts: { answer?: Answerer; throttle?: TokenBucket; random?: () => number } = {}) {
+function setup(
+  opts: {
+    answer?: Answerer;
+    throttle?: TokenBucket;
+    random?: () => number;
+    checkValidator?: (hotkey: string) => Promise<StandingVerdict>;
+  } = {},
+) {
   const clock = new ManualClock();
   const conns: Conn[] = [];
   const events: SessionEvent[] = [];
@@ -93,6 +103,7 @@ function setup(opts: { answer?: Answerer; throttle?: TokenBucket; random?: () =>
     clock,
     throttle: opts.throttle ?? new TokenBucket(0, clock.now()),
     random: opts.random ?? (() => 0.5),
+    ...(opts.checkValidator ? { checkValidator: opts.checkValidator } : {}),
     onEvent: (e) => events.push(e),
   });
   const last = () => conns.at(-1)!;
@@ -109,7 +120,7 @@ function setup(opts: { answer?: Answerer; throttle?: TokenBucket; random?: () =>
       expect(ok.ok).toBe(true);
       c.handlers.onMessage(
         encode({
-          v: 1,
+          v: 2,
           type: 'welcome',
           sessionId: 's-1',
           uid,
@@ -123,7 +134,16 @@ function setup(opts: { answer?: Answerer; throttle?: TokenBucket; random?: () =>
   const challenge = (id: string, timeoutMs = 5000) => {
     const c = last();
     c.handlers.onMessage(
-      encode({ v: 1, type: 'challenge', id, modality: 'image', frames: 1, deadlineMs: clock.now() + timeoutMs, timeoutMs }),
+      encode({
+        v: 2,
+        type: 'challenge',
+        id,
+        modality: 'image',
+        frames: 1,
+        deadlineMs: clock.now() + timeoutMs,
+        timeoutMs,
+        commitment: commitmentFor(id, LABEL_OF(id), SALT_OF(id)),
+      }),
     );
     c.handlers.onMessage(encodeMedia({ challengeId: id, index: 0, count: 1, mime: 'image/png' }, Uint8Array.of(1, 2, 3)));
   };
@@ -131,6 +151,9 @@ function setup(opts: { answer?: Answerer; throttle?: TokenBucket; random?: () =>
 }
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
+/** The test validator's labels and salts: fixed per id, so a test can reveal them honestly or not. */
+const LABEL_OF = (id: string): Label => (id.length % 2 === 0 ? 'real' : 'synthetic');
+const SALT_OF = (id: string) => Buffer.from(id.padEnd(32, '.')).toString('hex').slice(0, 64);
 
 describe('MinerSession', () => {
   it('handshakes: verifies the hello, signs an auth the validator accepts, learns its uid', async () => {
@@ -234,8 +257,8 @@ describe('MinerSession', () => {
     const t = setup();
     t.session.start();
     await t.handshake();
-    t.last().handlers.onMessage(encode({ v: 1, type: 'ping', seq: 9, t: 123 }));
-    expect(t.last().sent.at(-1)).toEqual({ v: 1, type: 'pong', seq: 9, t: 123 });
+    t.last().handlers.onMessage(encode({ v: 2, type: 'ping', seq: 9, t: 123 }));
+    expect(t.last().sent.at(-1)).toEqual({ v: 2, type: 'pong', seq: 9, t: 123 });
     t.clock.advance(15_000);
     expect(t.last().sent.at(-1)).toMatchObject({ type: 'ping', seq: 1 });
   });
@@ -318,5 +341,89 @@ describe('MinerSession', () => {
     t.clock.advance(60_000);
     expect(t.conns.length).toBe(1);
     expect(t.session.state).toBe('stopped');
+  });
+
+  it('audits reveals across a reconnect: honest items verify, a changed label and an unknown id go back as E_REVEAL_MISMATCH', async () => {
+    const t = setup();
+    t.session.start();
+    await t.handshake();
+    for (const id of ['c-1', 'c-22', 'c-333']) t.challenge(id);
+    await flush();
+    // The reveal comes on the next connection: the commitments outlive the socket.
+    t.last().handlers.onClose(1006, '');
+    t.clock.advance(60_000);
+    await t.handshake();
+    const honest = (id: string) => ({ id, label: LABEL_OF(id), salt: SALT_OF(id) });
+    t.last().handlers.onMessage(
+      encode({
+        v: 2,
+        type: 'reveal',
+        window: 'w-1',
+        items: [
+          honest('c-1'),
+          honest('c-22'),
+          { ...honest('c-333'), label: 'real' },
+          { id: 'c-4444', label: 'real', salt: SALT_OF('c-4444') },
+        ],
+      }),
+    );
+    const reveal = t.events.find((e) => e.type === 'reveal');
+    expect(reveal).toMatchObject({
+      window: 'w-1',
+      verified: [
+        { id: 'c-1', label: 'synthetic' },
+        { id: 'c-22', label: 'real' },
+      ],
+      mismatched: [
+        { id: 'c-333', reason: 'commitment' },
+        { id: 'c-4444', reason: 'unknown' },
+      ],
+      audit: { committed: 3, revealed: 4, verified: 2, mismatched: 2, pending: 0 },
+    });
+    const reports = t.last().sent.filter((m) => m.type === 'error' && m.code === 'E_REVEAL_MISMATCH');
+    expect(reports.map((m) => (m.type === 'error' ? m.ref : ''))).toEqual(['c-333', 'c-4444']);
+  });
+
+  it('mines only for a validator whose standing passes; refuses the others in plain words and retries slowly', async () => {
+    const asked: string[] = [];
+    let verdict: StandingVerdict = {
+      ok: false,
+      code: 'E_VALIDATOR_REFUSED',
+      message: 'Not mining for validator 5GrwvaEF…: uid 0 holds no validator permit on subnet 7, so its weights do not count.',
+    };
+    const t = setup({
+      checkValidator: async (hotkey) => {
+        asked.push(hotkey);
+        return verdict;
+      },
+    });
+    t.session.start();
+    await t.handshake();
+    expect(asked).toEqual([validator.address]);
+    expect(t.last().sent.filter((m) => m.type === 'auth')).toEqual([]);
+    expect(t.last().closed?.code).toBe(1000);
+    expect(t.events).toContainEqual({ type: 'error', code: 'E_VALIDATOR_REFUSED', message: verdict.message });
+    t.last().handlers.onClose(1000, 'miner refuses this validator');
+    expect(t.session.state).toBe('refused');
+    expect(t.session.refusal).toBe(verdict.message);
+    // Slow retry: not within the first backoff steps.
+    t.clock.advance(5_000);
+    expect(t.conns.length).toBe(1);
+    // The validator gets its permit; the next check passes and mining starts.
+    verdict = { ok: true };
+    t.clock.advance(60_000);
+    expect(t.conns.length).toBe(2);
+    const auth = await t.handshake();
+    expect(auth?.type).toBe('auth');
+    expect(t.session.state).toBe('mining');
+    expect(t.session.refusal).toBeUndefined();
+  });
+
+  it('treats a chain that cannot be read as a refusal, never as good standing', async () => {
+    const t = setup({ checkValidator: async () => Promise.reject(new Error('no answer from the chain in 15 s')) });
+    t.session.start();
+    await t.handshake();
+    expect(t.last().sent.filter((m) => m.type === 'auth')).toEqual([]);
+    expect(t.session.refusal).toMatch(/^Not mining: cannot read validator 5GrwvaEF… from the chain \(no answer/);
   });
 });

@@ -6,6 +6,7 @@
  * is the reference.
  */
 import {
+  type AuditCounts,
   type AuthMessage,
   authPayloadText,
   backoffDelay,
@@ -25,6 +26,9 @@ import {
   type Limits,
   PROTOCOL_VERSION,
   pongFor,
+  RevealAudit,
+  type StandingVerdict,
+  revealMismatchFor,
   verifyHello,
 } from '@veracity/protocol';
 import type { TokenBucket } from './throttle.js';
@@ -67,7 +71,15 @@ export type SessionEvent =
   | { type: 'challenge'; id: string; modality: string; frames: number }
   | { type: 'answered'; id: string; latencyMs: number; inferMs: number; probabilities: Probabilities }
   | { type: 'dropped'; id: string; reason: DropReason; detail?: string }
-  | { type: 'result'; id: string; label?: string; correct?: boolean; score?: number; ms?: number }
+  | { type: 'result'; id: string; outcome?: string; ms?: number }
+  /** A reveal checked against this session's commitments: the labels it verified, the ids that did not match. */
+  | {
+      type: 'reveal';
+      window: string;
+      verified: Array<{ id: string; label: string }>;
+      mismatched: Array<{ id: string; reason: string }>;
+      audit: AuditCounts;
+    }
   | { type: 'closed'; code: number; reason: string; retryInMs: number | null }
   | { type: 'error'; code: string; message: string };
 
@@ -84,6 +96,11 @@ export interface SessionOptions {
   throttle: TokenBucket;
   /** Accept only this validator hotkey (default: any whose hello verifies). */
   validator?: string;
+  /**
+   * The validator's standing on the chain (registered, permit, stake) before signing its hello; a refusal closes the
+   * connection, shows why, and retries slowly (stake changes). Without it, any validator whose hello verifies.
+   */
+  checkValidator?: (hotkey: string) => Promise<StandingVerdict>;
   random?: () => number;
   /** Answers later than deadline - marginMs are dropped: they would arrive after the validator stops listening. */
   marginMs?: number;
@@ -106,7 +123,11 @@ export class MinerSession {
   private limits: Limits = DEFAULT_LIMITS;
   private assembler = new ChallengeAssembler();
   private readonly arrivals = new Map<string, number>();
+  /** Label commitments received and reveals checked; kept across reconnects, since a reveal may come on a later one. */
+  readonly audit = new RevealAudit();
   uid: number | undefined;
+  /** Why this session refused its validator (no permit, too little stake, unknown standing); cleared on welcome. */
+  refusal: string | undefined;
   lastClose: { code: number; reason: string } | undefined;
 
   constructor(private readonly o: SessionOptions) {}
@@ -213,6 +234,7 @@ export class MinerSession {
       }
       case 'welcome':
         this.attempt = 0;
+        this.refusal = undefined;
         this.limits = m.limits;
         this.assembler = new ChallengeAssembler(m.limits);
         this.uid = m.uid;
@@ -232,6 +254,7 @@ export class MinerSession {
         const ev = this.assembler.challenge(m, now);
         if (ev.status === 'error') return this.close(ev.error);
         this.arrivals.set(m.id, now);
+        this.audit.commit(m.id, m.commitment);
         this.emit({ type: 'challenge', id: m.id, modality: m.modality, frames: m.frames });
         return;
       }
@@ -246,11 +269,15 @@ export class MinerSession {
         return this.emit({
           type: 'result',
           id: m.id,
-          ...(m.label === undefined ? {} : { label: m.label }),
-          ...(m.correct === undefined ? {} : { correct: m.correct }),
-          ...(m.score === undefined ? {} : { score: m.score }),
+          ...(m.outcome === undefined ? {} : { outcome: m.outcome }),
           ...(m.ms === undefined ? {} : { ms: m.ms }),
         });
+      case 'reveal': {
+        const check = this.audit.check(m);
+        // Every mismatch goes back to the validator as evidence; the page shows the counts.
+        for (const x of check.mismatched) this.socket?.send(encode(revealMismatchFor(x, m.window)));
+        return this.emit({ type: 'reveal', window: m.window, ...check, audit: this.audit.snapshot() });
+      }
       case 'error':
         return this.emit({ type: 'error', code: m.code, message: m.message });
       default:
@@ -259,6 +286,26 @@ export class MinerSession {
   }
 
   private async authenticate(gen: number, hello: { netuid: number; validatorHotkey: string; nonce: string }): Promise<void> {
+    if (this.o.checkValidator) {
+      let verdict: StandingVerdict;
+      try {
+        verdict = await this.o.checkValidator(hello.validatorHotkey);
+      } catch (e) {
+        // Unknown standing is not good standing: no mining until the chain answers.
+        verdict = {
+          ok: false,
+          code: 'E_VALIDATOR_REFUSED',
+          message: `Not mining: cannot read validator ${hello.validatorHotkey.slice(0, 8)}… from the chain (${e instanceof Error ? e.message : String(e)}).`,
+        };
+      }
+      if (gen !== this.generation || this.state === 'stopped') return;
+      if (!verdict.ok) {
+        this.refusal = verdict.message;
+        this.emit({ type: 'error', code: verdict.code, message: verdict.message });
+        this.socket?.close(CloseCode.Normal, 'miner refuses this validator');
+        return;
+      }
+    }
     const timestamp = this.o.clock.now();
     let signature: string;
     try {
@@ -353,7 +400,7 @@ export class MinerSession {
       this.emit({ type: 'closed', code, reason, retryInMs: null });
       return;
     }
-    const refused = REFUSALS.has(code);
+    const refused = REFUSALS.has(code) || this.refusal !== undefined;
     // Refusals repeat until the user fixes something: retry, but from the long end of the backoff curve.
     const retryInMs = backoffDelay(refused ? this.attempt + 6 : this.attempt, {
       baseMs: 500,

@@ -191,6 +191,52 @@ function Chart({ series, p50, p95 }: { series: number[]; p50?: number; p95?: num
   );
 }
 
+/**
+ * The label audit: validators send a hash of each challenge's label with the challenge and reveal the label later;
+ * this page checks every reveal against the hash it received, so a validator cannot relabel after the fact unseen.
+ */
+function Audit({ v }: { v: View }) {
+  const rows = v.mining.validators;
+  const total = rows.reduce(
+    (t, x) => ({
+      revealed: t.revealed + x.audit.revealed,
+      verified: t.verified + x.audit.verified,
+      mismatched: t.mismatched + x.audit.mismatched,
+      pending: t.pending + x.audit.pending,
+    }),
+    { revealed: 0, verified: 0, mismatched: 0, pending: 0 },
+  );
+  return (
+    <>
+      <h3>Label audit</h3>
+      <p class="detail">
+        Labels are never sent with a challenge: the validator commits to each one (a sha256 hash) and reveals it after its scoring
+        window. This page checks every reveal against the commitment it received.
+      </p>
+      <p data-testid="audit" data-revealed={total.revealed} data-verified={total.verified} data-mismatched={total.mismatched}>
+        <b data-testid="audit-revealed">{total.revealed}</b> revealed, <b data-testid="audit-verified">{total.verified}</b>{' '}
+        verified,{' '}
+        <b data-testid="audit-mismatched" class={total.mismatched > 0 ? 'bad' : ''}>
+          {total.mismatched}
+        </b>{' '}
+        mismatched, {total.pending} awaiting reveal
+      </p>
+      {total.mismatched > 0 && (
+        <div class="problem" role="alert" data-code="E_REVEAL_MISMATCH">
+          <strong>
+            {rows
+              .filter((x) => x.audit.mismatched > 0)
+              .map((x) => x.url)
+              .join(', ')}{' '}
+            revealed labels that do not match their commitments.
+          </strong>{' '}
+          <span>That validator may be scoring dishonestly: consider mining for others.</span>
+        </div>
+      )}
+    </>
+  );
+}
+
 function Mining({ v, c }: { v: View; c: Controller }) {
   const m = v.mining;
   const canStart = v.model.status === 'ready' && v.identity.status === 'ready' && !m.running;
@@ -309,14 +355,14 @@ function Mining({ v, c }: { v: View; c: Controller }) {
           '–'
         )}
       </p>
-      <h3>Last results from validators</h3>
+      <Audit v={v} />
+      <h3>Last revealed labels</h3>
       <table class="results" data-testid="results">
         <thead>
           <tr>
             <th>challenge</th>
-            <th>label</th>
+            <th>revealed label</th>
             <th>your answer</th>
-            <th>latency</th>
           </tr>
         </thead>
         <tbody>
@@ -325,11 +371,10 @@ function Mining({ v, c }: { v: View; c: Controller }) {
               <td>
                 <code>{r.id.slice(0, 10)}</code>
               </td>
-              <td>{r.label ?? '–'}</td>
+              <td>{r.label}</td>
               <td class={r.correct === undefined ? '' : r.correct ? 'ok' : 'bad'}>
-                {r.correct === undefined ? '–' : r.correct ? 'correct' : 'wrong'}
+                {r.correct === undefined ? 'not answered' : r.correct ? 'correct' : 'wrong'}
               </td>
-              <td>{r.ms === undefined ? '–' : `${r.ms} ms`}</td>
             </tr>
           ))}
         </tbody>
