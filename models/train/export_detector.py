@@ -104,8 +104,9 @@ def main():
         "input_scaling": "pixels / 255 (nsfwjs)",
         "input": a.get("input", "rgb") + (f": {model.describe()}" if isinstance(model, ResidualInput) else ""),
         "data": "Veracity datasets manifest (images only, 2x2 grids cut into tiles)" + (
-            "; plus " + ", ".join(f"{d} ({', '.join(local_groups(d))})" for d in a["data"][1:]) + " (models/train/make_synthetic.py: "
-            "real photos through local generators, semisynthetic, with their re-saved sources as real)" if isinstance(a.get("data"), list) and len(a["data"]) > 1 else ""),
+            "; plus " + ", ".join(f"{d} ({', '.join(local_groups(d))})" for d in a["data"][1:]) + " (local pairs from make_synthetic.py / "
+            "make_tae_pairs.py: real photos through local generators with their re-saved sources as real; or public sets "
+            "built with npm run dataset)" if isinstance(a.get("data"), list) and len(a["data"]) > 1 else ""),
         "steps": ck.get("step"),
         "init": a.get("init") or "nsfwjs",
         "minutes": a.get("minutes"),
