@@ -147,6 +147,39 @@ def fit_max_side(im: Image.Image, max_side: int) -> Image.Image:
     return im
 
 
+def real_sources(root: str, groups: str, val_frac: float, skip_faces: bool = False) -> list[dict]:
+    """Real image rows of root's manifest whose group matches one of the comma-separated globs, minus the sources in
+    the validation split (unit hash < val_frac, seed 0: the split train.py uses), so no validation photo's content
+    reaches training through a pair made from it. skip_faces also leaves out the faces-* groups."""
+    globs = [g for g in groups.split(",") if g]
+    return [
+        r
+        for r in read_manifest(root)
+        if r["modality"] == "image"
+        and r["label"] == "real"
+        and any(fnmatch.fnmatch(r["group"], g) for g in globs)
+        and not (skip_faces and r["group"].startswith("faces-"))
+        and unit_hash(unit_of(r), 0) >= val_frac
+    ]
+
+
+def append_manifest(out: str):
+    """OUT/images/ and OUT/manifest.csv opened for appending (header written when new), for the pair makers: returns
+    (file, csv writer, paths already listed), so a rerun can skip what an interrupted run wrote."""
+    os.makedirs(os.path.join(out, "images"), exist_ok=True)
+    man = os.path.join(out, "manifest.csv")
+    done = []
+    if os.path.exists(man):
+        with open(man, newline="") as f:
+            done = [r["path"] for r in csv.DictReader(f)]
+    new = not os.path.exists(man)
+    f = open(man, "a", newline="")
+    wr = csv.DictWriter(f, fieldnames=COLUMNS)
+    if new:
+        wr.writeheader()
+    return f, wr, done
+
+
 def load_image(root: str, item: dict, max_side: int = 0) -> np.ndarray:
     im = Image.open(os.path.join(item.get("root") or root, item["path"]))
     im = im.convert("RGB")

@@ -26,8 +26,6 @@ rerun continues after the last pair written.
 from __future__ import annotations
 
 import argparse
-import csv
-import fnmatch
 import hashlib
 import io
 import os
@@ -41,7 +39,7 @@ from PIL import Image, ImageFilter
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from autoencoder import load_ae, reconstruct  # noqa: E402
-from data import COLUMNS, DEFAULT_DATA, read_manifest, unit_hash, unit_of  # noqa: E402
+from data import DEFAULT_DATA, append_manifest, real_sources  # noqa: E402
 from esrgan_port import load_esrgan, upscale  # noqa: E402
 
 MODELS = {  # package -> (version, licence); weights: idealo image-super-resolution (RDN / RRDN) trained on DIV2K
@@ -110,16 +108,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    globs = [g for g in args.groups.split(",") if g]
-    rows = [
-        r
-        for r in read_manifest(args.data)
-        if r["modality"] == "image"
-        and r["label"] == "real"
-        and any(fnmatch.fnmatch(r["group"], g) for g in globs)
-        and not r["group"].startswith("faces-")
-        and unit_hash(unit_of(r), 0) >= args.val_frac
-    ]
+    rows = real_sources(args.data, args.groups, args.val_frac, skip_faces=True)
     if not rows:
         raise SystemExit("no source rows match --groups")
     rng = np.random.default_rng(args.seed)
@@ -128,18 +117,8 @@ def main():
     scales = [int(s) for s in args.scales.split(",")]
     nets: dict = {}  # (package, variant, scale) or AE -> loaded network
 
-    os.makedirs(os.path.join(args.out, "images"), exist_ok=True)
-    man = os.path.join(args.out, "manifest.csv")
-    done = set()
-    if os.path.exists(man):
-        with open(man, newline="") as f:
-            for r in csv.DictReader(f):
-                done.add(r["path"].split("/")[-1].split("_")[0])
-    new = not os.path.exists(man)
-    f = open(man, "a", newline="")
-    wr = csv.DictWriter(f, fieldnames=COLUMNS)
-    if new:
-        wr.writeheader()
+    f, wr, listed = append_manifest(args.out)
+    done = {p.split("/")[-1].split("_")[0] for p in listed}
     print(f"{len(rows)} candidate sources; {len(done)} pairs already written", flush=True)
 
     t0 = time.time()

@@ -22,7 +22,6 @@ skipped, so no validation photo's content reaches training through a triplet.
 from __future__ import annotations
 
 import argparse
-import csv
 import fnmatch
 import hashlib
 import io
@@ -36,11 +35,12 @@ from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from data import COLUMNS, DEFAULT_DATA, read_manifest, region_mask, unit_hash, unit_of  # noqa: E402
+from data import DEFAULT_DATA, append_manifest, real_sources, region_mask  # noqa: E402
 from tae import DEFAULT_WEIGHTS, DESCRIBES, FAMILIES, TAE  # noqa: E402
 
 REAL_GROUPS = "photos-*,photo-pairs-*,ai-edits-*,faces-ffhq,faces-composite-real"
 TAESD_REPO = "madebyollin/taesd (MIT)"
+FAMILIES_INDEX = {f: i for i, f in enumerate(FAMILIES)}  # a family's own random stream per photo
 
 
 def jpeg_bytes(im: Image.Image, q: int) -> bytes:
@@ -72,15 +72,7 @@ def main():
             raise SystemExit(f"unknown family {f!r}: expected some of {','.join(FAMILIES)}")
     per = max(1, min(args.per_photo, len(fams)))
 
-    globs = [g for g in args.groups.split(",") if g]
-    rows = [
-        r
-        for r in read_manifest(args.data)
-        if r["modality"] == "image"
-        and r["label"] == "real"
-        and any(fnmatch.fnmatch(r["group"], g) for g in globs)
-        and unit_hash(unit_of(r), 0) >= args.val_frac
-    ]
+    rows = real_sources(args.data, args.groups, args.val_frac)
     if not rows:
         raise SystemExit(f"no real image rows of {args.data}/manifest.csv match --groups {args.groups}")
     rng = np.random.default_rng(args.seed)
@@ -89,17 +81,8 @@ def main():
     if first:  # stable: the listed groups' photos first, each part in the seeded order
         order.sort(key=lambda i: 0 if any(fnmatch.fnmatch(rows[i]["group"], g) for g in first) else 1)
 
-    os.makedirs(os.path.join(args.out, "images"), exist_ok=True)
-    man = os.path.join(args.out, "manifest.csv")
-    done = set()
-    if os.path.exists(man):
-        with open(man, newline="") as f:
-            done = {r["path"].split("/")[-1].rsplit("_", 1)[0] for r in csv.DictReader(f)}
-    new = not os.path.exists(man)
-    f = open(man, "a", newline="")
-    wr = csv.DictWriter(f, fieldnames=COLUMNS)
-    if new:
-        wr.writeheader()
+    f, wr, listed = append_manifest(args.out)
+    done = {p.split("/")[-1].rsplit("_", 1)[0] for p in listed}
     total = len(order) * per if not args.n else min(args.n, len(order) * per)
     print(f"{len(rows)} source photos x {per} famil{'y' if per == 1 else 'ies'}; {len(done)} triplets already written", flush=True)
     nets: dict[str, TAE] = {}
@@ -167,8 +150,6 @@ def main():
     f.close()
     print(f"done: {made} triplets in {args.out} ({time.time() - t0:.0f}s)", flush=True)
 
-
-FAMILIES_INDEX = {f: i for i, f in enumerate(FAMILIES)}
 
 if __name__ == "__main__":
     main()
