@@ -8,18 +8,15 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import type { Page } from '@playwright/test';
 import { decodeBinary, decodeText, type Message } from '@veracity/protocol';
 import { build } from 'vite';
-import { bootstrapSubnet, type BootstrapResult } from '../../validator/src/chain/bootstrap.js';
-import { type Localnet, startLocalnet } from '../../validator/src/chain/localnet.js';
-import { defaultSpec } from '../../validator/src/chain/spec.js';
 import { DEFAULTS, type ValidatorConfig } from '../../validator/src/config.js';
 import { runValidator, type RunningValidator } from '../../validator/src/main.js';
+import type { Subnet } from '../../validator/src/test-support/subnet.js';
 import { DATASET_DIR } from './images.js';
 
 export const WEB_MINER_DIR = fileURLToPath(new URL('../../web-miner/', import.meta.url));
@@ -39,35 +36,7 @@ export function buildWebMiner(): Promise<string> {
   return built;
 }
 
-export interface Subnet {
-  net: Localnet;
-  api: ApiPromise;
-  boot: BootstrapResult;
-  uidOf(hotkey: string): number;
-  close(): Promise<void>;
-}
-
-/** chopsticks running the subtensor runtime, a subnet with //Alice validating and `miners` registered. */
-export async function startSubnet(miners: string[]): Promise<Subnet> {
-  const net = await startLocalnet({ spec: defaultSpec(), port: 0 });
-  const api = await ApiPromise.create({ provider: new WsProvider(net.endpoint), noInitWarn: true });
-  const boot = await bootstrapSubnet(api, { validatorHotkey: '//Alice', minerHotkeys: miners });
-  const uids = new Map(boot.minerUids.map((m) => [m.hotkey, m.uid]));
-  return {
-    net,
-    api,
-    boot,
-    uidOf: (hotkey) => {
-      const uid = uids.get(hotkey);
-      if (uid === undefined) throw new Error(`${hotkey} is not a bootstrapped miner`);
-      return uid;
-    },
-    close: async () => {
-      await api.disconnect();
-      await net.close();
-    },
-  };
-}
+export { startSubnet, type Subnet } from '../../validator/src/test-support/subnet.js';
 
 /** The real validator on that subnet, reading ../shared/datasets; weights only when the test asks. */
 export function startValidator(subnet: Subnet | null, overrides: Partial<ValidatorConfig>): Promise<RunningValidator> {

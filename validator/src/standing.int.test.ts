@@ -6,13 +6,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { judgeValidator, readValidatorStanding, type StandingQueries } from '@veracity/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapSubnet } from './chain/bootstrap.js';
-import { type Localnet, startLocalnet } from './chain/localnet.js';
-import { defaultSpec } from './chain/spec.js';
 import { ChallengeDataset } from './challenges/dataset.js';
 import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './challenges/factory.js';
 import { createLogger } from './log.js';
@@ -21,10 +17,10 @@ import { ValidatorServer } from './server.js';
 import { createMetrics } from './status/metrics.js';
 import { Store } from './store.js';
 import { DATASET, until } from './test-support/helpers.js';
+import { type Subnet, startSubnet } from './test-support/subnet.js';
 
 describe('miners mine only for validators with a permit and stake (real chain)', () => {
-  let net: Localnet;
-  let api: ApiPromise;
+  let subnet: Subnet;
   let netuid: number;
   let q: StandingQueries;
   const servers = new Map<string, ValidatorServer>();
@@ -34,11 +30,9 @@ describe('miners mine only for validators with a permit and stake (real chain)',
   const key = (uri: string) => keyring.addFromUri(uri);
 
   beforeAll(async () => {
-    net = await startLocalnet({ spec: defaultSpec(), port: 0 });
-    api = await ApiPromise.create({ provider: new WsProvider(net.endpoint), noInitWarn: true });
-    const boot = await bootstrapSubnet(api, { validatorHotkey: '//Alice', minerHotkeys: ['//Bob', '//Charlie'] });
-    netuid = boot.netuid;
-    q = api.query.subtensorModule as unknown as StandingQueries;
+    subnet = await startSubnet(['//Bob', '//Charlie']);
+    netuid = subnet.boot.netuid;
+    q = subnet.api.query.subtensorModule as unknown as StandingQueries;
     for (const uri of ['//Alice', '//Bob', '//Ferdie']) {
       const store = new Store(join(mkdtempSync(join(tmpdir(), 'veracity-standing-')), 'v.db'));
       stores.push(store);
@@ -69,8 +63,7 @@ describe('miners mine only for validators with a permit and stake (real chain)',
     for (const m of miners) m.stop();
     for (const s of servers.values()) await s.close();
     for (const s of stores) s.close();
-    await api?.disconnect();
-    await net?.close();
+    await subnet?.close();
   }, 60_000);
 
   /** A random-answer miner (//Charlie) dialling the validator signed by `uri`, checking it on chain. */

@@ -3,39 +3,31 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { type Detector, loadNodeDetector } from '@veracity/models/node';
 import { defaultBundleDir } from '@veracity/models/paths';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapSubnet } from './chain/bootstrap.js';
-import { type Localnet, startLocalnet } from './chain/localnet.js';
-import { defaultSpec } from './chain/spec.js';
 import { readWeights } from './chain/weights.js';
 import { DEFAULTS } from './config.js';
 import { runValidator, type RunningValidator } from './main.js';
 import { NodeMiner } from './miner/node-miner.js';
 import { DATASET, until } from './test-support/helpers.js';
+import { type Subnet, startSubnet } from './test-support/subnet.js';
 
 describe('a validator on a local subnet', () => {
-  let net: Localnet;
-  let api: ApiPromise;
+  let subnet: Subnet;
   let validator: RunningValidator;
   let detector: Detector;
   let netuid: number;
   let validatorUid: number;
-  let uids: Map<string, number>;
   const miners: NodeMiner[] = [];
   const keyring = new Keyring({ type: 'sr25519' });
   const key = (uri: string) => keyring.addFromUri(uri);
 
   beforeAll(async () => {
-    net = await startLocalnet({ spec: defaultSpec(), port: 0 });
-    api = await ApiPromise.create({ provider: new WsProvider(net.endpoint), noInitWarn: true });
-    const boot = await bootstrapSubnet(api, { validatorHotkey: '//Alice', minerHotkeys: ['//Bob', '//Charlie', '//Dave'] });
-    netuid = boot.netuid;
-    validatorUid = boot.validatorUid;
-    uids = new Map(boot.minerUids.map((m) => [m.hotkey, m.uid]));
+    subnet = await startSubnet(['//Bob', '//Charlie', '//Dave']);
+    netuid = subnet.boot.netuid;
+    validatorUid = subnet.boot.validatorUid;
     detector = await loadNodeDetector(defaultBundleDir());
     validator = await runValidator({
       ...DEFAULTS,
@@ -45,7 +37,7 @@ describe('a validator on a local subnet', () => {
       seed: 'subnet-test',
       roundIntervalMs: 0,
       timeoutMs: 1500,
-      chainEndpoint: net.endpoint,
+      chainEndpoint: subnet.net.endpoint,
       netuid,
       hotkeyUri: '//Alice',
       weightsIntervalMs: 3_600_000,
@@ -56,9 +48,8 @@ describe('a validator on a local subnet', () => {
   afterAll(async () => {
     for (const m of miners) m.stop();
     await validator?.close();
-    await api?.disconnect();
     await detector?.dispose();
-    await net?.close();
+    await subnet?.close();
   }, 60_000);
 
   it('scores three miners and sets weights on chain: the silent miner gets zero', async () => {
@@ -75,7 +66,7 @@ describe('a validator on a local subnet', () => {
 
     const scores = validator.server.scores();
     const score = (uri: string) => scores.get(key(uri).address)!;
-    expect(score('//Bob').uid).toBe(uids.get(key('//Bob').address));
+    expect(score('//Bob').uid).toBe(subnet.uidOf(key('//Bob').address));
     expect(score('//Dave').score).toBe(0);
     const result = await validator.updateWeights();
     console.log(
@@ -85,8 +76,8 @@ describe('a validator on a local subnet', () => {
     );
     expect(result.ok, result.detail).toBe(true);
 
-    const onChain = await readWeights(api, netuid, validatorUid);
-    const w = (uri: string) => onChain.get(uids.get(key(uri).address)!) ?? 0;
+    const onChain = await readWeights(subnet.api, netuid, validatorUid);
+    const w = (uri: string) => onChain.get(subnet.uidOf(key(uri).address)) ?? 0;
     expect(w('//Dave')).toBe(0);
     // The shipped model beats random guessing (the seed fixes the challenge stream).
     expect(w('//Bob')).toBe(65535);
