@@ -129,9 +129,8 @@ class TAE(nn.Module):
     @torch.no_grad()
     def round_trip(self, rgb: np.ndarray) -> np.ndarray:
         """HxWx3 uint8 (sides multiples of 8) -> its encode/decode round trip, HxWx3 uint8."""
-        x = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).permute(2, 0, 1)[None].float() / 255
-        y = self.decoder(self.encoder(x)).clamp(0, 1)
-        return (y[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+        x = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).permute(2, 0, 1)[None]
+        return RoundTrip(self)(x)[0].permute(1, 2, 0).numpy()  # the exported graph's scaling and rounding
 
 
 class RoundTrip(nn.Module):
