@@ -83,15 +83,22 @@ export function signHello(validator: Signer, opts: { netuid: number; timestamp: 
 }
 
 /** The miner's reply to a hello (already checked with verifyHello), signed with the miner's hotkey. */
-export function signAuth(miner: Signer, hello: HandshakeContext, timestamp: number): AuthMessage {
+export function signAuth(
+  miner: Signer,
+  hello: HandshakeContext,
+  timestamp: number,
+  declare: { bundleSha256?: string } = {},
+): AuthMessage {
   const ctx = { netuid: hello.netuid, validatorHotkey: hello.validatorHotkey, nonce: hello.nonce, timestamp };
-  return {
+  const auth: AuthMessage = {
     v: PROTOCOL_VERSION,
     type: 'auth',
     hotkey: miner.address,
     timestamp,
     signature: u8aToHex(miner.sign(authPayload(ctx))),
   };
+  if (declare.bundleSha256 !== undefined) auth.bundleSha256 = declare.bundleSha256;
+  return auth;
 }
 
 /** How the signature was made: over the raw payload, or over the wallet's `<Bytes>`-wrapped payload. */

@@ -8,5 +8,6 @@ export * from './errors.js';
 export * from './heartbeat.js';
 export * from './limits.js';
 export * from './messages.js';
+export * from './model-commitment.js';
 export * from './weights.js';
 export * from './standing.js';

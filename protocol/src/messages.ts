@@ -50,6 +50,13 @@ export interface AuthMessage extends Base {
   timestamp: number;
   /** sr25519 signature of authPayload() (raw or <Bytes>-wrapped), 0x + 128 hex digits. */
   signature: string;
+  /**
+   * sha256 of the bundle the miner answers with (64 lowercase hex digits), optional: a declaration the validator checks
+   * against the miner's on-chain model commitment (model-commitment.ts). Not covered by the signature: it only
+   * claims, the chain record is what counts, and a miner that declares what it did not publish is scored as
+   * unpublished.
+   */
+  bundleSha256?: string;
 }
 
 /** Validator -> miner after a good `auth`: the session is open. */
@@ -335,6 +342,7 @@ const FIELDS: Record<MessageType | 'media', Field[]> = {
     { key: 'hotkey', check: hotkey },
     { key: 'timestamp', check: timestamp },
     { key: 'signature', check: signature },
+    { key: 'bundleSha256', check: hex32, optional: true },
   ],
   welcome: [
     { key: 'sessionId', check: id },
