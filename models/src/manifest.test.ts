@@ -25,6 +25,8 @@ const mutations: Array<[string, (m: Record<string, any>) => void]> = [
   ['maxSide on resize', (m) => (m.crop = { policy: 'resize-center', maxSide: 512 })],
   ['no video frames', (m) => (m.video.frames = 0)],
   ['metrics not object', (m) => (m.metrics = [])],
+  ['recipe not a string', (m) => (m.recipe = { version: '1.7.0' })],
+  ['recipe outside the repository', (m) => (m.recipe = '../recipes/1.7.0.json')],
 ];
 
 describe('manifest', () => {
@@ -68,6 +70,16 @@ describe('manifest', () => {
     expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe(
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     );
+  });
+});
+
+describe('the shipped bundle', () => {
+  const shipped = JSON.parse(readFileSync(new URL('../bundle/manifest.json', import.meta.url), 'utf8'));
+  it('passes both validators and names a recipe of its own version that exists', () => {
+    expect(parseManifest(shipped).recipe).toBe(`models/train/recipes/${shipped.version}.json`);
+    expect(validateSchema(shipped)).toBe(true);
+    const recipe = JSON.parse(readFileSync(new URL(`../../${shipped.recipe}`, import.meta.url), 'utf8'));
+    expect(recipe.bundle).toEqual({ id: shipped.id, version: shipped.version });
   });
 });
 

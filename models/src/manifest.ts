@@ -24,6 +24,8 @@ export interface Manifest {
   id: string;
   version: string;
   created?: string;
+  /** The recipe that made the bundle, relative to the repository root (models/train/recipes/VERSION.json). */
+  recipe?: string;
   model: { file: string; sha256: string; bytes: number; opset?: number };
   input: { name: string; output: string; size: number; layout: 'NCHW'; dtype: 'uint8' };
   labels: typeof LABELS;
@@ -118,6 +120,11 @@ export function parseManifest(value: unknown): Manifest {
 
   need(isObject(value.metrics), 'metrics', 'must be an object');
   need(value.training === undefined || isObject(value.training), 'training', 'must be an object when present');
+  need(
+    value.recipe === undefined || (typeof value.recipe === 'string' && value.recipe.length > 0 && !value.recipe.includes('..')),
+    'recipe',
+    'must be a non-empty path inside the repository when present',
+  );
 
   if (problems.length > 0) {
     throw new VeracityError(ErrorCode.ManifestInvalid, `bad manifest: ${problems.join('; ')}`, { details: problems });

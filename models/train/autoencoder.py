@@ -13,12 +13,12 @@ Defaults are what two CPU cores afford (README "A latent-autoencoder generator")
 none either). 22 minutes on one thread reach ~28 dB PSNR on training crops.
 
 Usage (repo root; CPU, one thread leaves the other core to other jobs):
-  nice -n 5 /usr/bin/python3 models/train/autoencoder.py --data ../shared/datasets --out models/train/runs/ae2 \
+  nice -n 5 /usr/bin/python3 -m models.train autoencoder --data ../shared/datasets --out models/train/runs/ae2 \
       --minutes 22
 Optionally continue it against a PatchGAN, as the LDM autoencoders are trained (their decoders paint texture rather
 than the smooth average an L1 loss settles for). Measured on CPU, its pairs transferred worse than ae2's (README
 "A latent-autoencoder generator", "A GAN-trained decoder"); kept for a run at GPU scale:
-  nice -n 5 /usr/bin/python3 models/train/autoencoder.py --out models/train/runs/ae2-gan --minutes 25 \
+  nice -n 5 /usr/bin/python3 -m models.train autoencoder --out models/train/runs/ae2-gan --minutes 25 \
       --init models/train/runs/ae2/ae.pt --gan-weight 0.5 --lr 2e-4
 Writes OUT/ae.pt ({"config", "state"}) every 500 steps and at the end, and prints PSNR on fixed training crops as
 it goes. Only real rows of the training split are read (the validation split train.py uses, unit hash <
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
@@ -36,9 +35,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from data import DEFAULT_DATA, build_items, load_image, unit_hash  # noqa: E402
+from .data import DEFAULT_DATA, build_items, load_image, unit_hash
 
 
 def norm(c: int, group: bool) -> nn.Module:

@@ -1,7 +1,7 @@
 """Turns a shipped bundle (model.onnx + manifest.json) back into a train.py checkpoint, so anyone can fine-tune the
 released detector on their own data with `train.py --init CKPT` instead of repeating the whole training history.
 
-    /usr/bin/python3 models/train/bundle_init.py --bundle models/bundle --out models/train/runs/bundle.pt \
+    /usr/bin/python3 -m models.train init --bundle models/bundle --out models/train/runs/bundle.pt \
         [--data ../shared/datasets]
 
 Why this is not a plain weight copy: the export folds every BatchNorm into the conv before it (ONNX Conv with a
@@ -27,9 +27,8 @@ import torch
 from onnx import numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from common import INPUTS, build_model  # noqa: E402
-from mobilenet_port import ConvBN  # noqa: E402
+from .common import INPUTS, build_model
+from .mobilenet_port import ConvBN
 
 CUTS = [str(i) for i in range(1, 16)] + ["full"]
 PARITY_TOL = 1e-4
@@ -71,7 +70,7 @@ def case_pixels(case: dict, size: int) -> np.ndarray:
 def calibration_crops(data: str | None, size: int, cases: list[dict], n: int, seed: int) -> np.ndarray:
     if not data:
         return np.stack([case_pixels(c, size) for c in cases])
-    from data import augment, build_items, preload
+    from .data import augment, build_items, preload
 
     items = build_items(data)
     rng = np.random.default_rng(seed)

@@ -7,9 +7,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from data import ROBUST_CHAIN, apply_chain, crops_for_policy, to_chw
-from export_common import UInt8Input
-from mobilenet_port import MobileNetV2Keras
+from .data import ROBUST_CHAIN, apply_chain, crops_for_policy, to_chw
+from .export_common import UInt8Input
+from .mobilenet_port import MobileNetV2Keras
 
 # nsfwjs feeds pixels / 255 (no mean subtraction): keep its input scaling so the pretrained weights see what
 # they were trained on. In UInt8Input terms: (x - 0) / (1 * 255).

@@ -11,7 +11,7 @@ generically from model.json instead of re-coding the architecture per variant:
     loaded net takes and returns 0..255.
 
 Usage as a library: net = load_esrgan(PKG_DIR, scale[, variant]); y = net(x)  # float [N,3,H,W] 0..255 -> [N,3,sH,sW]
-Parity against the original under tfjs: /usr/bin/python3 models/train/esrgan_port.py --verify PKG_DIR [--scale 4]
+Parity against the original under tfjs: /usr/bin/python3 -m models.train verify-esrgan --verify PKG_DIR [--scale 4]
 [--variant gans] (runs esrgan_tfjs.cjs on a few dataset crops and prints the max abs difference in 0..255 units).
 """
 from __future__ import annotations
@@ -173,8 +173,7 @@ def upscale(net: KerasGraph, img: np.ndarray, tile: int = 0) -> np.ndarray:
 def verify(pkg_dir: str, scale: int, data: str, runs: str, n: int, s: int, variant: str = "") -> float:
     from PIL import Image
 
-    sys.path.insert(0, HERE)
-    from data import read_manifest
+    from .data import read_manifest
 
     rows = [r for r in read_manifest(data) if r["modality"] == "image" and r["label"] == "real"]
     rng = np.random.default_rng(1)
@@ -200,8 +199,7 @@ def verify(pkg_dir: str, scale: int, data: str, runs: str, n: int, s: int, varia
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, HERE)
-    from data import DEFAULT_DATA
+    from .data import DEFAULT_DATA
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--verify", required=True, help="installed package dir, e.g. /tmp/train-deps/node_modules/@upscalerjs/esrgan-slim")

@@ -1,6 +1,6 @@
 """Metrics for the Veracity detector.
 
-Subcommands (run from the repo root):
+Subcommands (`/usr/bin/python3 -m models.train eval SUBCOMMAND ...` from the repo root):
   val    RUN_DIR [--exclude GLOBS]   validation-split AUCs (clean and robustness chain), per-group AUCs, temperature;
                                      --exclude 'local-*' leaves out groups by name (e.g. to compare a run trained
                                      with make_synthetic.py pairs against one without, on the same items)
@@ -34,15 +34,12 @@ import argparse
 import fnmatch
 import json
 import os
-import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from common import ai_score_from_logits, auc, ece, fit_temperature  # noqa: E402
-from data import DEFAULT_DATA  # noqa: E402
-from scores import binary_metrics, fit_platt  # noqa: E402
+from .common import ai_score_from_logits, auc, ece, fit_temperature
+from .data import DEFAULT_DATA
+from .scores import binary_metrics, fit_platt
 
 
 def _r(x):
@@ -166,7 +163,7 @@ def _load_checkpoint(ckpt: str):
     """A train.py checkpoint's model (2 threads) and its saved train.py args."""
     import torch
 
-    from common import build_from_args
+    from .common import build_from_args
 
     ck = torch.load(ckpt, map_location="cpu")
     model = build_from_args(ck["args"])
@@ -188,8 +185,8 @@ def recode_preds(run_dir: str, out_dir: str, codecs: list[tuple[str, int]]) -> d
 
     from PIL import Image
 
-    from common import predict
-    from data import ROBUST_CHAIN, apply_chain, build_items, crops_for_policy, encode, fold_split, preload, to_chw
+    from .common import predict
+    from .data import ROBUST_CHAIN, apply_chain, build_items, crops_for_policy, encode, fold_split, preload, to_chw
 
     model, a = _load_checkpoint(os.path.join(run_dir, "final.pt"))
     _, val, held = fold_split(build_items(a["data"]), _holdout(a), a["val_frac"], a["seed"])
@@ -237,9 +234,9 @@ def recon_metrics(data: str, ae_path: str, esrgan_dir: str, per_group: int, size
     import torch
     from PIL import Image
 
-    from autoencoder import load_ae, reconstruct
-    from data import build_items, load_image
-    from esrgan_port import load_esrgan, upscale
+    from .autoencoder import load_ae, reconstruct
+    from .data import build_items, load_image
+    from .esrgan_port import load_esrgan, upscale
 
     torch.set_num_threads(2)
     ae, esr = load_ae(ae_path), load_esrgan(esrgan_dir, 2)
@@ -278,8 +275,8 @@ def recon_metrics(data: str, ae_path: str, esrgan_dir: str, per_group: int, size
 
 
 def policy_metrics(ckpt: str, data: str, policies: list[dict], limit: int = 0) -> dict:
-    from common import eval_tensors, predict
-    from data import build_items, fold_split, preload
+    from .common import eval_tensors, predict
+    from .data import build_items, fold_split, preload
 
     model, a = _load_checkpoint(ckpt)
     _, val, _ = fold_split(build_items(data), _holdout(a), a["val_frac"], a["seed"])
@@ -300,9 +297,9 @@ def policy_metrics(ckpt: str, data: str, policies: list[dict], limit: int = 0) -
 
 
 def clip_metrics(ckpt: str, frames_dir: str, subsets: dict[str, list[str]]) -> dict:
-    from common import eval_tensors, predict
-    from data import build_items, preload, read_manifest
-    from video_frames import CLIP_RE
+    from .common import eval_tensors, predict
+    from .data import build_items, preload, read_manifest
+    from .video_frames import CLIP_RE
 
     model, a = _load_checkpoint(ckpt)
     items = build_items(frames_dir)

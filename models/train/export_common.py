@@ -55,6 +55,7 @@ def export_bundle(
     video: dict | None = None,
     metrics: dict | None = None,
     training: dict | None = None,
+    recipe: str | None = None,
 ) -> dict:
     """Exports `wrapped` (uint8 in, logits out) to out_dir/model.onnx and writes out_dir/manifest.json."""
     os.makedirs(out_dir, exist_ok=True)
@@ -76,6 +77,8 @@ def export_bundle(
         "id": bundle_id,
         "version": version,
         "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        # the recipe file (recipes/VERSION.json) that made this bundle: its lineage without the git-ignored runs/
+        **({"recipe": recipe} if recipe else {}),
         "model": {
             "file": "model.onnx",
             "sha256": sha256_file(onnx_path),

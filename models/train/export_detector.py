@@ -1,7 +1,7 @@
 """Exports a trained checkpoint as the shipped Veracity bundle (model.onnx + manifest.json + parity.json).
 
 Usage (from the repo root):
-  /usr/bin/python3 models/train/export_detector.py --run models/train/runs/main1 --out models/bundle \
+  /usr/bin/python3 -m models.train export --run models/train/runs/main1 --out models/bundle \
       [--folds-json models/train/runs/folds.json] [--policy-json ...] [--latency-json ...] \
       [--crop '{"policy":"native-center","maxSide":1024}'] [--data ../shared/datasets]
 
@@ -17,17 +17,15 @@ import argparse
 import base64
 import json
 import os
-import sys
 
 import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from common import ResidualInput, build_from_args, eval_tensors  # noqa: E402
-from data import DEFAULT_DATA, build_items, preload, split_items  # noqa: E402
-from evaluate import val_metrics  # noqa: E402
-from export_common import export_bundle  # noqa: E402
+from .common import ResidualInput, build_from_args, eval_tensors
+from .data import DEFAULT_DATA, build_items, preload, split_items
+from .evaluate import val_metrics
+from .export_common import export_bundle
 
 
 def local_groups(folder: str) -> list[str]:
@@ -52,6 +50,8 @@ def main():
     ap.add_argument("--metric-json", action="append", default=[], metavar="KEY=PATH",
                     help="more measurements to keep under manifest.metrics[KEY] (repeatable)")
     ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--recipe", default="", help="the recipe this export belongs to, written to manifest.recipe "
+                    "(models/train/recipes/VERSION.json, relative to the repository root)")
     ap.add_argument("--val-exclude", default="", help="group globs left out of the headline validation metrics "
                     "(e.g. 'local-*' so they stay comparable with a bundle trained without those folders); "
                     "the all-groups numbers are kept under validation_all_groups")
@@ -118,7 +118,8 @@ def main():
         "loss": "3-class CE (label smoothing 0.05) + binary real-vs-AI NLL on log(p_synth + p_semi)",
     }
     man = export_bundle(model, args.out, size=size, bundle_id="veracity-detector", version=args.version, temperature=t,
-                        crop=crop, metrics=metrics, training=training)
+                        crop=crop, metrics=metrics, training=training,
+                        recipe=args.recipe or None)
     print(f"exported {args.out}/model.onnx ({man['model']['bytes']} bytes), T = {t}")
 
     # parity cases: policy crops of validation images (4 clean, 4 after the robustness chain)

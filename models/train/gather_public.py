@@ -11,10 +11,10 @@ Checks, in order, per candidate:
   - its 64-bit dHash (PIL "L", resize 9x8 Lanczos, bit 8r+c = px(c,r) > px(c+1,r)) must be more than 6 bits from
     every hidden-set hash, every ../shared/datasets image and every image already in the output set.
 
-usage (Debian's /usr/bin/python3, which has PIL and numpy):
-  python3 gather_public.py --git-dir /work/.mirror/o+r/... --repo owner/repo --group G --label real \
+usage (from the repo root; Debian's /usr/bin/python3, which has PIL and numpy):
+  /usr/bin/python3 -m models.train gather --git-dir /work/.mirror/o+r/... --repo owner/repo --group G --label real \
       --generator "camera (...)" --license "MIT" [--include REGEX] [--exclude REGEX] [--limit N] [--notes TEXT]
-  python3 gather_public.py --shared-index      # (re)builds the dHash index of ../shared/datasets once
+  /usr/bin/python3 -m models.train gather --shared-index      # (re)builds the dHash index of ../shared/datasets once
 The output folder (default /work/data/v2) gets files at image/<group>/<name>, rows appended to manifest.csv, and the
 sources file (default models/datasets/sources-v2.csv) gets the same rows plus `url`.
 """

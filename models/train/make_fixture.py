@@ -2,7 +2,7 @@
 
 A seeded, untrained 3-layer CNN at 32 px: its scores mean nothing, but it exercises the whole contract
 (uint8 NCHW input, in-graph normalisation, dynamic batch, 3 logits) and is small enough to commit.
-Usage: /usr/bin/python3 models/train/make_fixture.py OUT_DIR
+Usage: /usr/bin/python3 -m models.train fixture OUT_DIR
 """
 import base64
 import json
@@ -12,8 +12,7 @@ import sys
 import torch
 from torch import nn
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_common import UInt8Input, export_bundle  # noqa: E402
+from .export_common import UInt8Input, export_bundle
 
 
 def tiny_cnn() -> nn.Module:

@@ -1,7 +1,7 @@
 """Makes semisynthetic training pairs locally: real photos run through a generative upscaler (ESRGAN/RDN).
 
 Usage (from the repo root; CPU-heavy, run it niced):
-  nice -n 19 /usr/bin/python3 models/train/make_synthetic.py --data ../shared/datasets \
+  nice -n 19 /usr/bin/python3 -m models.train pairs --data ../shared/datasets \
       --out models/train/runs/synth-esrgan --n 400 [--upscalerjs /tmp/train-deps/node_modules/@upscalerjs]
 
 For each picked real photo (groups matching --groups; faces-only groups are not picked, so the pairs are scenes,
@@ -29,7 +29,6 @@ import argparse
 import hashlib
 import io
 import os
-import sys
 import time
 
 import numpy as np
@@ -37,10 +36,9 @@ import torch
 from PIL import Image, ImageFilter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from autoencoder import load_ae, reconstruct  # noqa: E402
-from data import DEFAULT_DATA, append_manifest, real_sources  # noqa: E402
-from esrgan_port import load_esrgan, upscale  # noqa: E402
+from .autoencoder import load_ae, reconstruct
+from .data import DEFAULT_DATA, append_manifest, real_sources
+from .esrgan_port import load_esrgan, upscale
 
 MODELS = {  # package -> (version, licence); weights: idealo image-super-resolution (RDN / RRDN) trained on DIV2K
     "esrgan-slim": ("1.0.0", "MIT"),

@@ -1,7 +1,7 @@
 """Aligned training triplets from real photos through the five latent-diffusion autoencoders (tae.py).
 
 Usage (from the repo root; CPU-heavy, run it niced; resumable: a rerun continues after the last triplet written):
-  nice -n 10 /usr/bin/python3 models/train/make_tae_pairs.py --data ../shared/datasets --out models/train/runs/tae \
+  nice -n 10 /usr/bin/python3 -m models.train tae-pairs --data ../shared/datasets --out models/train/runs/tae \
       [--families sd,sdxl,sd3,flux1,flux2] [--per-photo 1] [--groups 'photos-*,photo-pairs-*,...'] [--n 0]
 
 Why: a real photo and its own round trip through an LDM family's decoder differ only by that decoder's trace
@@ -26,17 +26,14 @@ import fnmatch
 import hashlib
 import io
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 from PIL import Image
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from data import DEFAULT_DATA, append_manifest, real_sources, region_mask  # noqa: E402
-from tae import DEFAULT_WEIGHTS, DESCRIBES, FAMILIES, TAE  # noqa: E402
+from .data import DEFAULT_DATA, append_manifest, real_sources, region_mask
+from .tae import DEFAULT_WEIGHTS, DESCRIBES, FAMILIES, TAE
 
 REAL_GROUPS = "photos-*,photo-pairs-*,ai-edits-*,faces-ffhq,faces-composite-real"
 TAESD_REPO = "madebyollin/taesd (MIT)"

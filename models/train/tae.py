@@ -7,8 +7,8 @@ pairs, Rajan et al., ICLR 2025), which is what make_tae_pairs.py trains on.
 The network is the one ../shared/weights/README.md describes (written from that description; keys are the indices
 of two plain nn.Sequential stacks). FLUX.2's pair adds a residual "pool" branch in the lowest-resolution Blocks.
 
-  /usr/bin/python3 models/train/tae.py --check PHOTO.jpg      # round-trip PSNR per family (a port sanity check)
-  /usr/bin/python3 models/train/tae.py --export DIR [--check PHOTO.jpg]   # one ONNX round trip per family + tae.json
+  /usr/bin/python3 -m models.train tae --check PHOTO.jpg      # round-trip PSNR per family (a port sanity check)
+  /usr/bin/python3 -m models.train tae --export DIR [--check PHOTO.jpg]   # one ONNX round trip per family + tae.json
 
 The ONNX files are what a validator runs (onnxruntime-node) to make fresh AI challenges from its own real photos
 (issue 24): input "pixels" uint8 RGB NCHW [1, 3, H, W] (H, W multiples of 8), output "roundtrip" the same shape.

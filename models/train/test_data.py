@@ -1,12 +1,10 @@
 """Unit tests for the manifest reader and split (numpy + Pillow only, no torch):
-/usr/bin/python3 -m unittest discover -s models/train -p 'test_*.py'"""
+/usr/bin/python3 -m unittest discover -s models/train -t . -p 'test_*.py'"""
 import os
-import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import build_items, read_manifest, split_items  # noqa: E402
+from .data import build_items, read_manifest, split_items
 
 
 def write(root: str, text: str) -> None:
@@ -56,7 +54,7 @@ class RegionMask(unittest.TestCase):
     def test_soft_region_of_bounded_area(self):
         import numpy as np
 
-        from data import region_mask
+        from .data import region_mask
 
         areas = []
         for seed in range(60):

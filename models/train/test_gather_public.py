@@ -1,4 +1,4 @@
-"""Unit tests for gather_public.py (PIL, numpy, git): /usr/bin/python3 -m unittest discover -s models/train -p 'test_*.py'"""
+"""Unit tests for gather_public.py (PIL, numpy, git): /usr/bin/python3 -m unittest discover -s models/train -t . -p 'test_*.py'"""
 import csv
 import hashlib
 import io
@@ -11,9 +11,8 @@ import unittest
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import gather_public  # noqa: E402
-from gather_public import HashIndex, dhash, safe_name  # noqa: E402
+from . import gather_public
+from .gather_public import HashIndex, dhash, safe_name
 
 
 def ramp(rising: bool) -> Image.Image:

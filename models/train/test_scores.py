@@ -1,13 +1,10 @@
-"""Unit tests for scores.py (numpy only): /usr/bin/python3 -m unittest discover -s models/train -p 'test_*.py'"""
+"""Unit tests for scores.py (numpy only): /usr/bin/python3 -m unittest discover -s models/train -t . -p 'test_*.py'"""
 import math
-import os
-import sys
 import unittest
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scores import binary_metrics, fit_platt  # noqa: E402
+from .scores import binary_metrics, fit_platt
 
 
 class Scores(unittest.TestCase):

@@ -1,5 +1,5 @@
 """video_frames.py on a clip made here with ffmpeg (no torch):
-/usr/bin/python3 -m unittest discover -s models/train -p 'test_*.py'"""
+/usr/bin/python3 -m unittest discover -s models/train -t . -p 'test_*.py'"""
 import csv
 import os
 import subprocess
@@ -7,10 +7,10 @@ import sys
 import tempfile
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from data import build_items, split_items  # noqa: E402
-from video_frames import frame_times  # noqa: E402
+# the stage runs as `python3 -m models.train.video_frames` from the repository root, as a user runs it
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from .data import build_items, split_items
+from .video_frames import frame_times
 
 
 class VideoFrames(unittest.TestCase):
@@ -28,8 +28,8 @@ class VideoFrames(unittest.TestCase):
                         "b.mp4,real,video,clips,,\n"
                         "broken.mp4,real,video,clips,,\n"
                         "photo.jpg,real,image,photos,,\n")
-            cmd = [sys.executable, os.path.join(HERE, "video_frames.py"), "--data", src, "--out", out, "--frames", "4"]
-            run = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            cmd = [sys.executable, "-m", f"{__package__}.video_frames", "--data", src, "--out", out, "--frames", "4"]
+            run = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO)
             self.assertIn("2 clips, 1 skipped", run.stderr)
             with open(os.path.join(out, "manifest.csv"), newline="") as f:
                 rows = list(csv.DictReader(f))

@@ -1,7 +1,7 @@
 """Fine-tunes the nsfwjs-initialised MobileNetV2 (truncated) into the Veracity detector.
 
 Usage (from the repo root):
-  /usr/bin/python3 models/train/train.py --data ../shared/datasets [--data models/train/runs/synth-esrgan ...] \
+  /usr/bin/python3 -m models.train train --data ../shared/datasets [--data models/train/runs/synth-esrgan ...] \
       --nsfwjs-weights models/train/runs --out models/train/runs/main --minutes 30 [--holdout g1,g2,...] \
       [--init CKPT] [--size 128] [--cut 12] [--input rgb|highpass|npr] [--native-frac F]
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
@@ -30,10 +29,9 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from common import INPUTS, auc, ai_score_from_logits, build_model, eval_tensors, predict  # noqa: E402
-from data import DEFAULT_DATA, augment, build_items, data_roots, fold_split, parse_upweight, preload, sample_weights  # noqa: E402
-from mobilenet_port import load_nsfwjs  # noqa: E402
+from .common import INPUTS, auc, ai_score_from_logits, build_model, eval_tensors, predict
+from .data import DEFAULT_DATA, augment, build_items, data_roots, fold_split, parse_upweight, preload, sample_weights
+from .mobilenet_port import load_nsfwjs
 
 
 class AugSet(torch.utils.data.Dataset):

@@ -1,6 +1,6 @@
 """Checks the PyTorch port of the nsfwjs MobileNetV2 against the original running under tfjs in Node.
 
-Usage: /usr/bin/python3 models/train/verify_port.py --nsfwjs /tmp/train-deps/node_modules/nsfwjs \
+Usage: /usr/bin/python3 -m models.train verify-nsfwjs --nsfwjs /tmp/train-deps/node_modules/nsfwjs \
           [--data ../shared/datasets] [--runs models/train/runs] [--n 6]
 Runs port_nsfwjs.cjs (dumping the weights into --runs) on N dataset images resized to 224 px, then compares the
 pooled out_relu features and the 5 nsfwjs class probabilities. Prints the max abs differences.
@@ -15,9 +15,8 @@ import torch
 from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from data import DEFAULT_DATA, read_manifest  # noqa: E402
-from mobilenet_port import MobileNetV2Keras, NsfwjsOriginalHead, load_nsfwjs  # noqa: E402
+from .data import DEFAULT_DATA, read_manifest
+from .mobilenet_port import MobileNetV2Keras, NsfwjsOriginalHead, load_nsfwjs
 
 
 def main():

@@ -1,7 +1,7 @@
 """Turns a dataset's video rows into image rows (frames) that train.py and evaluate.py read like any other set.
 
 Usage (from the repo root; needs ffmpeg/ffprobe on PATH or in $VERACITY_FFMPEG / $VERACITY_FFPROBE):
-  /usr/bin/python3 models/train/video_frames.py --data ../shared/datasets --out models/train/runs/frames16 --frames 16
+  /usr/bin/python3 -m models.train frames --data ../shared/datasets --out models/train/runs/frames16 --frames 16
 
 For each video row of DATA/manifest.csv (optionally only --groups globs): K frames at the times the runtime
 samples a clip (models/src/classify.ts sampleFrameTimes: (i + 0.5) * duration / K), written losslessly as PNG so
@@ -26,9 +26,7 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from data import COLUMNS, DEFAULT_DATA, read_manifest  # noqa: E402
+from .data import COLUMNS, DEFAULT_DATA, read_manifest
 
 # "clip=PATH" in a frame row's notes names the clip it came from (the resume below and evaluate.py clips read it)
 CLIP_RE = re.compile(r"clip=([^;]+)")
