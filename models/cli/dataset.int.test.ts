@@ -13,8 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChallengeDataset } from '../../validator/src/challenges/dataset.js';
-import { parseDatasetManifest } from '../src/dataset.js';
-import { parseSources, toCsv } from '../src/dataset-sources.js';
+import { parseDatasetManifest } from '../src/dataset/dataset.js';
+import { parseSources, toCsv } from '../src/dataset/sources.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'models/bin/veracity-dataset.mjs');

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { assembleDataset, checkDataset, type DatasetEvent, type DatasetFailure } from '../src/dataset-node.js';
-import { DEFAULT_RETRY, formatDuration, formatProgress, parseSources, selectRows, sourceKind } from '../src/dataset-sources.js';
-import { ErrorCode, isVeracityError, messageOf } from '../src/errors.js';
+import { assembleDataset, checkDataset, type DatasetEvent, type DatasetFailure } from '../src/dataset/download.js';
+import { DEFAULT_RETRY, formatDuration, formatProgress, parseSources, selectRows, sourceKind } from '../src/dataset/sources.js';
+import { ErrorCode, isVeracityError, messageOf } from '../src/core/errors.js';
 import { EXIT_USAGE, parseCli, UsageError, usageLine } from './usage.js';
 
 const HELP = `usage: veracity-dataset --sources FILE --out DIR [options]

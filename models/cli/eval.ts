@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { evaluationReport, formatReport, groupedReport, type Scored } from '../src/evaluate.js';
+import { evaluationReport, formatReport, groupedReport, type Scored } from '../src/eval/evaluate.js';
 import {
   type DatasetRow,
   decodeClipNode,
@@ -19,7 +19,7 @@ import {
   messageOf,
   parseDatasetManifest,
   type RawImage,
-} from '../src/node.js';
+} from '../src/node/index.js';
 import { bundleFlag } from './paths.js';
 import { intFlag, parseCli, runCli, UsageError } from './usage.js';
 

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseDatasetManifest } from '../src/dataset.js';
-import { parseSources } from '../src/dataset-sources.js';
+import { parseDatasetManifest } from '../src/dataset/dataset.js';
+import { parseSources } from '../src/dataset/sources.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SHARED = join(HERE, '..', '..', '..', 'shared');

@@ -1,11 +1,14 @@
-/** The platform-free core: no DOM, no chrome.*, no node:*. Platform entry points are node.ts and web.ts. */
-export * from './backend-choice.js';
-export * from './bundle.js';
-export * from './classify.js';
-export * from './dataset.js';
-export * from './errors.js';
-export * from './image.js';
-export * from './manifest.js';
-export * from './metrics.js';
-export * from './preprocess.js';
-export * from './session.js';
+/**
+ * The platform-free package root (`@veracity/models`): core/ (the runtime), plus the pure dataset manifest parser.
+ * No DOM, no chrome.*, no node:* (purity.test.ts). Platform entry points are node/index.ts and web/index.ts.
+ */
+export * from './core/backend-choice.js';
+export * from './core/bundle.js';
+export * from './core/classify.js';
+export * from './core/errors.js';
+export * from './core/image.js';
+export * from './core/manifest.js';
+export * from './core/metrics.js';
+export * from './core/preprocess.js';
+export * from './core/session.js';
+export * from './dataset/dataset.js';

@@ -1,4 +1,4 @@
-import { type BinaryReport, binaryReport, percentile } from './metrics.js';
+import { type BinaryReport, binaryReport, percentile } from '../core/metrics.js';
 
 export interface Scored {
   group: string;

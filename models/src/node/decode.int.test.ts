@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImageNode } from './decode-node.js';
-import { isVeracityError, type VeracityError } from './errors.js';
-import { toRgb } from './image.js';
+import { decodeImageNode } from './decode.js';
+import { isVeracityError, type VeracityError } from '../core/errors.js';
+import { toRgb } from '../core/image.js';
 
 let work: string;
 let png: string;

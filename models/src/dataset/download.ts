@@ -2,7 +2,7 @@
  * The Node adapter of `veracity-dataset`: hashes what is on disk, downloads over HTTP(S) into `<file>.part` (resuming
  * with Range), links or copies from a mirror folder, verifies every file's SHA-256 before it gets its final name, and
  * writes the manifest of the verified rows atomically. Decisions (what to fetch, retry waits, progress text) live in
- * dataset-sources.ts.
+ * sources.ts.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -20,8 +20,8 @@ import {
   type SourceRow,
   sourceKind,
   toCsv,
-} from './dataset-sources.js';
-import { ErrorCode, isVeracityError, messageOf, VeracityError } from './errors.js';
+} from './sources.js';
+import { ErrorCode, isVeracityError, messageOf, VeracityError } from '../core/errors.js';
 
 export interface AssembleOptions {
   rows: SourceRow[];

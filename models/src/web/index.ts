@@ -1,11 +1,11 @@
 /** Browser entry point (pages, workers, extension offscreen documents): the core plus onnxruntime-web. */
-import { loadBundle, type ProgressCallback, urlBundleSource } from './bundle.js';
-import { createDetector, type Detector, type DetectorOptions } from './classify.js';
-import { createWebSession, type WebSessionOptions } from './ort-web.js';
+import { loadBundle, type ProgressCallback, urlBundleSource } from '../core/bundle.js';
+import { createDetector, type Detector, type DetectorOptions } from '../core/classify.js';
+import { createWebSession, type WebSessionOptions } from './ort.js';
 
-export { decodeBlob, pixelsOf } from './decode-web.js';
-export * from './index.js';
-export { type BackendChoice, createWebSession, type WebBackend, type WebSessionOptions } from './ort-web.js';
+export { decodeBlob, pixelsOf } from './decode.js';
+export * from '../index.js';
+export { type BackendChoice, createWebSession, type WebBackend, type WebSessionOptions } from './ort.js';
 
 export interface WebDetectorOptions extends DetectorOptions, WebSessionOptions {
   onProgress?: ProgressCallback;

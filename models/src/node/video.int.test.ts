@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, isVeracityError } from './errors.js';
-import { clipDuration, decodeClipNode, frameAt } from './video-node.js';
+import { ErrorCode, isVeracityError } from '../core/errors.js';
+import { clipDuration, decodeClipNode, frameAt } from './video.js';
 
 let work: string;
 let clip: string;

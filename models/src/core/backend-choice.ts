@@ -1,5 +1,5 @@
 // Which execution providers to try, for a caller's choice and the WebGPU adapter the browser offers. Pure (no
-// navigator, no onnxruntime), so the rule is unit-tested in Node; ort-web.ts asks the browser and applies it.
+// navigator, no onnxruntime), so the rule is unit-tested in Node; web/ort.ts asks the browser and applies it.
 
 export type WebBackend = 'webgpu' | 'wasm';
 

@@ -3,14 +3,14 @@
  * exposeDetector(); the page calls wrapDetectorWorker(worker). Used by the web miner and the e2e harness.
  */
 import * as Comlink from 'comlink';
-import type { LoadProgress } from './bundle.js';
-import type { Detector, FramesResult, ImageResult, Probabilities } from './classify.js';
-import { decodeBlob } from './decode-web.js';
-import { ErrorCode, VeracityError } from './errors.js';
-import type { RawImage } from './image.js';
-import type { Manifest } from './manifest.js';
-import type { BackendInfo } from './session.js';
-import { loadWebDetector, type WebDetectorOptions } from './web.js';
+import type { LoadProgress } from '../core/bundle.js';
+import type { Detector, FramesResult, ImageResult, Probabilities } from '../core/classify.js';
+import { decodeBlob } from './decode.js';
+import { ErrorCode, VeracityError } from '../core/errors.js';
+import type { RawImage } from '../core/image.js';
+import type { Manifest } from '../core/manifest.js';
+import type { BackendInfo } from '../core/session.js';
+import { loadWebDetector, type WebDetectorOptions } from './index.js';
 
 export type WorkerLoadOptions = Omit<WebDetectorOptions, 'onProgress'> & { bundleUrl: string };
 

@@ -1,11 +1,11 @@
 /**
  * The platform-free half of `veracity-dataset`: the sources file (a dataset manifest plus a `url` column), which rows
  * to fetch, resume or skip, the retry schedule and the progress line. The Node adapter (files, HTTP, hashing) is
- * dataset-node.ts.
+ * download.ts.
  */
 import { type DatasetRow, parseCsv } from './dataset.js';
-import { ErrorCode, VeracityError } from './errors.js';
-import { LABELS, type Label } from './manifest.js';
+import { ErrorCode, VeracityError } from '../core/errors.js';
+import { LABELS, type Label } from '../core/manifest.js';
 
 /** The columns of ../shared/datasets/manifest.csv, in its order; a produced manifest starts with these. */
 export const MANIFEST_COLUMNS = [

@@ -72,7 +72,7 @@ export interface DetectorOptions {
 }
 
 /**
- * Media -> calibrated probabilities. Platform-free: it receives a session built by ort-web.ts or ort-node.ts, and
+ * Media -> calibrated probabilities. Platform-free: it receives a session built by web/ort.ts or node/ort.ts, and
  * images already decoded by that platform's decoder.
  */
 export class Detector {

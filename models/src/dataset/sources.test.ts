@@ -15,8 +15,8 @@ import {
   sourceKind,
   toCsv,
   unsafePathReason,
-} from './dataset-sources.js';
-import { isVeracityError } from './errors.js';
+} from './sources.js';
+import { isVeracityError } from '../core/errors.js';
 
 const A = 'a'.repeat(64);
 const B = 'B'.repeat(64);

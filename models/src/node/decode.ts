@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import { ErrorCode, messageOf, VeracityError } from './errors.js';
-import { ffmpegFailure, ffmpegPng } from './ffmpeg-node.js';
-import { MAX_PIXELS, type RawImage } from './image.js';
+import { ErrorCode, messageOf, VeracityError } from '../core/errors.js';
+import { ffmpegFailure, ffmpegPng } from './ffmpeg.js';
+import { MAX_PIXELS, type RawImage } from '../core/image.js';
 
 async function sharpDecode(input: Uint8Array | string): Promise<RawImage> {
   const { data, info } = await sharp(input, { failOn: 'error', limitInputPixels: MAX_PIXELS })

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Detector, decodeImageNode, isVeracityError, type LoadProgress, loadNodeDetector, maxAbsDiff } from './node.js';
+import { type Detector, decodeImageNode, isVeracityError, type LoadProgress, loadNodeDetector, maxAbsDiff } from './index.js';
 
-const fixture = fileURLToPath(new URL('../fixtures/tiny/', import.meta.url));
+const fixture = fileURLToPath(new URL('../../fixtures/tiny/', import.meta.url));
 
 /** Runs a bundle's parity.json (PyTorch's probabilities for recorded uint8 inputs); returns the worst difference. */
 async function parityDiff(detector: Detector, dir: string): Promise<number> {
@@ -106,7 +106,7 @@ describe('runtime in Node (fixture bundle)', () => {
 
 // The shipped detector (models/bundle) must match the PyTorch model it was exported from, through this runtime.
 describe('shipped detector bundle', () => {
-  const bundle = fileURLToPath(new URL('../bundle/', import.meta.url));
+  const bundle = fileURLToPath(new URL('../../bundle/', import.meta.url));
   it('loads, verifies its sha256 and reproduces the PyTorch probabilities within 1e-4', async () => {
     const detector = await loadNodeDetector(bundle);
     try {

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { isVeracityError } from './errors.js';
 import { parseManifest, sha256Hex, verifyModelBytes, videoClipEvidence } from './manifest.js';
 
-const fixtureDir = new URL('../fixtures/tiny/', import.meta.url);
+const fixtureDir = new URL('../../fixtures/tiny/', import.meta.url);
 const good = JSON.parse(readFileSync(new URL('manifest.json', fixtureDir), 'utf8'));
-const schema = JSON.parse(readFileSync(new URL('../manifest.schema.json', import.meta.url), 'utf8'));
+const schema = JSON.parse(readFileSync(new URL('../../manifest.schema.json', import.meta.url), 'utf8'));
 const validateSchema = new Ajv2020({ allErrors: true }).compile(schema);
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -74,17 +74,17 @@ describe('manifest', () => {
 });
 
 describe('the shipped bundle', () => {
-  const shipped = JSON.parse(readFileSync(new URL('../bundle/manifest.json', import.meta.url), 'utf8'));
+  const shipped = JSON.parse(readFileSync(new URL('../../bundle/manifest.json', import.meta.url), 'utf8'));
   it('passes both validators and names a recipe of its own version that exists', () => {
     expect(parseManifest(shipped).recipe).toBe(`models/train/recipes/${shipped.version}.json`);
     expect(validateSchema(shipped)).toBe(true);
-    const recipe = JSON.parse(readFileSync(new URL(`../../${shipped.recipe}`, import.meta.url), 'utf8'));
+    const recipe = JSON.parse(readFileSync(new URL(`../../../${shipped.recipe}`, import.meta.url), 'utf8'));
     expect(recipe.bundle).toEqual({ id: shipped.id, version: shipped.version });
   });
 });
 
 describe('videoClipEvidence', () => {
-  const shipped = JSON.parse(readFileSync(new URL('../bundle/manifest.json', import.meta.url), 'utf8'));
+  const shipped = JSON.parse(readFileSync(new URL('../../bundle/manifest.json', import.meta.url), 'utf8'));
   it("reads the shipped bundle's clip test", () => {
     const e = videoClipEvidence(parseManifest(shipped));
     expect(e).toEqual({ auc: shipped.metrics.video_clips.overall.auc, n: shipped.metrics.video_clips.overall.n });

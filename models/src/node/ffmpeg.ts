@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ErrorCode, messageOf, VeracityError } from './errors.js';
+import { ErrorCode, messageOf, VeracityError } from '../core/errors.js';
 
 const run = promisify(execFile);
 

@@ -1,12 +1,12 @@
 /**
- * Node video adapter: frames out of clips with ffprobe/ffmpeg (ffmpeg-node.ts). The validator cuts challenge frames
+ * Node video adapter: frames out of clips with ffprobe/ffmpeg (ffmpeg.ts). The validator cuts challenge frames
  * with it and veracity-eval scores clips with it, so both see the frames the same way.
  */
-import { sampleFrameTimes } from './classify.js';
-import { decodeImageNode } from './decode-node.js';
-import { ErrorCode, VeracityError } from './errors.js';
-import { ffmpegError, ffmpegPng, ffprobe } from './ffmpeg-node.js';
-import type { RawImage } from './image.js';
+import { sampleFrameTimes } from '../core/classify.js';
+import { decodeImageNode } from './decode.js';
+import { ErrorCode, VeracityError } from '../core/errors.js';
+import { ffmpegError, ffmpegPng, ffprobe } from './ffmpeg.js';
+import type { RawImage } from '../core/image.js';
 
 /** How far frameAt steps back when a time lies past the last frame (a clip's duration can run 1/fps beyond it). */
 const STEP_BACK_S = 0.125;

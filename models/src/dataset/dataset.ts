@@ -1,4 +1,4 @@
-import { LABELS, type Label } from './manifest.js';
+import { LABELS, type Label } from '../core/manifest.js';
 
 /**
  * A labelled media set: a folder with `manifest.csv` in the columns of ../shared/datasets (path, label, modality,

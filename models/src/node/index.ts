@@ -3,15 +3,15 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { type BundleSource, loadBundle, type ProgressCallback, readStream, urlBundleSource } from './bundle.js';
-import { createDetector, type Detector, type DetectorOptions } from './classify.js';
-import { ErrorCode, messageOf, VeracityError } from './errors.js';
-import { createNodeSession, type NodeSessionOptions } from './ort-node.js';
+import { type BundleSource, loadBundle, type ProgressCallback, readStream, urlBundleSource } from '../core/bundle.js';
+import { createDetector, type Detector, type DetectorOptions } from '../core/classify.js';
+import { ErrorCode, messageOf, VeracityError } from '../core/errors.js';
+import { createNodeSession, type NodeSessionOptions } from './ort.js';
 
-export { decodeImageNode, sharpFallback } from './decode-node.js';
-export { clipDuration, decodeClipNode, frameAt } from './video-node.js';
-export * from './index.js';
-export { createNodeSession, type NodeSessionOptions } from './ort-node.js';
+export { decodeImageNode, sharpFallback } from './decode.js';
+export { clipDuration, decodeClipNode, frameAt } from './video.js';
+export * from '../index.js';
+export { createNodeSession, type NodeSessionOptions } from './ort.js';
 
 /** A bundle in a local folder. */
 export function dirBundleSource(dir: string): BundleSource {

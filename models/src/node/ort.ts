@@ -1,8 +1,8 @@
 // The only module that imports onnxruntime-node.
 import * as ort from 'onnxruntime-node';
-import type { ProgressCallback } from './bundle.js';
-import { ErrorCode, messageOf, VeracityError } from './errors.js';
-import type { ModelSession } from './session.js';
+import type { ProgressCallback } from '../core/bundle.js';
+import { ErrorCode, messageOf, VeracityError } from '../core/errors.js';
+import type { ModelSession } from '../core/session.js';
 
 export interface NodeSessionOptions {
   /** Intra-op threads; default 0 lets onnxruntime pick (one per physical core). */

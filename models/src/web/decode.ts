@@ -1,5 +1,5 @@
-import { ErrorCode, messageOf, VeracityError } from './errors.js';
-import type { RawImage } from './image.js';
+import { ErrorCode, messageOf, VeracityError } from '../core/errors.js';
+import type { RawImage } from '../core/image.js';
 
 type Drawable = ImageBitmap | OffscreenCanvas | VideoFrame | HTMLVideoElement | HTMLImageElement | HTMLCanvasElement;
 

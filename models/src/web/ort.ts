@@ -1,12 +1,12 @@
 // The only module that imports onnxruntime-web. Its default entry (JSEP build) carries WebGPU and WASM in one
 // .wasm file, so a page ships a single 28 MB binary whichever backend it ends up on.
 import * as ort from 'onnxruntime-web';
-import { type AdapterFacts, type BackendChoice, backendPlan, type WebBackend } from './backend-choice.js';
-import type { ProgressCallback } from './bundle.js';
-import { ErrorCode, messageOf, VeracityError } from './errors.js';
-import type { AdapterInfo, BackendInfo, ModelSession } from './session.js';
+import { type AdapterFacts, type BackendChoice, backendPlan, type WebBackend } from '../core/backend-choice.js';
+import type { ProgressCallback } from '../core/bundle.js';
+import { ErrorCode, messageOf, VeracityError } from '../core/errors.js';
+import type { AdapterInfo, BackendInfo, ModelSession } from '../core/session.js';
 
-export type { BackendChoice, WebBackend } from './backend-choice.js';
+export type { BackendChoice, WebBackend } from '../core/backend-choice.js';
 
 export interface WebSessionOptions {
   /**
