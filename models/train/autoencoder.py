@@ -7,7 +7,7 @@ only difference from its source is that decoder's trace (the aligned-dataset ide
 the SD VAE itself; no diffusion weights can be installed here, so we train a decoder of the same family
 ourselves). make_synthetic.py --models ae turns the result into training pairs.
 
-Defaults are what two CPU cores afford (README "A latent-autoencoder generator"): latent at 1/4 of the image with
+Defaults are what two CPU cores afford (EXPERIMENTS.md, "A latent-autoencoder generator"): latent at 1/4 of the image with
 12 channels (SD's 1/8 with 4-16 channels stayed blurry and colour-shifted after 25 minutes here) and no GroupNorm
 (it normalises over the whole image, so a net trained on 64 px crops shifts colour on 512 px photos; TAESD has
 none either). 22 minutes on one thread reach ~28 dB PSNR on training crops.
@@ -16,7 +16,7 @@ Usage (repo root; CPU, one thread leaves the other core to other jobs):
   nice -n 5 /usr/bin/python3 -m models.train autoencoder --data ../shared/datasets --out models/train/runs/ae2 \
       --minutes 22
 Optionally continue it against a PatchGAN, as the LDM autoencoders are trained (their decoders paint texture rather
-than the smooth average an L1 loss settles for). Measured on CPU, its pairs transferred worse than ae2's (README
+than the smooth average an L1 loss settles for). Measured on CPU, its pairs transferred worse than ae2's (EXPERIMENTS.md,
 "A latent-autoencoder generator", "A GAN-trained decoder"); kept for a run at GPU scale:
   nice -n 5 /usr/bin/python3 -m models.train autoencoder --out models/train/runs/ae2-gan --minutes 25 \
       --init models/train/runs/ae2/ae.pt --gan-weight 0.5 --lr 2e-4
