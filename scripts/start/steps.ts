@@ -39,7 +39,7 @@ export function preflight(input: PreflightInput, probe: Probe): Missing[] {
       detail: `no manifest.csv in ${input.dataset}`,
       fix:
         'point VERACITY_DATASET (or --dataset) at a labelled folder with a manifest.csv, or build one with ' +
-        '`npm run dataset -- --sources FILE --out DIR` (see README "Datasets")',
+        '`npm run dataset -- --sources FILE --out DIR` (see models/README.md, "Datasets")',
     });
   }
   if (isUrl(input.chainSpec)) {
