@@ -9,8 +9,9 @@ export default defineManifest({
   // One version for the whole project: the root package.json's (what `npm run package` names the zip after).
   ...chromeVersion(root.version),
   description: pkg.description,
-  // storage: settings; offscreen: the document that owns the model; contextMenus: "Check with Veracity".
-  permissions: ['storage', 'offscreen', 'contextMenus'],
+  // storage: settings; offscreen: the document that owns the model; contextMenus: "Check with Veracity";
+  // alarms: the periodic check of the network model (only scheduled while the user has it on).
+  permissions: ['storage', 'offscreen', 'contextMenus', 'alarms'],
   // Reading pixels across origins: fetching images from the extension, and capturing the tab for tainted video.
   host_permissions: ['<all_urls>'],
   background: { service_worker: 'src/background.ts', type: 'module' },

@@ -1,26 +1,34 @@
 // The service worker: routes messages, owns the context menu, keeps the offscreen document alive. No inference here
 // (service workers forbid import(), and a worker that sleeps would drop the session): that lives in offscreen/.
 // Every listener is registered at the top level, synchronously, so Chrome finds them when it wakes the worker.
-import { codeOf, ExtensionError, ExtensionErrorCode } from './core/errors.js';
+import { codeOf, ExtensionError, ExtensionErrorCode, messageOf } from './core/errors.js';
 import {
   cachePartition,
   type EngineStatus,
+  type NetworkCheckResult,
   parseToBackground,
   SCAN_CHANNEL,
   type ScanRequest,
   type ScanResult,
   type ToOffscreen,
 } from './core/messages.js';
+import type { DownloadProgress } from './core/network/download.js';
+import { alarmPlan, checkDue, NETWORK_ALARM, type NetworkState, networkModelInUse } from './core/network/state.js';
 import { makeReceipt, type ReportInput } from './core/reports.js';
 import {
   addReport,
   captureVisibleTab,
   createContextMenu,
   ensureOffscreenDocument,
+  getNetworkState,
   getSettings,
   type MenuClick,
+  onAlarm,
   onContextMenuClick,
   onInstalledOrStartup,
+  onSettingsChanged,
+  patchNetworkState,
+  setAlarm,
   offscreenGone,
   onChannelRequest,
   onMessage,
@@ -33,7 +41,13 @@ import {
 export const MENU_ID = 'veracity-check';
 const OFFSCREEN_PATH = 'src/offscreen/index.html';
 
-onInstalledOrStartup(() => createContextMenu(MENU_ID, 'Check with Veracity'));
+onInstalledOrStartup(() => {
+  createContextMenu(MENU_ID, 'Check with Veracity');
+  void syncNetworkSchedule(true);
+});
+// The network model: an alarm while it is on (and a check when one is due on start-up); nothing while it is off.
+onAlarm(NETWORK_ALARM, () => void networkCheck());
+onSettingsChanged(() => void syncNetworkSchedule(false));
 onContextMenuClick((click, tab) => void checkFromContextMenu(click, tab).catch((e: unknown) => console.warn('[veracity]', e)));
 onMessage((message, sender) => {
   // Messages for the offscreen document are broadcast to every extension page; they are not ours to answer.
@@ -55,7 +69,72 @@ async function route(raw: unknown, sender: Sender): Promise<unknown> {
       return toOffscreen<EngineStatus>({ target: 'offscreen', type: 'status' });
     case 'settings-changed':
       return null;
+    case 'network-check':
+      if (sender.tabId !== undefined)
+        throw new ExtensionError(ExtensionErrorCode.MessageInvalid, 'pages cannot start a network check');
+      return networkCheck();
+    case 'network-progress':
+      if (sender.tabId !== undefined)
+        throw new ExtensionError(ExtensionErrorCode.MessageInvalid, 'progress comes from the offscreen document');
+      return networkProgress(message.progress);
   }
+}
+
+/** The alarm follows the setting; `startup`: also check now when a check is due (the browser was closed a while). */
+async function syncNetworkSchedule(startup: boolean): Promise<void> {
+  const settings = await getSettings();
+  await setAlarm(NETWORK_ALARM, alarmPlan(settings));
+  if (startup && settings.networkModel && checkDue(await getNetworkState(), Date.now())) await networkCheck();
+}
+
+let checking: Promise<NetworkState> | null = null;
+
+/**
+ * One network check at a time (an alarm and a click share it): the offscreen document reads the chain, and when it
+ * names a bundle other than the one in use, downloads, verifies, self-tests and switches to it. Whatever fails, the
+ * bundle in use stays and the error is kept for the options page.
+ */
+function networkCheck(): Promise<NetworkState> {
+  checking ??= (async () => {
+    const settings = await getSettings();
+    const state = await getNetworkState();
+    if (!settings.networkModel) return state;
+    await patchNetworkState({ checking: { since: Date.now(), progress: null } });
+    try {
+      const r = await toOffscreen<NetworkCheckResult>({
+        target: 'offscreen',
+        type: 'network-check',
+        endpoint: settings.chainEndpoint,
+        netuid: settings.netuid,
+        backend: settings.backend,
+        active: networkModelInUse(settings, state),
+      });
+      return await patchNetworkState({
+        active: r.ref,
+        lastCheck: Date.now(),
+        lastOutcome: r.outcome,
+        lastError: null,
+        checking: null,
+      });
+    } catch (e) {
+      const at = Date.now();
+      return await patchNetworkState({
+        lastCheck: at,
+        lastOutcome: 'failed',
+        lastError: { code: codeOf(e), message: messageOf(e), at },
+        checking: null,
+      });
+    }
+  })().finally(() => {
+    checking = null;
+  });
+  return checking;
+}
+
+async function networkProgress(progress: DownloadProgress): Promise<null> {
+  const state = await getNetworkState();
+  if (state.checking) await patchNetworkState({ checking: { ...state.checking, progress } });
+  return null;
 }
 
 async function scan(request: ScanRequest, sender: Sender): Promise<ScanResult> {
@@ -66,12 +145,13 @@ async function scan(request: ScanRequest, sender: Sender): Promise<ScanResult> {
     const dataUrl = await captureVisibleTab(sender.windowId);
     req = { ...request, source: { type: 'screenshot', dataUrl, rect: request.source.rect, dpr: request.source.dpr } };
   }
-  const settings = await getSettings();
+  const [settings, network] = await Promise.all([getSettings(), getNetworkState()]);
   return toOffscreen<ScanResult>({
     target: 'offscreen',
     type: 'classify',
     request: req,
     backend: settings.backend,
+    network: networkModelInUse(settings, network),
     // From the browser's record of the sender's tab, not from the message: a page cannot pick another site's cache.
     partition: cachePartition(sender.tabUrl ?? sender.url),
   });

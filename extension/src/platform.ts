@@ -4,10 +4,12 @@ import { codeOf, messageOf } from './core/errors.js';
 import { fail, ok, type Reply, replyError } from './core/messages.js';
 import { isReplyEnvelope, isRequestEnvelope, PendingRequests } from './core/requests.js';
 import { appendReport, readReports, type VerdictReceipt } from './core/reports.js';
+import { type NetworkState, readNetworkState } from './core/network/state.js';
 import { readSettings, type Settings, validatePatch } from './core/settings.js';
 
 const SETTINGS_KEY = 'settings';
 const REPORTS_KEY = 'reports';
+const NETWORK_KEY = 'network';
 
 export function extensionUrl(path: string): string {
   return chrome.runtime.getURL(path);
@@ -43,6 +45,52 @@ export function onSettingsChanged(listener: (settings: Settings) => void): () =>
   };
   chrome.storage.onChanged.addListener(handler);
   return () => chrome.storage.onChanged.removeListener(handler);
+}
+
+// The network model's state (chrome.storage.local: which verified network bundle is in use, the last check).
+
+export async function getNetworkState(): Promise<NetworkState> {
+  return readNetworkState((await chrome.storage.local.get(NETWORK_KEY))[NETWORK_KEY]);
+}
+
+let networkWrites: Promise<unknown> = Promise.resolve();
+
+/** Merges `patch` into the stored state, one update after another (progress and results come in quick succession). */
+export function patchNetworkState(patch: Partial<NetworkState>): Promise<NetworkState> {
+  const update = networkWrites.then(async () => {
+    const next = { ...(await getNetworkState()), ...patch };
+    await chrome.storage.local.set({ [NETWORK_KEY]: next });
+    return next;
+  });
+  networkWrites = update.catch(() => undefined);
+  return update;
+}
+
+export function onNetworkStateChanged(listener: (state: NetworkState) => void): () => void {
+  const handler = (changes: Record<string, chrome.storage.StorageChange>, area: string) => {
+    if (area === 'local' && NETWORK_KEY in changes) listener(readNetworkState(changes[NETWORK_KEY]!.newValue));
+  };
+  chrome.storage.onChanged.addListener(handler);
+  return () => chrome.storage.onChanged.removeListener(handler);
+}
+
+// Alarms (the periodic network check: a service worker's timers do not survive it being stopped).
+
+/** Creates (or, with null, clears) a repeating alarm; an existing one with the same period is left alone. */
+export async function setAlarm(name: string, plan: { periodInMinutes: number } | null): Promise<void> {
+  if (!plan) {
+    await chrome.alarms.clear(name);
+    return;
+  }
+  const existing = await chrome.alarms.get(name);
+  if (existing?.periodInMinutes === plan.periodInMinutes) return;
+  await chrome.alarms.create(name, { periodInMinutes: plan.periodInMinutes, delayInMinutes: plan.periodInMinutes });
+}
+
+export function onAlarm(name: string, listener: () => void): void {
+  chrome.alarms.onAlarm.addListener((alarm) => {
+    if (alarm.name === name) listener();
+  });
 }
 
 // Wrong-verdict reports (chrome.storage.local: kept on this device until the user exports or clears them).

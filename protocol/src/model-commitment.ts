@@ -17,7 +17,9 @@
  */
 
 import { u8aToHex } from '@polkadot/util';
-import { sha256AsU8a } from '@polkadot/util-crypto';
+// noble's sha256 (what @polkadot/util-crypto uses before its WASM is ready) rather than util-crypto's index: that one
+// loads and compiles the WASM hashers as a side effect, 256 kB more in the extension's offscreen document (measured).
+import { sha256 } from '@noble/hashes/sha2';
 
 /** Tag that starts field 1, so a commitment written by other software is never taken for a bundle. */
 export const MODEL_COMMITMENT_TAG = 'veracity-bundle/';
@@ -30,7 +32,7 @@ export const MAX_BUNDLE_BYTES = 10 * 1024 * 1024;
 
 /** A bundle's id: sha256 of its manifest.json bytes, exactly as served, 64 lowercase hex digits. */
 export function bundleDigest(manifestBytes: Uint8Array): string {
-  return u8aToHex(sha256AsU8a(manifestBytes)).slice(2);
+  return u8aToHex(sha256(manifestBytes)).slice(2);
 }
 
 /** The URL of a file of a published bundle: `url` names the bundle folder, with or without a trailing slash. */

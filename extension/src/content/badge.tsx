@@ -9,6 +9,7 @@ import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { BADGE_SIZE, badgePosition, tooltipOffset } from '../core/filters.js';
 import type { BadgeInfo, MediaKind, Rect, ScanResult } from '../core/messages.js';
 import { type BadgeView, needsLoginNote, trustNote } from '../core/verdict.js';
+import { describeModel } from '../core/network/state.js';
 import { Slices } from './pixels.js';
 
 const CSS = `
@@ -147,7 +148,7 @@ function Details({ content }: { content: BadgeContent }) {
       </div>
       {kind === 'video' ? <div>{frames} frame(s) averaged</div> : null}
       <div>
-        {result.model.id} {result.model.version} · {result.backend} · {result.ms.toFixed(0)} ms
+        {describeModel(result.model)} · {result.backend} · {result.ms.toFixed(0)} ms
       </div>
       <div>scanned {new Date(result.at).toLocaleTimeString()}</div>
       {saved ? (

@@ -13,6 +13,29 @@ export const ExtensionErrorCode = {
   NoTarget: 'E_NO_TARGET',
   Timeout: 'E_TIMEOUT',
   Internal: 'E_INTERNAL',
+  // The network model (core/network/): every failure keeps the bundle in use and is shown with one of these.
+  /** The chain endpoint could not be reached (connection refused, closed, not a WebSocket). */
+  ChainUnreachable: 'E_CHAIN_UNREACHABLE',
+  /** The chain did not answer a request in time. */
+  ChainTimeout: 'E_CHAIN_TIMEOUT',
+  /** The chain answered with an error or with storage the extension cannot decode (wrong netuid, not subtensor). */
+  ChainData: 'E_CHAIN_DATA',
+  /** No uid with incentive has published a bundle (pickNetworkModel's code). */
+  NoPublishedModel: 'E_NO_PUBLISHED_MODEL',
+  /** A bundle file could not be downloaded (HTTP error, connection). */
+  BundleDownload: 'E_BUNDLE_DOWNLOAD',
+  /** manifest.json as served is not the one committed on chain (its sha256 differs). */
+  BundleDigest: 'E_BUNDLE_DIGEST',
+  /** manifest.json is not valid against the bundle schema. */
+  BundleManifest: 'E_BUNDLE_MANIFEST',
+  /** The bundle weighs (or a server sends) more than MAX_BUNDLE_BYTES. */
+  BundleTooLarge: 'E_BUNDLE_TOO_LARGE',
+  /** A file's sha256 (or size) is not what the manifest says. */
+  BundleFileSha256: 'E_BUNDLE_FILE_SHA256',
+  /** The downloaded model failed the self-test on the images bundled with the extension. */
+  BundleSelfTest: 'E_BUNDLE_SELF_TEST',
+  /** The bundle could not be stored on (or read back from) this device. */
+  BundleStore: 'E_BUNDLE_STORE',
 } as const;
 export type ExtensionErrorCode = (typeof ExtensionErrorCode)[keyof typeof ExtensionErrorCode];
 

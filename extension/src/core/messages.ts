@@ -1,6 +1,8 @@
 // Every message between the extension's parts, as one discriminated union on `type`, with validation at the
 // receiving end (a content script runs beside untrusted pages; its messages are checked, not trusted).
 import { ExtensionError, ExtensionErrorCode } from './errors.js';
+import type { DownloadProgress } from './network/download.js';
+import type { NetworkModelRef } from './network/state.js';
 import type { BackendPreference } from './settings.js';
 import { parseReportInput, type ReportInput } from './reports.js';
 import type { Probabilities, Trust } from './verdict.js';
@@ -37,13 +39,33 @@ export interface ScanRequest {
   cache?: boolean;
 }
 
+/** Where a network model came from: the miner whose published bundle it is, as the chain said at the last check. */
+export interface NetworkOrigin {
+  uid: number;
+  /** [0, 1] */
+  incentive: number;
+  /** The miner's hotkey, 32 bytes hex. */
+  hotkey: string;
+  /** The bundle's id: sha256 of its manifest.json, as committed on chain. */
+  bundle: string;
+}
+
+/** The model that scored something: the bundled one, or a network one (with `network`). */
+export interface ModelInfo {
+  id: string;
+  version: string;
+  /** The model file's sha256, as its manifest publishes it. */
+  sha256: string;
+  network?: NetworkOrigin;
+}
+
 export interface ScanResult {
   key: string;
   probabilities: Probabilities;
   ai: number;
   label: string;
-  /** The bundle that scored it; sha256 is the model file's, as its manifest publishes it. */
-  model: { id: string; version: string; sha256: string };
+  /** The bundle that scored it. */
+  model: ModelInfo;
   /** sha256 (hex) of the bytes scored: the file as fetched, the PNG read through a canvas, or the cropped frame. */
   sha256: string;
   backend: string;
@@ -64,6 +86,8 @@ export interface EngineStatus {
   /** Backends passed over before this one, and why (for 'auto', a software WebGPU adapter is skipped for WASM). */
   fallbacks?: string[];
   error?: string;
+  /** The model loaded, once the engine is ready. */
+  model?: ModelInfo;
   timing?: { decode_ms: number; classify_ms: number; thumb_ms: number };
   queue?: { submitted: number; cacheHits: number; deduped: number; batches: number; processed: number; largestBatch: number };
 }
@@ -107,15 +131,42 @@ export type ToBackground =
   | { type: 'scan'; request: ScanRequest }
   | { type: 'report'; report: ReportInput }
   | { type: 'engine-status' }
-  | { type: 'settings-changed' };
+  | { type: 'settings-changed' }
+  /** Options page: check the network now (reads the chain, switches if a better verified bundle is published). */
+  | { type: 'network-check' }
+  /** Offscreen document: download progress of a network check, for the options page. */
+  | { type: 'network-progress'; progress: DownloadProgress };
+
+/** What a network check in the offscreen document ends with (failures are errors with E_CHAIN_* / E_BUNDLE_* codes). */
+export interface NetworkCheckResult {
+  outcome: 'switched' | 'kept';
+  ref: NetworkModelRef;
+}
 
 /**
  * Service worker -> offscreen document. `partition` keys the result cache: the top-level page a scan is for
  * (see cachePartition), so a result computed for one site never answers another.
  */
 export type ToOffscreen =
-  | { target: 'offscreen'; type: 'classify'; request: ScanRequest; backend: BackendPreference; partition: string }
-  | { target: 'offscreen'; type: 'status' };
+  | {
+      target: 'offscreen';
+      type: 'classify';
+      request: ScanRequest;
+      backend: BackendPreference;
+      partition: string;
+      /** The network bundle to score with (verified and stored on this device), or null for the bundled one. */
+      network: NetworkModelRef | null;
+    }
+  | { target: 'offscreen'; type: 'status' }
+  | {
+      target: 'offscreen';
+      type: 'network-check';
+      endpoint: string;
+      netuid: number;
+      backend: BackendPreference;
+      /** The network bundle in use now: kept (no download) when the chain still names it. */
+      active: NetworkModelRef | null;
+    };
 
 /** The result cache's key for `key` (a media URL) scanned for a page in `partition`. */
 export function partitionedKey(partition: string, key: string): string {
@@ -193,7 +244,24 @@ export function parseToBackground(m: unknown): ToBackground {
       return { type: 'report', report: parseReportInput(o.report) };
     case 'engine-status':
     case 'settings-changed':
+    case 'network-check':
       return { type: o.type };
+    case 'network-progress': {
+      const p = o.progress as Record<string, unknown> | null;
+      if (typeof p !== 'object' || p === null || !['manifest', 'download', 'verify'].includes(p.stage as string))
+        throw bad('network-progress needs a stage');
+      const n = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+      if (!n(p.loaded) || (p.total !== undefined && !n(p.total))) throw bad('network-progress needs byte counts');
+      return {
+        type: 'network-progress',
+        progress: {
+          stage: p.stage as DownloadProgress['stage'],
+          loaded: p.loaded as number,
+          ...(p.total !== undefined ? { total: p.total as number } : {}),
+          ...(typeof p.file === 'string' ? { file: p.file.slice(0, 200) } : {}),
+        },
+      };
+    }
     default:
       throw bad(`unknown message type ${JSON.stringify(o.type)}`);
   }

@@ -32,6 +32,18 @@ describe('verdict receipts', () => {
       scoredAt: '2026-12-03T12:00:00.000Z',
     });
   });
+  it('carry the network model when one scored it: the miner uid, incentive, hotkey and bundle id', () => {
+    const network = { uid: 2, incentive: 0.77, hotkey: '0x' + 'c'.repeat(64), bundle: 'd'.repeat(64) };
+    const r = makeReceipt(parseReportInput({ ...input, model: { ...input.model, network } }), 'news.example', Date.now());
+    expect(r.bundle).toEqual({ ...input.model, network });
+    expect(() => parseReportInput({ ...input, model: { ...input.model, network: { ...network, uid: -1 } } })).toThrow(
+      /network\.uid/,
+    );
+    expect(() => parseReportInput({ ...input, model: { ...input.model, network: { ...network, hotkey: 'x' } } })).toThrow(
+      /hotkey/,
+    );
+  });
+
   it('refuse a malformed report with E_REPORT_INVALID, naming the field', () => {
     expect(() => parseReportInput(null)).toThrow(/E_REPORT_INVALID/);
     expect(() => parseReportInput({ ...input, sha256: 'xyz' })).toThrow(/sha256/);

@@ -1,7 +1,7 @@
 // "Report a wrong verdict": a receipt of what was scored and what the model said, kept on this device for the user to
 // export and send wherever they choose. Nothing here uploads. Pure: storage lives behind platform.ts.
 import { ExtensionError, ExtensionErrorCode } from './errors.js';
-import type { MediaKind } from './messages.js';
+import type { MediaKind, ModelInfo, NetworkOrigin } from './messages.js';
 import type { Probabilities } from './verdict.js';
 
 /** Reports kept (oldest dropped first): a receipt is ~0.5 kB, so this stays far below chrome.storage's quota. */
@@ -19,7 +19,7 @@ export interface ReportInput {
   /** What the badge said: its tone (ai, borderline, real, experimental) at the threshold in force. */
   verdict: string;
   threshold: number;
-  model: { id: string; version: string; sha256: string };
+  model: ModelInfo;
   backend: string;
   /** When it was scored, epoch ms. */
   scoredAt: number;
@@ -31,7 +31,8 @@ export interface VerdictReceipt {
   reportedAt: string;
   site: string;
   media: { url: string; kind: MediaKind; sha256: string; frames: number };
-  bundle: { id: string; version: string; sha256: string };
+  /** The model that scored it; `network` names the miner whose published bundle it was (absent: the bundled model). */
+  bundle: ModelInfo;
   probabilities: Probabilities;
   /** P(AI) = P(synthetic) + P(semisynthetic). */
   ai: number;
@@ -49,6 +50,18 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const str = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
 const unit = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1;
 
+function parseNetworkOrigin(v: unknown): NetworkOrigin {
+  const n = v as Record<string, unknown> | null;
+  if (typeof n !== 'object' || n === null) throw invalid('model.network must be an object');
+  if (!Number.isInteger(n.uid) || (n.uid as number) < 0 || (n.uid as number) > 65535)
+    throw invalid('model.network.uid must be a u16');
+  if (!unit(n.incentive)) throw invalid('model.network.incentive must be in [0, 1]');
+  if (typeof n.hotkey !== 'string' || !/^0x[0-9a-f]{64}$/.test(n.hotkey))
+    throw invalid('model.network.hotkey must be 32 bytes hex');
+  if (typeof n.bundle !== 'string' || !SHA256.test(n.bundle)) throw invalid('model.network.bundle must be 64 hex digits');
+  return { uid: n.uid as number, incentive: n.incentive, hotkey: n.hotkey, bundle: n.bundle };
+}
+
 export function parseReportInput(raw: unknown): ReportInput {
   if (typeof raw !== 'object' || raw === null) throw invalid('report must be an object');
   const o = raw as Record<string, unknown>;
@@ -65,6 +78,7 @@ export function parseReportInput(raw: unknown): ReportInput {
     throw invalid('report needs the model id, version and sha256');
   }
   if (!SHA256.test(m.sha256)) throw invalid('model sha256 must be 64 hex digits');
+  const network = m.network === undefined ? undefined : parseNetworkOrigin(m.network);
   if (!str(o.backend, 32)) throw invalid('report needs the backend');
   if (typeof o.scoredAt !== 'number' || !Number.isFinite(o.scoredAt) || o.scoredAt <= 0) throw invalid('scoredAt must be a time');
   return {
@@ -75,7 +89,7 @@ export function parseReportInput(raw: unknown): ReportInput {
     probabilities: [p[0], p[1], p[2]] as Probabilities,
     verdict: o.verdict,
     threshold: o.threshold,
-    model: { id: m.id, version: m.version, sha256: m.sha256 },
+    model: { id: m.id, version: m.version, sha256: m.sha256, ...(network ? { network } : {}) },
     backend: o.backend,
     scoredAt: o.scoredAt,
   };

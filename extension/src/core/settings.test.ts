@@ -52,6 +52,25 @@ describe('settings', () => {
     }
   });
 
+  it('the network model: off by default; a ws:// or wss:// endpoint and a u16 netuid', () => {
+    expect(DEFAULT_SETTINGS.networkModel).toBe(false);
+    expect(validatePatch({ networkModel: true, chainEndpoint: ' wss://chain.example:443 ', netuid: 34 })).toEqual({
+      networkModel: true,
+      chainEndpoint: 'wss://chain.example:443',
+      netuid: 34,
+    });
+    for (const bad of [
+      { networkModel: 'yes' },
+      { chainEndpoint: 'https://chain.example' },
+      { chainEndpoint: 9944 },
+      { netuid: -1 },
+      { netuid: 1.5 },
+      { netuid: 65536 },
+    ]) {
+      expect(() => validatePatch(bad), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: 'E_SETTINGS_INVALID' }));
+    }
+  });
+
   it('reading stored settings keeps valid fields and defaults the rest', () => {
     expect(readSettings({ threshold: 0.8, backend: 'gpu', blockSites: ['x.org'], extra: 1 })).toEqual({
       ...DEFAULT_SETTINGS,

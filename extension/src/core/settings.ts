@@ -1,6 +1,7 @@
 // Settings schema, defaults, validation and per-site matching. Pure: storage lives behind platform.ts.
 import type { BackendChoice } from '@veracity/models';
 import { ExtensionError, ExtensionErrorCode } from './errors.js';
+import { chainEndpointProblem } from './network/rpc.js';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'webgpu', 'wasm'];
@@ -18,6 +19,15 @@ export interface Settings {
   blockSites: string[];
   /** Badge items that look real too (green), not only flagged and borderline ones. */
   badgeReal: boolean;
+  /**
+   * Follow the network (opt-in): read the subnet's metagraph and commitments from `chainEndpoint` and switch to the
+   * published bundle of the miner with the highest incentive, once verified. Off: nothing is read from any chain.
+   */
+  networkModel: boolean;
+  /** The subtensor node to read, ws:// or wss://. */
+  chainEndpoint: string;
+  /** The subnet whose miners' bundles are followed. */
+  netuid: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -27,6 +37,10 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   allowSites: [],
   blockSites: [],
   badgeReal: true,
+  networkModel: false,
+  // A node on this machine (`npm start` or a local subtensor); the user names a public node to follow a live subnet.
+  chainEndpoint: 'ws://127.0.0.1:9944',
+  netuid: 2,
 });
 
 function invalid(message: string): ExtensionError {
@@ -115,6 +129,21 @@ export function validatePatch(patch: unknown): Partial<Settings> {
       throw invalid(`backend must be one of ${BACKEND_PREFERENCES.join(', ')}`);
     }
     out.backend = p.backend as BackendPreference;
+  }
+  if ('networkModel' in p) {
+    if (typeof p.networkModel !== 'boolean') throw invalid('networkModel must be true or false');
+    out.networkModel = p.networkModel;
+  }
+  if ('chainEndpoint' in p) {
+    const problem =
+      typeof p.chainEndpoint === 'string' ? chainEndpointProblem(p.chainEndpoint.trim()) : 'the chain endpoint must be a text';
+    if (problem) throw invalid(problem);
+    out.chainEndpoint = (p.chainEndpoint as string).trim();
+  }
+  if ('netuid' in p) {
+    if (!Number.isInteger(p.netuid) || (p.netuid as number) < 0 || (p.netuid as number) > 65535)
+      throw invalid('netuid must be an integer in 0..65535');
+    out.netuid = p.netuid as number;
   }
   if ('allowSites' in p) out.allowSites = sites(p.allowSites, 'allowSites');
   if ('blockSites' in p) out.blockSites = sites(p.blockSites, 'blockSites');

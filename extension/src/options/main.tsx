@@ -3,14 +3,94 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { codeOf, messageOf } from '../core/errors.js';
 import type { EngineStatus } from '../core/messages.js';
+import { describeNetworkState, EMPTY_NETWORK_STATE, type NetworkState } from '../core/network/state.js';
 import { BACKEND_PREFERENCES, type BackendPreference, type Settings } from '../core/settings.js';
-import { getSettings, sendToExtension, updateSettings } from '../platform.js';
+import { getNetworkState, getSettings, onNetworkStateChanged, sendToExtension, updateSettings } from '../platform.js';
 
 const lines = (text: string) =>
   text
     .split(/[\n,]/)
     .map((s) => s.trim())
     .filter(Boolean);
+
+/**
+ * The network model (opt-in): the chain to read, the subnet, a check on demand, and the state in plain words. Turning
+ * it on (or saving another chain) checks at once; the service worker then checks every hour.
+ */
+function NetworkModel({ settings, save }: { settings: Settings; save: (patch: Partial<Settings>) => Promise<boolean> }) {
+  const [state, setState] = useState<NetworkState>({ ...EMPTY_NETWORK_STATE });
+  const [endpoint, setEndpoint] = useState(settings.chainEndpoint);
+  const [netuid, setNetuid] = useState(String(settings.netuid));
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    void getNetworkState().then(setState);
+    const timer = setInterval(() => setNow(Date.now()), 30_000);
+    const off = onNetworkStateChanged((s) => {
+      setState(s);
+      setNow(Date.now());
+    });
+    return () => {
+      off();
+      clearInterval(timer);
+    };
+  }, []);
+  const check = () => void sendToExtension({ type: 'network-check' }).catch(() => undefined);
+  const saveChain = async () => {
+    if (await save({ chainEndpoint: endpoint, netuid: Number(netuid) })) if (settings.networkModel) check();
+  };
+  return (
+    <fieldset>
+      <legend>Network model</legend>
+      <label class="switch">
+        <span>Use the network's best model (off: the model bundled with the extension)</span>
+        <input
+          type="checkbox"
+          data-testid="network-model"
+          checked={settings.networkModel}
+          onChange={(e) => {
+            const on = (e.target as HTMLInputElement).checked;
+            void save({ networkModel: on, chainEndpoint: endpoint, netuid: Number(netuid) }).then((saved) => {
+              if (saved && on) check();
+            });
+          }}
+        />
+      </label>
+      <div class="muted">
+        When on, Veracity reads the subnet's ranking from the chain below and downloads the bundle published by the miner with the
+        highest incentive; it switches only after checking the bundle's sha256 against the chain, its manifest, and a self-test.
+        Only the chain reads and the bundle download leave your browser; your images never do.
+      </div>
+      <label>
+        Chain endpoint (ws:// or wss://)
+        <input data-testid="chain-endpoint" value={endpoint} onInput={(e) => setEndpoint((e.target as HTMLInputElement).value)} />
+      </label>
+      <label>
+        Subnet (netuid)
+        <input
+          data-testid="netuid"
+          inputMode="numeric"
+          value={netuid}
+          onInput={(e) => setNetuid((e.target as HTMLInputElement).value)}
+        />
+      </label>
+      <button data-testid="save-chain" onClick={() => void saveChain()}>
+        Save chain
+      </button>{' '}
+      <button
+        data-testid="check-now"
+        disabled={!settings.networkModel || (state.checking !== null && now - state.checking.since < 600_000)}
+        onClick={check}
+      >
+        Check now
+      </button>
+      <ul class="muted" data-testid="network-state">
+        {describeNetworkState(settings, state, now).map((line) => (
+          <li key={line}>{line}</li>
+        ))}
+      </ul>
+    </fieldset>
+  );
+}
 
 function Options() {
   const [settings, setSettings] = useState<Settings | null>(null);
@@ -31,13 +111,15 @@ function Options() {
   }, []);
 
   if (!settings) return null;
-  const save = async (patch: Partial<Settings>) => {
+  const save = async (patch: Partial<Settings>): Promise<boolean> => {
     try {
       const next = await updateSettings(patch);
       setSettings(next);
       setMessage('Saved.');
+      return true;
     } catch (e) {
       setMessage(`${codeOf(e)}: ${messageOf(e)}`);
+      return false;
     }
   };
 
@@ -117,6 +199,7 @@ function Options() {
           Save sites
         </button>
       </fieldset>
+      <NetworkModel settings={settings} save={save} />
       <div data-testid="message" class={message.startsWith('E_') ? 'error' : 'muted'}>
         {message}
       </div>

@@ -4,13 +4,17 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { codeOf, messageOf } from '../core/errors.js';
 import type { PageSummary } from '../core/messages.js';
+import { describeModel, EMPTY_NETWORK_STATE, networkModelInUse } from '../core/network/state.js';
 import { exportReports, type VerdictReceipt } from '../core/reports.js';
 import { setSiteEnabled, type Settings, siteEnabled } from '../core/settings.js';
 import {
   activeTab,
   clearReports,
+  extensionUrl,
+  getNetworkState,
   getReports,
   getSettings,
+  onNetworkStateChanged,
   onReportsChanged,
   openOptionsPage,
   sendToTab,
@@ -65,6 +69,32 @@ function Reports() {
           </button>
         </>
       )}
+    </div>
+  );
+}
+
+/** The model in use: the network bundle (version, miner uid, incentive) while the network model is on, else the bundled one. */
+function ModelLine({ settings }: { settings: Settings }) {
+  const [state, setState] = useState({ ...EMPTY_NETWORK_STATE });
+  const [bundled, setBundled] = useState<{ id: string; version: string } | null>(null);
+  useEffect(() => {
+    void getNetworkState().then(setState);
+    // The package's own manifest (an extension URL: nothing leaves the browser).
+    void fetch(extensionUrl('bundle/manifest.json'))
+      .then((r) => r.json() as Promise<{ id: string; version: string }>)
+      .then(setBundled)
+      .catch(() => undefined);
+    return onNetworkStateChanged(setState);
+  }, []);
+  const net = networkModelInUse(settings, state);
+  const text = net
+    ? describeModel({ id: net.id, version: net.version, network: net })
+    : bundled
+      ? describeModel(bundled)
+      : 'bundled model';
+  return (
+    <div class="muted" data-testid="model">
+      Model: {text}
     </div>
   );
 }
@@ -175,6 +205,7 @@ function Popup() {
         </div>
       ) : null}
       {error ? <div class="error">{error}</div> : null}
+      {settings ? <ModelLine settings={settings} /> : null}
       <Reports />
       <p class="muted">
         Everything runs on this device; no image, video or result leaves your browser.{' '}
