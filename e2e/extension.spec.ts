@@ -20,6 +20,7 @@ import { trustNote, videoTrust } from '../extension/src/core/verdict.js';
 import {
   badges,
   buildExtension,
+  expectOnlyChromiumProbes,
   openBadge,
   type Launched,
   launchWithExtension,
@@ -419,15 +420,14 @@ test('no request leaves the browser except for the two test origins, and none ca
     expect(new URL(r.url).pathname, r.url).toMatch(/^\/((images|one|video|many)\.html|media\/[\w.-]+|favicon\.ico)$/);
     expect(new URL(r.url).search, r.url).toMatch(/^(\?n=\d+)?$/);
   }
-  // Chromium itself still probes Google services (component updater, sign-in) even with background networking off;
-  // the proxy refuses every HTTPS tunnel, and no plain request may carry anything from the pages or the extension.
-  const markers = ['probabilities', 'veracity', '127.0.0.1', 'synthetic', 'data:image', ...site.images.map((i) => i.name)];
-  for (const r of elsewhere) {
-    if (r.method === 'CONNECT') continue;
-    const text = `${r.url}\n${r.body}`;
-    for (const m of markers) expect(text.includes(m), `${r.method} ${r.url} carries ${m}`).toBe(false);
-    expect(new URL(r.url).host, r.url).toMatch(/(^|\.)(googleapis|google|gvt1)\.com$/);
-  }
+  expectOnlyChromiumProbes(elsewhere, [
+    'probabilities',
+    'veracity',
+    '127.0.0.1',
+    'synthetic',
+    'data:image',
+    ...site.images.map((i) => i.name),
+  ]);
   console.log(
     `requests: ${ours.length} to the test origins, ${elsewhere.length} Chromium service probes (${[...new Set(elsewhere.map((r) => new URL(r.method === 'CONNECT' ? `http://${r.url}` : r.url).host))].join(', ')})`,
   );

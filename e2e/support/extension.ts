@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -290,11 +290,13 @@ export interface RecordingProxy {
 
 /**
  * A plain HTTP forward proxy that records every request the browser sends through it (pages, service worker,
- * offscreen document alike) and forwards it; HTTPS tunnels (CONNECT) are recorded and refused. This is the request
- * log the privacy test reads: Playwright's own events do not cover every extension context.
+ * offscreen document alike) and forwards it; HTTPS tunnels (CONNECT) are recorded and refused, except to the
+ * authorities `tunnel` names (host:port: the chain's WebSocket, which Chromium sends through a CONNECT tunnel). This is
+ * the request log the privacy test reads: Playwright's own events do not cover every extension context.
  */
-export async function startRecordingProxy(): Promise<RecordingProxy> {
+export async function startRecordingProxy(options: { tunnel?: (authority: string) => boolean } = {}): Promise<RecordingProxy> {
   const log: ProxiedRequest[] = [];
+  const tunnels = new Set<Socket>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -332,9 +334,24 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
       upstream.end(body);
     });
   });
-  server.on('connect', (req, socket) => {
-    log.push({ method: 'CONNECT', url: req.url ?? '', bodyBytes: 0, body: '', headers: req.headers });
-    socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+  server.on('connect', (req, socket: Socket, head: Buffer) => {
+    const authority = req.url ?? '';
+    log.push({ method: 'CONNECT', url: authority, bodyBytes: 0, body: '', headers: req.headers });
+    if (!options.tunnel?.(authority)) return void socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    const [host, port] = [
+      authority.slice(0, authority.lastIndexOf(':')),
+      Number(authority.slice(authority.lastIndexOf(':') + 1)),
+    ];
+    tunnels.add(socket);
+    socket.on('close', () => tunnels.delete(socket));
+    const upstream = connect(port, host, () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address() as AddressInfo;
@@ -345,6 +362,21 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
       new Promise<void>((ok) => {
         server.close(() => ok());
         server.closeAllConnections();
+        for (const t of tunnels) t.destroy();
       }),
   };
+}
+
+/**
+ * Requests that went neither to the test's servers nor through an allowed tunnel: Chromium itself still probes Google
+ * services (component updater, sign-in) even with background networking off. The proxy refuses every other HTTPS
+ * tunnel; no plain request may carry anything from the pages or the extension (`markers`: file names, words of results).
+ */
+export function expectOnlyChromiumProbes(elsewhere: ProxiedRequest[], markers: string[]): void {
+  for (const r of elsewhere) {
+    if (r.method === 'CONNECT') continue;
+    const text = `${r.url}\n${r.body}`;
+    for (const m of markers) expect(text.includes(m), `${r.method} ${r.url} carries ${m}`).toBe(false);
+    expect(new URL(r.url).host, r.url).toMatch(/(^|\.)(googleapis|google|gvt1)\.com$/);
+  }
 }

@@ -20,6 +20,7 @@ import {
   captureVisibleTab,
   createContextMenu,
   ensureOffscreenDocument,
+  fromExtensionPage,
   getNetworkState,
   getSettings,
   type MenuClick,
@@ -69,12 +70,13 @@ async function route(raw: unknown, sender: Sender): Promise<unknown> {
       return toOffscreen<EngineStatus>({ target: 'offscreen', type: 'status' });
     case 'settings-changed':
       return null;
+    // Only the extension's own pages (options, offscreen document), never a content script beside a web page.
     case 'network-check':
-      if (sender.tabId !== undefined)
-        throw new ExtensionError(ExtensionErrorCode.MessageInvalid, 'pages cannot start a network check');
+      if (!fromExtensionPage(sender))
+        throw new ExtensionError(ExtensionErrorCode.MessageInvalid, 'web pages cannot start a network check');
       return networkCheck();
     case 'network-progress':
-      if (sender.tabId !== undefined)
+      if (!fromExtensionPage(sender))
         throw new ExtensionError(ExtensionErrorCode.MessageInvalid, 'progress comes from the offscreen document');
       return networkProgress(message.progress);
   }

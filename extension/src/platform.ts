@@ -131,6 +131,11 @@ export interface Sender {
 
 type Handler = (message: unknown, sender: Sender) => Promise<unknown> | undefined;
 
+/** Whether a message came from one of the extension's own pages (options, popup, offscreen), not a content script. */
+export function fromExtensionPage(sender: Sender): boolean {
+  return sender.url?.startsWith(chrome.runtime.getURL('')) === true;
+}
+
 /** The tab, frame and URL a message or port came from, as the rest of the extension sees them. */
 function senderOf(sender: chrome.runtime.MessageSender | undefined): Sender {
   return {

@@ -34,7 +34,8 @@ function NetworkModel({ settings, save }: { settings: Settings; save: (patch: Pa
       clearInterval(timer);
     };
   }, []);
-  const check = () => void sendToExtension({ type: 'network-check' }).catch(() => undefined);
+  // The outcome arrives as a state change; a refusal of the request itself would show in the state's absence.
+  const check = () => void sendToExtension({ type: 'network-check' }).catch((e: unknown) => console.warn('[veracity]', e));
   const saveChain = async () => {
     if (await save({ chainEndpoint: endpoint, netuid: Number(netuid) })) if (settings.networkModel) check();
   };
