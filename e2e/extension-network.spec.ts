@@ -115,10 +115,16 @@ test('a tampered download is refused (E_BUNDLE_DIGEST): the extension keeps its 
     Buffer.from(JSON.stringify({ ...real, calibration: { method: 'temperature', temperature: 0.01 } })),
   );
   const options = await openOptions();
-  await options.getByTestId('chain-endpoint').fill(net.relay.endpoint);
+  const state = options.getByTestId('network-state');
+  // First a chain that is down (nothing listens on port 1): a clear error, and the bundled model stays.
+  await options.getByTestId('chain-endpoint').fill('ws://127.0.0.1:1');
   await options.getByTestId('netuid').fill(String(net.netuid));
   await options.getByTestId('network-model').check();
-  const state = options.getByTestId('network-state');
+  await expect(state).toContainText('Last error: E_CHAIN_UNREACHABLE', { timeout: 60_000 });
+  await expect(state).toContainText('Current model: bundled with the extension');
+  // Then the real chain, whose winning miner's server sends a manifest other than the one committed.
+  await options.getByTestId('chain-endpoint').fill(net.relay.endpoint);
+  await options.getByTestId('save-chain').click();
   await expect(state).toContainText('Last error: E_BUNDLE_DIGEST', { timeout: 60_000 });
   await expect(state).toContainText('Current model: bundled with the extension');
   await expect(state).toContainText(/Last check: just now \(failed\)/);
@@ -160,9 +166,24 @@ test('the genuine bundle is verified, self-tested and switched to; badge details
   const line = `network model veracity-detector 1.7.0 · miner uid ${shipped.uid} · incentive ${net.incentive[shipped.uid]!.toFixed(2)}`;
   const { page, badge } = await scoredBadge(2);
   expect(badge.text).toContain(line);
+  // "Report a wrong verdict": the receipt names the network model (its miner, incentive and bundle id).
+  const button = badge.reportButton!;
+  await page.mouse.move(badge.rect.x + badge.rect.width / 2, badge.tip!.y + 4);
+  await page.mouse.click(button.x + button.width / 2, button.y + button.height / 2);
+  await expect.poll(async () => (await badges(page))[0]?.text ?? '').toContain('Saved on this device (1 report)');
   const tab = await browser!.worker.evaluate(async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id, page.url());
   const popup = await open(`chrome-extension://${browser!.extensionId}/src/popup/index.html?tab=${tab}`);
   await expect(popup.getByTestId('model')).toContainText(`Model: ${line}`);
+
+  const [download] = await Promise.all([popup.waitForEvent('download'), popup.getByTestId('export-reports').click()]);
+  const exported = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { reports: Array<{ bundle: unknown }> };
+  expect(exported.reports[0]!.bundle).toEqual({
+    id: 'veracity-detector',
+    version: '1.7.0',
+    sha256: (JSON.parse(readFileSync(BUNDLE_DIRS.shipped + 'manifest.json', 'utf8')) as { model: { sha256: string } }).model
+      .sha256,
+    network: { uid: shipped.uid, incentive: net.incentive[shipped.uid], hotkey: shipped.hotkey, bundle: shipped.sha256 },
+  });
   await popup.close();
   await page.close();
 });
