@@ -1,7 +1,6 @@
 // Settings schema, defaults, validation and per-site matching. Pure: storage lives behind platform.ts.
 import type { BackendChoice } from '@veracity/models';
 import { ExtensionError, ExtensionErrorCode } from './errors.js';
-import { chainEndpointProblem } from './network/rpc.js';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'webgpu', 'wasm'];
@@ -42,6 +41,19 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   chainEndpoint: 'ws://127.0.0.1:9944',
   netuid: 2,
 });
+
+/** Why `endpoint` cannot be a chain endpoint (ws:// or wss://, no credentials), or undefined when it can. */
+export function chainEndpointProblem(endpoint: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return `"${endpoint}" is not a URL (like wss://chain.example:443)`;
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return `the chain endpoint must be ws:// or wss://, not ${url.protocol}`;
+  if (url.username || url.password) return 'the chain endpoint must not carry credentials';
+  return undefined;
+}
 
 function invalid(message: string): ExtensionError {
   return new ExtensionError(ExtensionErrorCode.SettingsInvalid, message);

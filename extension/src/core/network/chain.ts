@@ -177,8 +177,9 @@ export async function readNetworkModel(reader: ChainReader, netuid: number): Pro
 
   const candidates: ModelCandidate[] = [];
   uidKeys.forEach((key, i) => {
-    const uidHex = key.slice(-4);
-    const uid = fromHex(uidHex)[0]! + fromHex(uidHex)[1]! * 256;
+    // The key ends with the uid's SCALE bytes (Identity hasher): a little-endian u16.
+    const le = fromHex(key.slice(-4));
+    const uid = le[0]! + le[1]! * 256;
     const value = hotkeyValues[i];
     if (!value) return;
     const hotkey = value.toLowerCase();

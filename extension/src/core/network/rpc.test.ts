@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { readNetworkModel } from './chain.js';
 import { FakeChain } from './fake-chain.js';
-import { chainEndpointProblem, RpcClient, type SocketLike, withChain } from './rpc.js';
+import { chainEndpointProblem } from '../settings.js';
+import { RpcClient, type SocketLike, withChain } from './rpc.js';
 
 const socket = (url: string) => new WebSocket(url) as unknown as SocketLike;
 const servers: Array<{ close(): void }> = [];

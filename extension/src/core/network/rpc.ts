@@ -1,11 +1,12 @@
 /**
- * A small JSON-RPC client over one WebSocket: the only chain access the extension has. Four read-only methods
- * (chain_getBlockHash, state_getKeysPaged, state_queryStorageAt, state_getStorage); no subscriptions, no signing, no
- * metadata download. Every request has a timeout, and a chain that cannot be reached or does not answer is a clear
- * error (E_CHAIN_UNREACHABLE, E_CHAIN_TIMEOUT) for the caller to show while keeping the bundle it has.
+ * A small JSON-RPC client over one WebSocket: the only chain access the extension has. Three read-only methods
+ * (chain_getBlockHash, state_getKeysPaged, state_queryStorageAt); no subscriptions, no signing, no metadata download.
+ * Every request has a timeout, and a chain that cannot be reached or does not answer is a clear error
+ * (E_CHAIN_UNREACHABLE, E_CHAIN_TIMEOUT) for the caller to show while keeping the bundle it has.
  * Platform-free: the WebSocket constructor is the browser's (or `ws` in Node tests).
  */
 import { ExtensionError, ExtensionErrorCode, messageOf } from '../errors.js';
+import { chainEndpointProblem } from '../settings.js';
 import type { ChainReader } from './chain.js';
 
 /** What the client needs of a WebSocket (the DOM's, or the `ws` package's, which has the same surface). */
@@ -30,18 +31,6 @@ export interface RpcOptions {
 const MAX_MESSAGE_CHARS = 8 * 1024 * 1024;
 /** Keys asked for per state_getKeysPaged call. */
 const PAGE = 1000;
-
-export function chainEndpointProblem(endpoint: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    return `"${endpoint}" is not a URL (like wss://chain.example:443)`;
-  }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return `the chain endpoint must be ws:// or wss://, not ${url.protocol}`;
-  if (url.username || url.password) return 'the chain endpoint must not carry credentials';
-  return undefined;
-}
 
 interface Pending {
   resolve(value: unknown): void;

@@ -8,8 +8,10 @@ import type { DownloadProgress } from './download.js';
 
 /** chrome.alarms name of the periodic check. */
 export const NETWORK_ALARM = 'veracity-network-check';
-/** How often the network is checked while the network model is on. The metagraph changes every tempo (~12 min on
- * finney); an hourly check keeps up with the ranking without a request to the chain at every epoch. */
+/**
+ * How often the network is checked while the network model is on. Incentive changes once per tempo (360 blocks, about
+ * 72 minutes on finney): an hourly check keeps up with the ranking without asking the chain more than it changes.
+ */
 export const CHECK_PERIOD_MINUTES = 60;
 
 /** A network bundle the extension has verified, stored and switched to. */
