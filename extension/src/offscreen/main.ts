@@ -41,6 +41,8 @@ type BundleKey = string;
 const BUNDLED: BundleKey = 'bundled';
 
 let engine: { preference: BackendPreference; bundle: BundleKey; detector: Promise<Detector> } | null = null;
+/** The network bundle each detector really runs (absent: the bundled model, e.g. after a stored bundle failed to load). */
+const loadedFrom = new WeakMap<Detector, BundleKey>();
 let status: EngineStatus = { state: 'idle' };
 /** Where the offscreen document's time goes, summed over every batch (the engine-status message reports it). */
 const timing = { decode_ms: 0, classify_ms: 0, thumb_ms: 0 };
@@ -95,6 +97,7 @@ function detectorFor(preference: BackendPreference, network: NetworkModelRef | n
     if (network) {
       try {
         const d = await compile(await loadBundle(storedBundleSource(network.bundle)), preference);
+        loadedFrom.set(d, network.bundle);
         status = readyStatus(d, network);
         return d;
       } catch (e) {
@@ -117,7 +120,7 @@ function detectorFor(preference: BackendPreference, network: NetworkModelRef | n
 function modelInfo(d: Detector, network: NetworkModelRef | null): ModelInfo {
   const m = d.manifest;
   const info: ModelInfo = { id: m.id, version: m.version, sha256: m.model.sha256 };
-  if (network && network.modelSha256 === m.model.sha256 && engine?.bundle === network.bundle) {
+  if (network && loadedFrom.get(d) === network.bundle) {
     info.network = { uid: network.uid, incentive: network.incentive, hotkey: network.hotkey, bundle: network.bundle };
   }
   return info;
@@ -190,6 +193,7 @@ async function networkCheck(m: Extract<ToOffscreen, { type: 'network-check' }>):
   };
   // The switch: the tested detector becomes the engine; the one it replaces is released.
   const previous = engine?.detector;
+  loadedFrom.set(candidate, ref.bundle);
   engine = { preference: m.backend, bundle: ref.bundle, detector: Promise.resolve(candidate) };
   status = readyStatus(candidate, ref);
   void previous?.then((d) => d.dispose()).catch(() => undefined);
