@@ -24,6 +24,26 @@ describe('messages', () => {
     ).toBe('capture');
   });
 
+  it('network messages: a check on demand, and download progress validated field by field', () => {
+    expect(parseToBackground({ type: 'network-check', extra: 1 })).toEqual({ type: 'network-check' });
+    expect(
+      parseToBackground({ type: 'network-progress', progress: { stage: 'download', file: 'model.onnx', loaded: 5, total: 9 } }),
+    ).toEqual({
+      type: 'network-progress',
+      progress: { stage: 'download', file: 'model.onnx', loaded: 5, total: 9 },
+    });
+    for (const progress of [
+      null,
+      { stage: 'upload', loaded: 1 },
+      { stage: 'verify', loaded: -1 },
+      { stage: 'verify', loaded: 1, total: 'x' },
+    ]) {
+      expect(() => parseToBackground({ type: 'network-progress', progress }), JSON.stringify(progress)).toThrow(
+        expect.objectContaining({ code: 'E_MESSAGE_INVALID' }),
+      );
+    }
+  });
+
   it('refuses malformed messages with E_MESSAGE_INVALID', () => {
     const bad = [
       null,

@@ -88,6 +88,13 @@ describe('network model state', () => {
       }),
       now,
     );
+    expect(
+      describeNetworkState(
+        on,
+        state({ checking: { since: 0, progress: { stage: 'download', loaded: 1_100_000, total: 2_200_000 } } }),
+        now,
+      ),
+    ).toContain('Checking: download 50% of 2.2 MB');
     expect(lines).toEqual([
       'Current model: from the network, veracity-detector 1.7.0, miner uid 2 (hotkey 0xefefef…efef), incentive 0.77',
       'Last check: 10 min ago (failed)',
