@@ -156,6 +156,9 @@ export class ChainSync {
     return n ? { ok: true, uid: n.uid } : { ok: false };
   };
 
+  /** A hotkey's commitment record (the model channel) as read with the last metagraph; undefined when it has none. */
+  commitment = (hotkey: string): unknown => this.watcher?.current?.commitments.get(hotkey);
+
   /** The chain part of the status snapshot. */
   status(): Omit<ChainStatus, 'endpoint' | 'lastWeights'> {
     return {

@@ -34,6 +34,11 @@ export interface ValidatorConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Copy detection: 'flag' shows suspected groups (status page, /metrics); 'share' also gives each group one share. */
   copyPolicy: 'flag' | 'share';
+  /**
+   * What an unpublished miner's weight is multiplied by (0..1): one that declares no bundle, or one it has not
+   * committed on chain. 1 keeps today's unpublished miners earning; 0 makes the model channel trustworthy.
+   */
+  unpublishedShare: number;
 }
 
 export const DEFAULTS: ValidatorConfig = {
@@ -55,6 +60,7 @@ export const DEFAULTS: ValidatorConfig = {
   weightsIntervalMs: 60_000,
   logLevel: 'info',
   copyPolicy: 'flag',
+  unpublishedShare: 1,
 };
 
 /** flag name -> [config key, environment variable, what it means (for --help)] */
@@ -91,7 +97,14 @@ const FIELDS: Record<string, [keyof ValidatorConfig, string | null, string]> = {
     'VERACITY_COPY_POLICY',
     "flag: show hotkey groups that copy answers; share: also give each group one miner's share of the weights",
   ],
+  'unpublished-share': [
+    'unpublishedShare',
+    'VERACITY_UNPUBLISHED_SHARE',
+    'multiplies the weight of a miner not running a bundle it published on chain (0..1); 0 makes the model channel trustworthy',
+  ],
 };
+/** Numbers that may have a fraction (the others are whole). */
+const FRACTIONS = new Set<keyof ValidatorConfig>(['unpublishedShare']);
 /** Secrets come from the environment only. */
 const SECRET_ENV: Partial<Record<keyof ValidatorConfig, string>> = {
   hotkeyUri: 'VERACITY_HOTKEY_URI',
@@ -106,6 +119,7 @@ const METAVAR: Record<string, string> = {
   chain: 'URL',
   keystore: 'FILE',
   'log-level': 'LEVEL',
+  'unpublished-share': 'X',
 };
 
 export const HELP = `usage: veracity-validator [--config FILE] [options]
@@ -172,7 +186,10 @@ export function resolveConfig(
     const v = raw[key];
     if (typeof DEFAULTS[key] === 'number') {
       const n = typeof v === 'number' ? v : Number(v);
-      if (!Number.isInteger(n) || n < 0) problems.push(`${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
+      if (FRACTIONS.has(key)) {
+        if (!Number.isFinite(n) || n < 0 || n > 1 || v === '')
+          problems.push(`${key} must be a number from 0 to 1, got ${JSON.stringify(v)}`);
+      } else if (!Number.isInteger(n) || n < 0) problems.push(`${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
       out[key] = n;
     } else out[key] = String(v);
   }

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, UsageError } from '@veracity/models/cli';
 import { weightShares } from '@veracity/protocol';
+import { BundleTracker, leaderboard } from './bundle/miner-bundles.js';
 import { ChallengeDataset } from './challenges/dataset.js';
 import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './challenges/factory.js';
 import { ChainSync, type WeightsOutcome } from './chain-sync.js';
@@ -86,6 +87,12 @@ export async function runValidator(
       );
     }
   }
+  const bundles = new BundleTracker({
+    ...(chain ? { commitment: chain.commitment } : {}),
+    unpublishedShare: config.unpublishedShare,
+    log,
+    onMismatch: (hotkey) => metrics.bundleMismatches.inc({ hotkey }),
+  });
   const startedAt = Date.now();
   const snapshot = (server: ValidatorServer): StatusSnapshot => {
     const scores = server.scores();
@@ -93,7 +100,7 @@ export async function runValidator(
     const groupOf = new Map(copying.groups.flatMap((g) => g.map((h) => [h, g.length] as const)));
     const connected = new Set(server.connected());
     const weights = store.weightHistory(200);
-    return {
+    const snap: StatusSnapshot = {
       validator: { version: VERSION, hotkey: signer.address, netuid: config.netuid, startedAt },
       chain: {
         endpoint: config.chainEndpoint || null,
@@ -122,6 +129,7 @@ export async function runValidator(
           weight: s?.weight ?? 0,
           lastSeen: m.lastSeen,
           ...(groupOf.has(m.hotkey) ? { copyGroup: groupOf.get(m.hotkey)! } : {}),
+          bundle: bundles.of(m.hotkey),
         };
       }),
       weights,
@@ -141,7 +149,10 @@ export async function runValidator(
           };
         }),
       },
+      bundles: { unpublishedShare: config.unpublishedShare, leaderboard: [] },
     };
+    snap.bundles.leaderboard = leaderboard(snap.miners);
+    return snap;
   };
   const server: ValidatorServer = new ValidatorServer({
     host: config.host,
@@ -157,6 +168,7 @@ export async function runValidator(
     roundIntervalMs: config.roundIntervalMs,
     revealEveryRounds: config.revealEveryRounds,
     copy: { policy: config.copyPolicy },
+    bundles,
     // The status handler runs only after listen(), by which time `server` is initialised.
     ...(chain ? { registration: chain.registration } : {}),
     http: statusHandler({ metrics, snapshot: () => snapshot(server), pageDir }),

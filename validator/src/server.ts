@@ -36,6 +36,7 @@ import {
   weightShares,
 } from '@veracity/protocol';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import type { BundleTracker } from './bundle/miner-bundles.js';
 import type { ChallengeFactory, PreparedChallenge, PreparedItem } from './challenges/factory.js';
 import {
   type CopyOptions,
@@ -82,6 +83,11 @@ export interface ValidatorServerOptions {
    * 'share' also gives each group one miner's share of the weights (see copying.ts).
    */
   copy?: { policy: CopyPolicy; options?: CopyOptions; rounds?: number };
+  /**
+   * The model channel: what each miner declares in auth against what it committed on chain. A miner that is not
+   * `published` has its score multiplied by the tracker's unpublishedShare. Default: no bundle checks.
+   */
+  bundles?: BundleTracker;
   /** Is this hotkey registered on the subnet (metagraph)? Default: everyone may mine (no chain configured). */
   registration?: (hotkey: string) => Registration;
   /** Extra HTTP routes (status page, /metrics) on the same port. A throw or rejection costs that request (500). */
@@ -426,6 +432,7 @@ export class ValidatorServer {
     c.uid = reg.uid;
     this.byHotkey.set(result.hotkey, c);
     this.o.store.upsertMiner(result.hotkey, this.now(), reg.uid);
+    this.o.bundles?.declare(result.hotkey, auth.bundleSha256);
     this.o.metrics.minersConnected.set(this.byHotkey.size);
     this.send(c, {
       v: PROTOCOL_VERSION,
@@ -764,6 +771,9 @@ export class ValidatorServer {
       const { groups, leaders } = this.copying();
       scores = shareGroups(scores, groups, leaders);
     }
+    // A miner not running the bundle it published is scored as unpublished (the share is 1 unless configured).
+    const bundles = this.o.bundles;
+    if (bundles) scores = new Map([...scores].map(([k, s]) => [k, s * bundles.factor(k)]));
     const weights = weightShares(scores);
     return new Map([...per].map(([k, v]) => [k, { ...v, score: scores.get(k) ?? 0, weight: weights.get(k) ?? 0 }]));
   }

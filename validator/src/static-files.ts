@@ -32,6 +32,13 @@ export interface StaticOptions {
   isolate?: boolean;
   /** Cache-Control value; `no-store` by default because everything served here is rebuilt while it runs. */
   cacheControl?: string;
+  /** Headers added to every answer (a bundle server sends `access-control-allow-origin: *`). */
+  headers?: Record<string, string>;
+  /**
+   * Which files of a mount may be served, by their path below the mount (`manifest.json`); default all. A bundle
+   * server allows only the files its manifest names, so nothing else in the folder leaks.
+   */
+  allow?: (prefix: string, relative: string) => boolean;
 }
 
 /**
@@ -57,6 +64,10 @@ export function staticHandler(mounts: Record<string, string>, options: StaticOpt
       return true;
     }
     const [prefix, dir] = mount;
+    if (options.allow && !options.allow(prefix, path.slice(prefix.length))) {
+      res.writeHead(404, options.headers).end();
+      return true;
+    }
     let file = normalize(join(dir, path.slice(prefix.length)));
     if (file !== dir && !file.startsWith(dir + sep)) {
       res.writeHead(403).end();
@@ -69,6 +80,7 @@ export function staticHandler(mounts: Record<string, string>, options: StaticOpt
         'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
         'content-length': size,
         'cache-control': options.cacheControl ?? 'no-store',
+        ...options.headers,
         ...(options.isolate
           ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
           : {}),

@@ -10,6 +10,7 @@ const miner = (uid: number | null, hotkey: string): MinerStatus => ({
   scores: { image: null, video: null, total: 0 },
   weight: 0,
   lastSeen: 0,
+  bundle: { state: 'unpublished', committed: null, declared: null, detail: 'declares no bundle' },
 });
 const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
 

@@ -1,12 +1,13 @@
 /**
  * The subnet's metagraph read from storage at one block (Keys, ValidatorPermit, LastUpdate, Active, Incentive,
- * Dividends, Owner, TotalHotkeyAlpha), and a watcher that re-reads it every N blocks and reports what changed,
+ * Dividends, Owner, TotalHotkeyAlpha, and each hotkey's commitment: the model channel's record), and a watcher that re-reads it every N blocks and reports what changed,
  * notably "uid X changed hotkey" (a deregistration + new registration reusing the uid), so the validator can wipe the
  * history it keeps for that uid.
  */
 import { EventEmitter } from 'node:events';
 import type { ApiPromise } from '@polkadot/api';
 import type { Codec } from '@polkadot/types/types';
+import { readCommitments } from '../bundle/commitments.js';
 
 export interface Neuron {
   uid: number;
@@ -32,6 +33,11 @@ export interface Metagraph {
   uids: Neuron[];
   byHotkey: Map<string, Neuron>;
   byUid: Map<number, Neuron>;
+  /**
+   * `commitments.commitmentOf(netuid, hotkey).toJSON()` by hotkey, read at the same block (empty without the pallet):
+   * decodeModelCommitment (@veracity/protocol) turns one into the bundle a miner published.
+   */
+  commitments: Map<string, unknown>;
 }
 
 type StorageFn = ((...args: unknown[]) => Promise<Codec>) & {
@@ -66,9 +72,10 @@ export async function readMetagraph(api: ApiPromise, netuid: number, blockHash?:
   const div = vec<number>(dividends);
   const rows = keys.map(([k, v]) => ({ uid: Number(k.args[1]!.toString()), hotkey: v.toString() })).sort((a, b) => a.uid - b.uid);
   const hotkeys = rows.map((r) => r.hotkey);
-  const [owners, alphas] = await Promise.all([
+  const [owners, alphas, commitments] = await Promise.all([
     q.owner && hotkeys.length ? q.owner.multi(hotkeys) : Promise.resolve(undefined),
     q.totalHotkeyAlpha && hotkeys.length ? q.totalHotkeyAlpha.multi(hotkeys.map((h) => [h, netuid])) : Promise.resolve(undefined),
+    readCommitments(at, netuid),
   ]);
   const uids: Neuron[] = rows.map(({ uid, hotkey }, i) => {
     const n: Neuron = {
@@ -91,6 +98,7 @@ export async function readMetagraph(api: ApiPromise, netuid: number, blockHash?:
     uids,
     byHotkey: new Map(uids.map((n) => [n.hotkey, n])),
     byUid: new Map(uids.map((n) => [n.uid, n])),
+    commitments,
   };
 }
 

@@ -52,6 +52,8 @@ export interface NodeMinerOptions {
   random?: () => number;
   /** Extra delay before each answer: a slow miner, for tests and benchmarks. */
   answerDelayMs?: number;
+  /** sha256 of the bundle this miner answers with (bundleDigest of its manifest.json), declared in auth. */
+  bundleSha256?: string;
   /** The answer of a 'custom' miner (given this miner, for what it learned from reveals); null declines. */
   answerWith?: (c: CompleteChallenge, miner: NodeMiner) => Promise<Probabilities | null>;
 }
@@ -123,11 +125,11 @@ export class NodeMiner {
             ...(this.o.validator ? { validator: this.o.validator } : {}),
           });
           if (!ok.ok) return void ws.close(4002, ok.error.message.slice(0, 100));
-          if (!this.o.checkValidator) return void ws.send(encode(signAuth(this.o.signer, m, Date.now())));
+          if (!this.o.checkValidator) return void ws.send(encode(this.auth(m)));
           void this.o.checkValidator(m.validatorHotkey).then(
             (verdict) => {
               if (ws.readyState !== WebSocket.OPEN) return;
-              if (verdict.ok) return void ws.send(encode(signAuth(this.o.signer, m, Date.now())));
+              if (verdict.ok) return void ws.send(encode(this.auth(m)));
               this.refusal = verdict.message;
               this.emit({ type: 'refused', validator: m.validatorHotkey, message: verdict.message });
               ws.close(1000, 'miner refuses this validator');
@@ -198,6 +200,10 @@ export class NodeMiner {
       void open;
       this.timer = setTimeout(() => this.connect(), retryInMs);
     });
+  }
+
+  private auth(hello: Parameters<typeof signAuth>[1]) {
+    return signAuth(this.o.signer, hello, Date.now(), this.o.bundleSha256 ? { bundleSha256: this.o.bundleSha256 } : {});
   }
 
   private armHeartbeat(ws: WebSocket): void {

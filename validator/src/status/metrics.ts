@@ -58,6 +58,12 @@ export function createMetrics() {
       labelNames: ['hotkey'] as const,
       registers: [registry],
     }),
+    bundleMismatches: new Counter({
+      name: 'veracity_bundle_mismatches_total',
+      help: 'Times a miner was seen declaring a bundle it has not published on chain (counted once per change)',
+      labelNames: ['hotkey'] as const,
+      registers: [registry],
+    }),
     weightsSet: new Counter({
       name: 'veracity_weights_total',
       help: 'Weight submissions, by result',

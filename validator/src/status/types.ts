@@ -9,6 +9,40 @@ export interface MinerStatus {
   lastSeen: number;
   /** Size of the copy group this hotkey is flagged in (answers agree far more than accuracies explain); absent if none. */
   copyGroup?: number;
+  /** The bundle it published on chain, the one it declared in auth, and whether they match. */
+  bundle: MinerBundle;
+}
+
+/**
+ * What a miner runs, as the model channel sees it. `published`: it declared in auth the bundle its on-chain commitment
+ * names. `mismatch`: it declared a bundle that is not the committed one (or declared one and committed nothing).
+ * `unpublished`: it declared nothing (whether or not it committed something), or the validator has no chain to read.
+ * Mismatch and unpublished miners are both scored as unpublished (config unpublishedShare).
+ */
+export type BundleState = 'published' | 'mismatch' | 'unpublished';
+
+export interface MinerBundle {
+  state: BundleState;
+  /** The bundle its commitment names, when it has a valid one; `block` is where the commitment was written. */
+  committed: { version: string; sha256: string; url: string; block?: number } | null;
+  /** Why there is no committed bundle: no commitment, another program's record, a malformed one, or no chain. */
+  missing?: 'none' | 'not-ours' | 'bad' | 'no-chain';
+  /** sha256 it declared in auth on its current (or last) connection; null when it declared none. */
+  declared: string | null;
+  /** The state in plain words. */
+  detail: string;
+}
+
+/** One row of the leaderboard: every known miner, by weight (highest first). */
+export interface LeaderboardRow {
+  uid: number | null;
+  hotkey: string;
+  /** The committed bundle's version and sha256 (null when none). */
+  version: string | null;
+  sha256: string | null;
+  state: BundleState;
+  scores: { image: number | null; video: number | null; total: number };
+  weight: number;
 }
 
 /** Copy detection: hotkey groups whose answer streams agree far more than their accuracies explain. */
@@ -63,4 +97,6 @@ export interface StatusSnapshot {
   weights: Array<{ at: number; weights: Record<string, number>; status: string; detail?: string }>;
   unreadable: Array<{ path: string; error: string }>;
   copying: CopyingStatus;
+  /** The model channel: miners by weight with their bundles, and what an unpublished miner's weight is multiplied by. */
+  bundles: { unpublishedShare: number; leaderboard: LeaderboardRow[] };
 }
