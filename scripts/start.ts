@@ -1,7 +1,8 @@
 /**
  * `npm start`: a whole local subnet for a newcomer, in one process — the subtensor chain under chopsticks with a
- * bootstrapped subnet, the validator (status page, /metrics), a headless Node reference miner, the web miner served
- * locally and the extension built for "Load unpacked". Ctrl-C stops all of it; builds run as child processes in
+ * bootstrapped subnet, the validator (status page, /metrics), two headless Node miners that publish their bundles
+ * (the shipped detector, the tiny fixture) and answer with them, the web miner served locally and the extension built
+ * for "Load unpacked". Ctrl-C stops all of it; builds run as child processes in
  * their own process groups and are killed with it, so nothing is left behind.
  *
  * Composition root only: every part lives in its package and is tested there; options and output are in
@@ -19,6 +20,8 @@ import { type Localnet, startLocalnet } from '../validator/src/chain/localnet.js
 import { resolveConfig } from '../validator/src/config.js';
 import { createLogger, type Logger } from '../validator/src/log.js';
 import { runValidator, type RunningValidator } from '../validator/src/main.js';
+import { publishBundle } from '../validator/src/bundle/publish.js';
+import { serveBundles, type ServedBundles } from '../validator/src/bundle/serve.js';
 import { NodeMiner } from '../validator/src/miner/node-miner.js';
 import { serveStatic, type Served } from '../validator/src/static-files.js';
 import { buildIfStale, killChildren } from './start/build.js';
@@ -150,7 +153,7 @@ async function main(opts: StartOptions): Promise<void> {
           if (p.status !== 'start') note(`${p.step}: ${p.status}${p.detail ? ` (${p.detail})` : ''}`);
         },
       });
-      return { net, boot };
+      return { net, boot, api };
     },
     ({ net, boot }) => `netuid ${boot.netuid} ready at ${net.endpoint}`,
   );
@@ -219,30 +222,58 @@ async function main(opts: StartOptions): Promise<void> {
   );
   const statusUrl = validator.url.replace(/^ws/, 'http');
 
-  const nodeMiner = opts.nodeMiner
+  // The model channel: both bundles served over HTTP and published on chain, one per Node miner, each answering with
+  // the bundle it downloaded from its own URL and declaring it in auth (validator/README.md "Publish your own bundle").
+  const nodeMiners = opts.nodeMiner
     ? await steps.run(
-        'node reference miner',
+        'node miners + published bundles',
         async (note) => {
-          note(`loading ${relative(ROOT, opts.bundle) || opts.bundle}`);
-          const detector: Detector = await loadNodeDetector(opts.bundle);
-          closers.push({ name: 'model', close: () => detector.dispose() });
-          const uri = minerUris[0]!;
-          const miner = new NodeMiner({
-            url: validator.url,
-            signer: await keyFromUri(uri, 'miner hotkey'),
-            netuid: chain.boot.netuid,
-            behaviour: 'model',
-            detector,
+          const which = [
+            { name: 'detector', dir: opts.bundle },
+            { name: 'tiny', dir: join(ROOT, 'models/fixtures/tiny') },
+          ].slice(0, minerUris.length);
+          const served: ServedBundles = await serveBundles(Object.fromEntries(which.map((b) => [`/${b.name}/`, b.dir])), {
+            host: opts.host,
+            port: opts.bundlePort,
+          }).catch((e: unknown) => {
+            throw portHint(e, opts.bundlePort, 'bundle-port', 'VERACITY_BUNDLE_PORT');
           });
-          closers.push({ name: 'node miner', close: async () => miner.stop() });
-          await miner.start();
-          return { uri, uid: chain.boot.minerUids[0]!.uid };
+          closers.push({ name: 'bundle server', close: () => served.close() });
+          note(`serving ${served.bundles.map((b) => b.url).join(' and ')}`);
+          const out: RunSummary['nodeMiners'] = [];
+          for (const [i, b] of served.bundles.entries()) {
+            const uri = minerUris[i]!;
+            const signer = await keyFromUri(uri, 'miner hotkey');
+            // Same path as `npx veracity-bundle publish`; a resumed chain that holds this record already is left as is.
+            const r = await publishBundle({ api: chain.api, signer, netuid: chain.boot.netuid, dir: b.dir, url: b.url });
+            note(
+              `${uri} ${r.unchanged ? 'had already published' : 'published'} ${b.manifest.id} ${b.manifest.version} (sha256 ${b.sha256.slice(0, 8)}…) at block ${r.block}`,
+            );
+            const detector: Detector = await loadNodeDetector(b.url);
+            closers.push({ name: `model ${b.manifest.id}`, close: () => detector.dispose() });
+            const miner = new NodeMiner({
+              url: validator.url,
+              signer,
+              netuid: chain.boot.netuid,
+              behaviour: 'model',
+              detector,
+              bundleSha256: b.sha256,
+            });
+            closers.push({ name: `node miner ${uri}`, close: async () => miner.stop() });
+            await miner.start();
+            out.push({
+              uri,
+              uid: chain.boot.minerUids[i]!.uid,
+              bundle: { id: b.manifest.id, version: b.manifest.version, sha256: b.sha256, url: b.url },
+            });
+          }
+          return out;
         },
-        (m) => `${m.uri} (uid ${m.uid}) connected`,
+        (ms) => ms.map((m) => `${m.uri} (uid ${m.uid}) connected`).join(', '),
       )
-    : null;
+    : [];
 
-  const devIndex = opts.nodeMiner ? 1 : 0;
+  const devIndex = nodeMiners.length;
   const webMiner = await steps.run(
     'web miner',
     async (note) => {
@@ -295,7 +326,7 @@ async function main(opts: StartOptions): Promise<void> {
       resumed: resume,
     },
     validator: { ws: validator.url, status: statusUrl, metrics: `${statusUrl}metrics` },
-    nodeMiner,
+    nodeMiners,
     webMiner,
     extension,
     stateDir: opts.stateDir,

@@ -11,7 +11,7 @@ export interface StartOptions {
   chainSpec: string;
   /** sha256 of the chain spec (required for a URL unless already cached). */
   chainSpecSha256: string;
-  /** Model bundle folder the Node reference miner runs. */
+  /** Model bundle folder the first Node miner publishes and runs (the second runs the tiny fixture). */
   bundle: string;
   /** Where chain and validator state live between runs. */
   stateDir: string;
@@ -21,11 +21,16 @@ export interface StartOptions {
   chainPort: number;
   validatorPort: number;
   minerPort: number;
-  /** Miner hotkeys registered on the subnet: //Miner1 runs headless in Node, the others are for web miners. */
+  /** Port of the read-only server of the two published bundles (a fixed one keeps the on-chain URLs valid on resume). */
+  bundlePort: number;
+  /**
+   * Miner hotkeys registered on the subnet: //Miner1 and //Miner2 run headless in Node (publishing the detector and
+   * the tiny fixture), the others are for web miners.
+   */
   miners: number;
   /** Skip building the web miner and the extension (when they are built already, or to start faster). */
   build: boolean;
-  /** Run the headless Node reference miner, so rounds start before anyone opens the web miner. */
+  /** Run the two headless Node miners (each publishing its bundle), so rounds start before anyone opens the web miner. */
   nodeMiner: boolean;
   weightsIntervalMs: number;
   tempo: number;
@@ -38,24 +43,26 @@ export class StartOptionsError extends Error {
 export const START_HELP = `usage: npm start [-- options]
 
 Brings up a whole local subnet on this machine: the subtensor chain (chopsticks) with a bootstrapped subnet, a
-validator with its status page and /metrics, the web miner, one headless Node reference miner, and the extension
-built for "Load unpacked". Ctrl-C stops everything.
+validator with its status page and /metrics, the web miner, two headless Node miners that publish their bundles on
+the chain (the shipped detector and the untrained tiny fixture, served over HTTP) and answer with them, and the
+extension built for "Load unpacked". Ctrl-C stops everything.
 
   --dataset DIR          labelled media folder with manifest.csv  [VERACITY_DATASET, default ../shared/datasets]
   --chain-spec PATH|URL  raw subtensor chain spec                 [VERACITY_CHAIN_SPEC, default ../shared/chain/aura-dev-raw-293.json]
   --chain-spec-sha256 H  sha256 of the spec (for a URL)           [VERACITY_CHAIN_SPEC_SHA256]
-  --bundle DIR           model bundle for the Node miner          [VERACITY_BUNDLE, default models/bundle]
+  --bundle DIR           bundle //Miner1 publishes and runs       [VERACITY_BUNDLE, default models/bundle]
   --state-dir DIR        chain + validator state between runs     [VERACITY_STATE_DIR, default .veracity]
   --fresh                forget the saved chain and validator state
   --host HOST            interface to listen on                   [VERACITY_HOST, default 127.0.0.1]
   --chain-port N         chain websocket port                     [VERACITY_CHAIN_PORT, default 9944]
   --validator-port N     validator websocket + status page port   [VERACITY_PORT, default 8790]
   --miner-port N         web miner page port                      [VERACITY_MINER_PORT, default 8791]
-  --miners N             miner hotkeys to register (//Miner1..N)  [default 3]
+  --bundle-port N        the published bundles' HTTP server port  [VERACITY_BUNDLE_PORT, default 8792]
+  --miners N             miner hotkeys to register (//Miner1..N)  [default 3; the Node miners use //Miner1-2]
   --weights-interval-ms  how often the validator sets weights     [VERACITY_WEIGHTS_INTERVAL_MS, default 30000]
   --tempo N              subnet tempo in blocks                   [default 10]
   --no-build             do not (re)build the web miner and the extension
-  --no-node-miner        do not run the headless Node reference miner
+  --no-node-miner        do not run the headless Node miners (nor publish their bundles)
   -h, --help             this text
 
 Once up, it prints one heartbeat line per weights cycle (rounds, miners online, the weights, errors). More:
@@ -74,6 +81,7 @@ const FLAGS: Record<string, { key: keyof StartOptions; kind: FlagKind; env?: str
   'chain-port': { key: 'chainPort', kind: 'int', env: 'VERACITY_CHAIN_PORT' },
   'validator-port': { key: 'validatorPort', kind: 'int', env: 'VERACITY_PORT' },
   'miner-port': { key: 'minerPort', kind: 'int', env: 'VERACITY_MINER_PORT' },
+  'bundle-port': { key: 'bundlePort', kind: 'int', env: 'VERACITY_BUNDLE_PORT' },
   miners: { key: 'miners', kind: 'int' },
   'weights-interval-ms': { key: 'weightsIntervalMs', kind: 'int', env: 'VERACITY_WEIGHTS_INTERVAL_MS' },
   tempo: { key: 'tempo', kind: 'int' },
@@ -93,6 +101,7 @@ export function defaultStartOptions(root: string): StartOptions {
     chainPort: 9944,
     validatorPort: 8790,
     minerPort: 8791,
+    bundlePort: 8792,
     miners: 3,
     build: true,
     nodeMiner: true,
@@ -160,6 +169,7 @@ export function parseStartOptions(
     ['chainPort', 0, 65535],
     ['validatorPort', 0, 65535],
     ['minerPort', 0, 65535],
+    ['bundlePort', 0, 65535],
     ['miners', 1, 64],
     ['tempo', 1, 1000],
     ['weightsIntervalMs', 1000, 86_400_000],

@@ -98,8 +98,29 @@ describe('steps', () => {
     const text = formatSummary({
       chain: { endpoint: 'ws://127.0.0.1:9944', netuid: 2, validatorUid: 0, validatorHotkey: '5G', resumed: false },
       validator: { ws: 'ws://127.0.0.1:8790/', status: 'http://127.0.0.1:8790/', metrics: 'http://127.0.0.1:8790/metrics' },
-      nodeMiner: { uri: '//Miner1', uid: 1 },
-      webMiner: { url: 'http://127.0.0.1:8791/', devUri: '//Miner2', devUid: 2 },
+      nodeMiners: [
+        {
+          uri: '//Miner1',
+          uid: 1,
+          bundle: {
+            id: 'veracity-detector',
+            version: '1.7.0',
+            sha256: '7c1e9be6'.padEnd(64, '0'),
+            url: 'http://127.0.0.1:8792/detector/',
+          },
+        },
+        {
+          uri: '//Miner2',
+          uid: 2,
+          bundle: {
+            id: 'veracity-fixture-tiny',
+            version: '0.0.1',
+            sha256: '6fe86a86'.padEnd(64, '0'),
+            url: 'http://127.0.0.1:8792/tiny/',
+          },
+        },
+      ],
+      webMiner: { url: 'http://127.0.0.1:8791/', devUri: '//Miner3', devUid: 3 },
       extension: { dir: '/r/extension/dist' },
       stateDir: '/r/.veracity',
       tookMs: 61_000,
@@ -109,7 +130,10 @@ describe('steps', () => {
       'chain        ws://127.0.0.1:9944  (netuid 2, validator uid 0)',
       'status page  http://127.0.0.1:8790/',
       'metrics      http://127.0.0.1:8790/metrics',
-      'web miner    http://127.0.0.1:8791/  (dev account //Miner2, uid 2)',
+      'web miner    http://127.0.0.1:8791/  (dev account //Miner3, uid 3)',
+      'node miner   //Miner1 (uid 1) answering with veracity-detector 1.7.0, published at http://127.0.0.1:8792/detector/ (sha256 7c1e9be6…)',
+      'node miner   //Miner2 (uid 2) answering with veracity-fixture-tiny 0.0.1, published at http://127.0.0.1:8792/tiny/',
+      'npx veracity-bundle publish --bundle DIR --url URL --chain ws://127.0.0.1:9944 --netuid 2',
       'Load unpacked -> /r/extension/dist',
       'Ctrl-C stops everything',
     ])

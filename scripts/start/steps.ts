@@ -131,7 +131,8 @@ export class Steps {
 export interface RunSummary {
   chain: { endpoint: string; netuid: number; validatorUid: number; validatorHotkey: string; resumed: boolean };
   validator: { ws: string; status: string; metrics: string };
-  nodeMiner: { uri: string; uid: number } | null;
+  /** The headless Node miners, each with the bundle it published on chain and answers with. */
+  nodeMiners: Array<{ uri: string; uid: number; bundle: { id: string; version: string; sha256: string; url: string } }>;
   webMiner: { url: string; devUri: string | null; devUid: number | null } | null;
   extension: { dir: string } | null;
   stateDir: string;
@@ -149,7 +150,11 @@ export function formatSummary(s: RunSummary): string {
     ['status page', s.validator.status],
     ['metrics', s.validator.metrics],
   ];
-  if (s.nodeMiner) rows.push(['node miner', `${s.nodeMiner.uri} (uid ${s.nodeMiner.uid}) answering with the shipped model`]);
+  for (const m of s.nodeMiners)
+    rows.push([
+      'node miner',
+      `${m.uri} (uid ${m.uid}) answering with ${m.bundle.id} ${m.bundle.version}, published at ${m.bundle.url} (sha256 ${m.bundle.sha256.slice(0, 8)}…)`,
+    ]);
   if (s.webMiner) {
     const dev = s.webMiner.devUri ? `  (dev account ${s.webMiner.devUri}, uid ${s.webMiner.devUid})` : '';
     rows.push(['web miner', `${s.webMiner.url}${dev}`]);
@@ -157,7 +162,10 @@ export function formatSummary(s: RunSummary): string {
   if (s.extension) rows.push(['extension', s.extension.dir]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const next = [
-    `Open the status page to watch rounds, scores and weights.`,
+    `Open the status page to watch rounds, scores, weights and each miner's published bundle.`,
+    s.nodeMiners.length
+      ? `Publish your own bundle: npx veracity-bundle publish --bundle DIR --url URL --chain ${s.chain.endpoint} --netuid ${s.chain.netuid} (validator/README.md "Publish your own bundle")`
+      : null,
     s.webMiner ? `Open the web miner to mine from this browser tab (a wallet extension, or the dev account shown).` : null,
     s.extension
       ? `Browse with the extension: chrome://extensions -> Developer mode -> Load unpacked -> ${s.extension.dir}`

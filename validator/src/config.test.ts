@@ -31,6 +31,18 @@ describe('config', () => {
     expect(() => resolveConfig(['--video-share', '101'], {}, noFile)).toThrow(/videoShare is a percentage/);
   });
 
+  it('takes the unpublished share as a fraction from 0 to 1 (default 1: unpublished miners keep earning)', () => {
+    expect(DEFAULTS.unpublishedShare).toBe(1);
+    const c = resolveConfig(['--unpublished-share', '0.25'], { VERACITY_UNPUBLISHED_SHARE: '0' }, noFile);
+    expect(c !== 'help' && c.unpublishedShare).toBe(0.25);
+    const fromFile = resolveConfig([], { VERACITY_CONFIG: 'v.json' }, () => JSON.stringify({ unpublishedShare: 0 }));
+    expect(fromFile !== 'help' && fromFile.unpublishedShare).toBe(0);
+    for (const bad of ['1.5', '--unpublished-share=-0.1', 'half', ''])
+      expect(() => resolveConfig(bad.startsWith('--') ? [bad] : ['--unpublished-share', bad], {}, noFile), bad).toThrow(
+        /unpublishedShare must be a number from 0 to 1/,
+      );
+  });
+
   it('takes the reveal window and the copy policy, and refuses values that make no sense', () => {
     const c = resolveConfig(['--reveal-every-rounds', '4'], { VERACITY_COPY_POLICY: 'share' }, noFile);
     expect(c !== 'help' && [c.revealEveryRounds, c.copyPolicy]).toEqual([4, 'share']);

@@ -96,7 +96,11 @@ function App() {
         <p class={error ? 'bad' : 'muted'}>{error ? `Cannot reach the validator: ${error}` : 'Loading…'}</p>
       </main>
     );
-  const { validator, chain, miners } = status;
+  const { validator, chain } = status;
+  // The leaderboard's order: highest weight first (the server sorts it; the table follows).
+  const rank = new Map(status.bundles.leaderboard.map((r, i) => [r.hotkey, i]));
+  const miners = [...status.miners].sort((a, b) => (rank.get(a.hotkey) ?? Infinity) - (rank.get(b.hotkey) ?? Infinity));
+  const share = status.bundles.unpublishedShare;
   return (
     <main>
       <h1>Veracity validator</h1>
@@ -152,6 +156,12 @@ function App() {
             <th>miner</th>
             <th>uid</th>
             <th>online</th>
+            <th title="the bundle its on-chain commitment names: version and sha256">bundle</th>
+            <th
+              title={`published: runs the bundle it committed on chain; mismatch: declares a bundle it did not commit; unpublished: declares none. Mismatch and unpublished weights are multiplied by ${share}.`}
+            >
+              published
+            </th>
             <th>answers (img/vid)</th>
             <th>image sn34</th>
             <th>video sn34</th>
@@ -165,6 +175,19 @@ function App() {
               <td title={m.hotkey}>{short(m.hotkey)}</td>
               <td>{m.uid ?? '–'}</td>
               <td class={m.connected ? 'ok' : 'bad'}>{m.connected ? 'yes' : 'no'}</td>
+              <td
+                class="bundle"
+                title={m.bundle.committed ? `${m.bundle.committed.sha256}\n${m.bundle.committed.url}` : undefined}
+              >
+                {m.bundle.committed ? `${m.bundle.committed.version} · ${m.bundle.committed.sha256.slice(0, 8)}` : '–'}
+              </td>
+              <td
+                class={`bundle-state ${m.bundle.state === 'published' ? 'ok' : m.bundle.state === 'mismatch' ? 'bad' : 'muted'}`}
+                title={m.bundle.detail}
+              >
+                {m.bundle.state}
+                {m.bundle.state !== 'published' && share < 1 && ` (×${share})`}
+              </td>
               <td>
                 {m.answers.image}/{m.answers.video}
               </td>

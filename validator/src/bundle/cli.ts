@@ -135,12 +135,12 @@ export async function main(argv: string[], env: Record<string, string | undefine
         '--url is required',
         'pass --url, the http(s) URL of the bundle folder where downloaders fetch manifest.json',
       );
-    const chain = values.chain ?? env.VERACITY_CHAIN;
+    const chain = values.chain ?? (env.VERACITY_CHAIN || undefined);
     if (!chain) throw new UsageError('no chain endpoint', 'pass --chain ws://HOST:PORT (or set VERACITY_CHAIN)');
     if (!/^wss?:\/\/[^/\s]+/.test(chain))
       throw new UsageError(`--chain ${chain} is not a ws:// or wss:// URL`, 'pass e.g. --chain ws://127.0.0.1:9944');
-    const netuid = intFlag('netuid', values.netuid ?? env.VERACITY_NETUID ?? '2', 0, 65535)!;
-    const keystore = values.keystore ?? env.VERACITY_KEYSTORE;
+    const netuid = intFlag('netuid', values.netuid ?? (env.VERACITY_NETUID || '2'), 0, 65535)!;
+    const keystore = values.keystore ?? (env.VERACITY_KEYSTORE || undefined);
     if (!env.VERACITY_MINER_URI && !keystore)
       throw new UsageError(
         'no miner hotkey: VERACITY_MINER_URI is not set and no --keystore given',
@@ -155,7 +155,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         'check VERACITY_MINER_URI, or --keystore and VERACITY_KEYSTORE_PASSWORD',
       );
     });
-    const step = (t: string) => console.log(`… ${t}`);
+    // Progress for a person at a terminal; piped output stays the result alone (or one error line on stderr).
+    const step = process.stdout.isTTY ? (t: string) => console.log(`… ${t}`) : () => undefined;
     // Everything local first: a broken bundle or a wrong URL is found without touching the chain.
     const prepared = await prepareBundle({ dir: bundle, url: values.url, checkUrl: !values['no-check-url'], onStep: step }).catch(
       (e: unknown) => {
@@ -166,7 +167,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     try {
       const r = await publishPrepared(api, signer, netuid, prepared, step);
       console.log(
-        `published at block ${r.block} on netuid ${netuid} by ${signer.address}:\n` +
+        `${r.unchanged ? 'already published (nothing written), at' : 'published at'} block ${r.block} on netuid ${netuid} by ${signer.address}:\n` +
           `  sha256   ${r.readBack.sha256}\n  version  ${r.readBack.version}\n  url      ${r.readBack.url}\n` +
           `  (read back from commitments.commitmentOf; ${r.bundle.bytes} bytes, test inference ${r.probabilities?.map((p) => p.toFixed(3)).join(' ')})`,
       );

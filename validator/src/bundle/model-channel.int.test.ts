@@ -5,9 +5,12 @@
 // sha256 without publishing it: flagged mismatch and, with unpublishedShare 0, left without weight.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Keyring } from '@polkadot/keyring';
 import { bundleDigest, decodeModelCommitment, pickNetworkModel } from '@veracity/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectUsage, run } from '../../../models/cli/cli-test-support.js';
+import { advanceBlocks } from '../chain/tx.js';
 import { NodeMiner } from '../miner/node-miner.js';
 import type { StatusSnapshot } from '../status/types.js';
 import {
@@ -17,6 +20,8 @@ import {
   type RankedBundles,
   startPublishedSubnet,
 } from '../test-support/published-subnet.js';
+
+const BIN = fileURLToPath(new URL('../../bin/veracity-bundle.mjs', import.meta.url));
 
 describe('the model channel on a local subnet', () => {
   let ps: PublishedSubnet;
@@ -99,4 +104,30 @@ describe('the model channel on a local subnet', () => {
     const metrics = await (await fetch(`${base}metrics`)).text();
     expect(metrics).toContain(`veracity_bundle_mismatches_total{hotkey="${dave.address}"} 1`);
   });
+
+  it('veracity-bundle publish as a miner runs it: an unregistered hotkey is refused; //Dave publishes and is no longer a mismatch', async () => {
+    const args = ['publish', '--bundle', BUNDLE_DIRS.detector, '--url', ps.published.detector.url];
+    const chain = { VERACITY_CHAIN: ps.subnet.net.endpoint, VERACITY_NETUID: String(ps.netuid) };
+    expectUsage(
+      await run(BIN, args, { ...chain, VERACITY_MINER_URI: '//Ferdie' }),
+      'veracity-bundle',
+      new RegExp(`E_NOT_REGISTERED: hotkey \\w+ is not registered on netuid ${ps.netuid}`),
+    );
+    const r = await run(BIN, args, { ...chain, VERACITY_MINER_URI: '//Dave' });
+    console.log(r.stdout);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`published at block \\d+ on netuid ${ps.netuid} by ${dave.address}`));
+    expect(r.stdout).toContain(`sha256   ${ps.published.detector.sha256}`);
+    // The validator sees it at its next metagraph read (every few blocks), and the declaration now matches.
+    const base = ranked.validator.url.replace(/^ws/, 'http');
+    const daveState = async () =>
+      ((await (await fetch(`${base}api/status`)).json()) as StatusSnapshot).miners.find((m) => m.hotkey === dave.address)!.bundle;
+    let state = await daveState();
+    for (let i = 0; i < 20 && state.state !== 'published'; i++) {
+      await advanceBlocks(ps.subnet.api, 1);
+      await new Promise((ok) => setTimeout(ok, 250));
+      state = await daveState();
+    }
+    expect(state).toMatchObject({ state: 'published', committed: { sha256: ps.published.detector.sha256 } });
+  }, 120_000);
 });

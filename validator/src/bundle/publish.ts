@@ -6,7 +6,7 @@ import type { ApiPromise } from '@polkadot/api';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { bundleDigest, bundleFileUrl, type ModelCommitment, modelCommitmentProblem } from '@veracity/protocol';
 import { BundleCheckError, type CheckedBundle, checkBundle, checkBundleFiles } from './check.js';
-import { isRegistered, publishModel, type Published } from './commitments.js';
+import { isRegistered, publishModel, type Published, readModelCommitment } from './commitments.js';
 
 export const PublishCode = {
   /** The URL cannot go on chain (not http(s), too long, credentials). */
@@ -109,7 +109,11 @@ export async function prepareBundle(o: PrepareOptions): Promise<PreparedBundle> 
   return { bundle, commitment, ...(probabilities ? { probabilities } : {}) };
 }
 
-export type PublishedBundle = Published & PreparedBundle;
+export type PublishedBundle = Published &
+  PreparedBundle & {
+    /** True when the chain already held this very record: nothing was written (no fee, no rate-limit slot used). */
+    unchanged: boolean;
+  };
 
 /** Writes a prepared bundle's commitment under `signer`; throws PublishError (not registered), ChainTxError or
  * TransportError. */
@@ -126,8 +130,12 @@ export async function publishPrepared(
       `hotkey ${signer.address} is not registered on netuid ${netuid}`,
       'register it first (btcli subnet register), or check --netuid and the hotkey in VERACITY_MINER_URI',
     );
+  const current = await readModelCommitment(api, netuid, signer.address);
+  const c = prepared.commitment;
+  if (current.ok && current.value.sha256 === c.sha256 && current.value.version === c.version && current.value.url === c.url)
+    return { block: current.value.block ?? 0, readBack: current.value, ...prepared, unchanged: true };
   onStep(`writing the commitment under ${signer.address} on netuid ${netuid}`);
-  return { ...(await publishModel(api, signer, netuid, prepared.commitment)), ...prepared };
+  return { ...(await publishModel(api, signer, netuid, c)), ...prepared, unchanged: false };
 }
 
 /** prepareBundle then publishPrepared: the whole publish, for callers that hold a chain connection already. */
