@@ -73,13 +73,17 @@ test.describe('npm start', () => {
 
   test('brings up chain, validator, miners and extension; weights land on chain; Ctrl-C leaves nothing', async ({ page }) => {
     test.setTimeout(540_000);
-    const run = npmStart(checkout.dir, ['--chain-port', '0', '--validator-port', '0', '--miner-port', '0'], {
-      VERACITY_DATASET: DATASET,
-      VERACITY_CHAIN_SPEC: SPEC,
-      VERACITY_WEIGHTS_INTERVAL_MS: '10000',
-      // A fixed challenge stream keeps the reference miner's score reproducible (a fresh secret one otherwise).
-      VERACITY_SEED: 'subnet-test',
-    });
+    const run = npmStart(
+      checkout.dir,
+      ['--chain-port', '0', '--validator-port', '0', '--miner-port', '0', '--bundle-port', '0'],
+      {
+        VERACITY_DATASET: DATASET,
+        VERACITY_CHAIN_SPEC: SPEC,
+        VERACITY_WEIGHTS_INTERVAL_MS: '10000',
+        // A fixed challenge stream keeps the reference miner's score reproducible (a fresh secret one otherwise).
+        VERACITY_SEED: 'subnet-test',
+      },
+    );
     let api: ApiPromise | undefined;
     try {
       const banner = await waitFor(
@@ -97,6 +101,13 @@ test.describe('npm start', () => {
       const netuid = Number(/netuid (\d+)/.exec(banner)![1]);
       const validatorUid = Number(/validator uid (\d+)/.exec(banner)![1]);
       const nodeMinerUid = Number(/node miner +\/\/Miner1 \(uid (\d+)\)/.exec(banner)![1]);
+      // The model channel: both Node miners published their bundle (served over HTTP) and answer with it.
+      expect(banner).toMatch(
+        /node miner +\/\/Miner1 \(uid \d+\) answering with veracity-detector [\d.]+, published at http:\/\/127\.0\.0\.1:\d+\/detector\//,
+      );
+      expect(banner).toMatch(
+        /node miner +\/\/Miner2 \(uid \d+\) answering with veracity-fixture-tiny 0\.0\.1, published at http:\/\/127\.0\.0\.1:\d+\/tiny\//,
+      );
       expect(existsSync(join(extensionDir, 'manifest.json'))).toBe(true);
       expect(extensionDir.startsWith(checkout.dir)).toBe(true);
 
@@ -137,6 +148,13 @@ test.describe('npm start', () => {
         run.out,
       );
       expect(weights.get(nodeMinerUid)).toBe(65535);
+      // The leaderboard: the detector's miner first, both bundles published and declared.
+      const status = (await (await fetch(new URL('api/status', statusUrl))).json()) as {
+        bundles: { leaderboard: Array<{ uid: number; state: string; version: string | null }> };
+      };
+      expect(status.bundles.leaderboard[0]).toMatchObject({ uid: nodeMinerUid, state: 'published' });
+      expect(status.bundles.leaderboard.filter((r) => r.state === 'published').map((r) => r.version)).toContain('0.0.1');
+      await expect(row.locator('td.bundle-state')).toHaveText('published');
       // After "up" the terminal is not silent: one heartbeat line per weights cycle, with the weights it set.
       await waitFor(
         'a heartbeat line with weights set',

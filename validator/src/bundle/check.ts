@@ -77,24 +77,25 @@ export async function checkBundleFiles(dir: string): Promise<CheckedBundle> {
   const files = ['manifest.json'];
   for (const file of namedFiles(manifest)) {
     const path = join(root, file);
-    let data: Buffer;
+    let size: number;
     try {
-      if (statSync(path).size > MAX_BUNDLE_BYTES) throw new RangeError('too large');
-      data = readFileSync(path);
-    } catch (e) {
-      if (e instanceof RangeError) {
-        throw new BundleCheckError(
-          BundleCheckCode.TooLarge,
-          `${file} alone is over ${MAX_BUNDLE_BYTES} bytes, the most a published bundle may weigh`,
-          'publish a smaller model (quantise it, or a smaller input size): browsers download it',
-        );
-      }
+      size = statSync(path).size;
+    } catch {
       throw new BundleCheckError(
         BundleCheckCode.MissingFile,
         `manifest.json names ${file}, which is not in ${root}`,
         `put ${file} beside manifest.json, or correct model.file`,
       );
     }
+    // Before reading it: a bundle that cannot be published is not worth hashing.
+    if (bytes + size > MAX_BUNDLE_BYTES) {
+      throw new BundleCheckError(
+        BundleCheckCode.TooLarge,
+        `the bundle is ${bytes + size} bytes, over the ${MAX_BUNDLE_BYTES} a published bundle may weigh`,
+        'publish a smaller model (quantise it, or a smaller input size): browsers download it',
+      );
+    }
+    const data = readFileSync(path);
     const actual = await sha256Hex(data);
     if (data.length !== manifest.model.bytes || actual !== manifest.model.sha256) {
       throw new BundleCheckError(
@@ -105,13 +106,6 @@ export async function checkBundleFiles(dir: string): Promise<CheckedBundle> {
     }
     bytes += data.length;
     files.push(file);
-  }
-  if (bytes > MAX_BUNDLE_BYTES) {
-    throw new BundleCheckError(
-      BundleCheckCode.TooLarge,
-      `the bundle is ${bytes} bytes, over the ${MAX_BUNDLE_BYTES} a published bundle may weigh`,
-      'publish a smaller model (quantise it, or a smaller input size): browsers download it',
-    );
   }
   return { dir: root, manifest, sha256: bundleDigest(manifestBytes), files, bytes };
 }
