@@ -159,6 +159,23 @@ export class ChainSync {
   /** A hotkey's commitment record (the model channel) as read with the last metagraph; undefined when it has none. */
   commitment = (hotkey: string): unknown => this.watcher?.current?.commitments.get(hotkey);
 
+  private lastRecheck = 0;
+  private recheckTimer?: NodeJS.Timeout;
+  /**
+   * Reads the metagraph (and commitments) again because a miner declared a bundle the last read lacks: at once, or
+   * when 5 s have passed since the last such read (one read then serves every declaration in between).
+   */
+  recheckCommitments = (): void => {
+    if (!this.isUp || this.recheckTimer) return;
+    const wait = Math.max(0, this.lastRecheck + 5000 - Date.now());
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      this.lastRecheck = Date.now();
+      if (!this.closing) void this.watcher?.refresh();
+    }, wait);
+    this.recheckTimer.unref();
+  };
+
   /** The chain part of the status snapshot. */
   status(): Omit<ChainStatus, 'endpoint' | 'lastWeights'> {
     return {
@@ -190,6 +207,7 @@ export class ChainSync {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearTimeout(this.recheckTimer);
     this.wakeReconnect?.();
     await this.queue.catch(() => undefined);
     this.watcher?.stop();

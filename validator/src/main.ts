@@ -88,7 +88,7 @@ export async function runValidator(
     }
   }
   const bundles = new BundleTracker({
-    ...(chain ? { commitment: chain.commitment } : {}),
+    ...(chain ? { commitment: chain.commitment, recheck: chain.recheckCommitments } : {}),
     unpublishedShare: config.unpublishedShare,
     log,
     onMismatch: (hotkey) => metrics.bundleMismatches.inc({ hotkey }),

@@ -75,7 +75,7 @@ describe('the leaderboard', () => {
 });
 
 describe('BundleTracker', () => {
-  function tracker(records: Map<string, unknown>, share = 0) {
+  function tracker(records: Map<string, unknown>, share = 0, rechecks: string[] = []) {
     const lines: Array<[string, string, Record<string, unknown> | undefined]> = [];
     const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => lines.push([level, msg, fields]);
     const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
@@ -85,14 +85,19 @@ describe('BundleTracker', () => {
       unpublishedShare: share,
       log,
       onMismatch: (h) => mismatches.push(h),
+      recheck: () => rechecks.push('recheck'),
     });
     return { t, lines, mismatches };
   }
 
   it('reports a mismatch once per change, not at every look, and again after it changes back and forth', () => {
     const records = new Map<string, unknown>([['m', onChain(A)]]);
-    const { t, lines, mismatches } = tracker(records);
-    expect(t.declare('m', B).state).toBe('mismatch');
+    const rechecks: string[] = [];
+    const { t, lines, mismatches } = tracker(records, 0, rechecks);
+    t.declare('m', B);
+    // Declaring what the last read does not show asks for a fresh read, and reports nothing yet.
+    expect([rechecks, lines]).toEqual([['recheck'], []]);
+    expect(t.of('m').state).toBe('mismatch');
     for (let i = 0; i < 5; i++) expect(t.factor('m')).toBe(0);
     expect(mismatches).toEqual(['m']);
     expect(lines.filter(([l]) => l === 'warn')).toHaveLength(1);
@@ -108,9 +113,13 @@ describe('BundleTracker', () => {
   });
 
   it('a miner that reconnects declaring nothing is unpublished', () => {
-    const { t } = tracker(new Map([['m', onChain(A)]]), 0.5);
-    expect(t.declare('m', A).state).toBe('published');
-    expect(t.declare('m', undefined).state).toBe('unpublished');
+    const rechecks: string[] = [];
+    const { t } = tracker(new Map([['m', onChain(A)]]), 0.5, rechecks);
+    t.declare('m', A);
+    expect(t.of('m').state).toBe('published');
+    t.declare('m', undefined);
+    expect(t.of('m').state).toBe('unpublished');
+    expect(rechecks).toEqual([]); // nothing declared that the chain does not show
     expect(t.factor('m')).toBe(0.5);
   });
 });

@@ -90,6 +90,11 @@ export interface BundleTrackerOptions {
   log: Logger;
   /** Counts each change into the mismatch state. */
   onMismatch?: (hotkey: string) => void;
+  /**
+   * Asked to read the commitments again when a miner declares a bundle the last read does not show: it has most likely
+   * just published it (a miner publishes, then connects), and the metagraph's own schedule may be a minute away.
+   */
+  recheck?: () => void;
 }
 
 /** Keeps what each miner declared and reports a state change once (log line, counter) when it happens. */
@@ -103,10 +108,14 @@ export class BundleTracker {
     return this.o.unpublishedShare;
   }
 
-  /** A miner authenticated, declaring `sha256` (or nothing). */
-  declare(hotkey: string, sha256: string | undefined): MinerBundle {
+  /**
+   * A miner authenticated, declaring `sha256` (or nothing). Nothing is reported here: a declaration the chain does not
+   * show yet asks for a fresh read first, and the state is reported when it is next looked at (scores, status).
+   */
+  declare(hotkey: string, sha256: string | undefined): void {
     this.declared.set(hotkey, sha256 ?? null);
-    return this.of(hotkey);
+    const c = this.o.commitment;
+    if (c && minerBundle(c(hotkey), sha256 ?? null).state === 'mismatch') this.o.recheck?.();
   }
 
   /** The miner's state now; a change since the last look is logged (a mismatch as a warning) and counted. */
