@@ -5,6 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleDigest } from '@veracity/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectUsage, run } from '../../../models/cli/cli-test-support.js';
 import { BUNDLE_DIRS } from '../test-support/published-subnet.js';
@@ -12,6 +13,7 @@ import { serveBundles, type ServedBundles } from './serve.js';
 
 const BIN = fileURLToPath(new URL('../../bin/veracity-bundle.mjs', import.meta.url));
 const P = 'veracity-bundle';
+const DETECTOR_SHA = bundleDigest(readFileSync(join(BUNDLE_DIRS.detector, 'manifest.json')));
 let work: string;
 let tampered: string;
 let served: ServedBundles;
@@ -62,7 +64,7 @@ describe('veracity-bundle answers bad input in one line with a fix, exit 2', () 
     [
       ['publish', '--bundle', 'TINY', '--url', 'DETECTOR_URL', '--chain', 'ws://x'],
       {},
-      /E_URL_MISMATCH: .* serves a manifest with sha256 7c1e9be6\w+, not this bundle's 6fe86a86/,
+      new RegExp(`E_URL_MISMATCH: .* serves a manifest with sha256 ${DETECTOR_SHA}, not this bundle's 6fe86a86`),
     ],
     [
       ['publish', '--bundle', 'TINY', '--url', 'DEAD_URL', '--chain', 'ws://x'],
