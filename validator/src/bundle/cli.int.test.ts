@@ -1,7 +1,8 @@
 // Integration: veracity-bundle as a miner runs it. Every way a check or a publish can fail is one line on stderr
 // with the problem's code and its fix, exit 2, nothing on stdout and no stack trace (models/cli/usage.ts); `check`
 // and `serve` work on the committed bundles. Publishing against a chain is in model-channel.int.test.ts.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +24,6 @@ let deadPort = 0;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'veracity-bundle-cli-'));
   tampered = join(work, 'tampered');
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(tampered);
   copyFileSync(join(BUNDLE_DIRS.tiny, 'manifest.json'), join(tampered, 'manifest.json'));
   const model = readFileSync(join(BUNDLE_DIRS.tiny, 'model.onnx'));
@@ -99,6 +99,31 @@ describe('veracity-bundle answers bad input in one line with a fix, exit 2', () 
     expect(r.stdout).toMatch(
       /veracity-fixture-tiny 0\.0\.1, 2 files, 7941 bytes, sha256 6fe86a86\w{56}; test inference [\d.]+ [\d.]+ [\d.]+/,
     );
+  });
+
+  it('serve hosts the bundle until SIGTERM: the URL it prints serves manifest.json, and stops cleanly', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--bundle', BUNDLE_DIRS.tiny, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
+    try {
+      const end = Date.now() + 60_000;
+      while (!/at (http:\/\/\S+\/):/.test(out) && Date.now() < end) await new Promise((ok) => setTimeout(ok, 100));
+      const url = /at (http:\/\/\S+\/):/.exec(out)![1]!;
+      expect(out).toMatch(
+        /serving veracity-fixture-tiny 0\.0\.1 \(sha256 6fe86a86\w+\) at http:\/\/127\.0\.0\.1:\d+\/: manifest\.json, model\.onnx/,
+      );
+      expect(out).toContain(`publish it with: veracity-bundle publish --bundle ${BUNDLE_DIRS.tiny} --url ${url}`);
+      const res = await fetch(new URL('manifest.json', url));
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(readFileSync(join(BUNDLE_DIRS.tiny, 'manifest.json')))).toBe(true);
+      expect((await fetch(new URL('parity.json', url))).status).toBe(404);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('--help names every command and flag, and where the hotkey comes from', async () => {
