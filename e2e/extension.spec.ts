@@ -13,6 +13,7 @@ import {
   decodeImageNode,
   loadNodeDetector,
   maxAbsDiff,
+  pAI,
   parseManifest,
   videoClipEvidence,
 } from '@veracity/models/node';
@@ -59,7 +60,7 @@ async function smallPng(png: Buffer, name: string): Promise<void> {
   await sharp(png).png({ palette: true, quality: 80, compressionLevel: 9 }).toFile(join(SHOTS!, name));
 }
 
-const flagged = (p: number[]) => p[1]! + p[2]! >= 0.5;
+const flagged = (p: number[]) => pAI(p) >= 0.5;
 
 /** The dataset file a badge's key (its image URL) stands for; a blob: URL's file is on its element. */
 async function fileOf(page: Page, key: string): Promise<string> {

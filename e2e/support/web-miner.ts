@@ -12,7 +12,7 @@ import { Keyring } from '@polkadot/keyring';
 import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import type { Page } from '@playwright/test';
-import { decodeBinary, decodeText, type Message } from '@veracity/protocol';
+import { decodeBinary, decodeText, type Message, type Modality } from '@veracity/protocol';
 import { build } from 'vite';
 import { DEFAULTS, type ValidatorConfig } from '../../validator/src/config.js';
 import { runValidator, type RunningValidator } from '../../validator/src/main.js';
@@ -90,7 +90,7 @@ export async function injectWallet(page: Page, uri: string, name = 'test hotkey'
 
 export interface RecordedChallenge {
   id: string;
-  modality: 'image' | 'video';
+  modality: Modality;
   media: Buffer[];
   mimes: string[];
 }

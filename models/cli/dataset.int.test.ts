@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChallengeDataset } from '../../validator/src/challenges/dataset.js';
+import { LABELS } from '@veracity/protocol/domain';
 import { parseDatasetManifest } from '../src/dataset/dataset.js';
 import { parseSources, toCsv } from '../src/dataset/sources.js';
 
@@ -402,7 +403,7 @@ describe('veracity-dataset from a mirror', () => {
     expect(listed.rejected).toEqual([]);
     expect(run.summary).toMatchObject({ ok: listed.rows.length, failed: [] });
     const set = ChallengeDataset.load(out);
-    for (const label of ['real', 'synthetic', 'semisynthetic'] as const) expect(set.count(label, 'image')).toBeGreaterThan(0);
+    for (const label of LABELS) expect(set.count(label, 'image')).toBeGreaterThan(0);
     expect(set.count('real', 'video') + set.count('synthetic', 'video')).toBe(2);
   });
 

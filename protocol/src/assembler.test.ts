@@ -6,10 +6,11 @@ import {
   ErrorCode,
   type MediaFrame,
   type MediaMime,
+  type Modality,
 } from './index.js';
 
 const T = 1767225600000;
-const challenge = (id: string, frames = 1, modality: 'image' | 'video' = frames > 1 ? 'video' : 'image'): ChallengeMessage => ({
+const challenge = (id: string, frames = 1, modality: Modality = frames > 1 ? 'video' : 'image'): ChallengeMessage => ({
   v: 2,
   type: 'challenge',
   id,

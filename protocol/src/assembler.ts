@@ -1,7 +1,8 @@
 import type { MediaFrame } from './codec.js';
 import { ErrorCode, type ProtocolError } from './errors.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
-import type { ChallengeMessage, MediaMime, Modality } from './messages.js';
+import { type Modality, MODALITIES } from './domain.js';
+import type { ChallengeMessage, MediaMime } from './messages.js';
 
 /** A challenge with all of its media, ready for the model. */
 export interface CompleteChallenge {
@@ -97,8 +98,8 @@ export class ChallengeAssembler {
       problem = [ErrorCode.BadFrame, `media count ${count} disagrees with the challenge's ${challenge.frames} frames`];
     else if (index !== pending.media.length)
       problem = [ErrorCode.FrameOrder, `expected media index ${pending.media.length}, got ${index}`];
-    else if (challenge.modality === 'image' && !mime.startsWith('image/'))
-      problem = [ErrorCode.BadFrame, `an image challenge cannot carry ${mime}`];
+    else if (MODALITIES[challenge.modality].frames === 'one' && !mime.startsWith('image/'))
+      problem = [ErrorCode.BadFrame, `an ${challenge.modality} challenge cannot carry ${mime}`];
     else if (frame.data.length > this.limits.maxMediaBytes)
       problem = [ErrorCode.TooLarge, `media of ${frame.data.length} bytes exceeds ${this.limits.maxMediaBytes}`];
     if (problem !== undefined) {

@@ -7,6 +7,7 @@ import {
   encode,
   ErrorCode,
   type Label,
+  LABELS,
   newSalt,
   RevealAudit,
   type RevealMessage,
@@ -40,7 +41,7 @@ describe('label commitments', () => {
 });
 
 describe('RevealAudit', () => {
-  const labels: Label[] = ['real', 'synthetic', 'semisynthetic'];
+  const labels: readonly Label[] = LABELS;
   const sent = labels.map((label, i) => ({ id: `c-${i}`, label, salt: newSalt() }));
 
   it('verifies an honest reveal and counts it', () => {

@@ -13,7 +13,8 @@
 import { u8aToHex } from '@polkadot/util';
 import { sha256AsU8a } from '@polkadot/util-crypto';
 import { ErrorCode } from './errors.js';
-import { type ErrorMessage, type Label, PROTOCOL_VERSION, type RevealMessage } from './messages.js';
+import type { Label } from './domain.js';
+import { type ErrorMessage, PROTOCOL_VERSION, type RevealMessage } from './messages.js';
 
 export const COMMITMENT_DOMAIN = 'veracity-commit:v2';
 

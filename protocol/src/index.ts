@@ -4,6 +4,7 @@ export * from './assembler.js';
 export * from './auth.js';
 export * from './codec.js';
 export * from './commitment.js';
+export * from './domain.js';
 export * from './errors.js';
 export * from './heartbeat.js';
 export * from './limits.js';

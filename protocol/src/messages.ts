@@ -1,16 +1,10 @@
 import { decodeAddress } from '@polkadot/util-crypto';
 import { ErrorCode, type ProtocolError } from './errors.js';
+import { LABELS, type Label, type Modality, MODALITY_NAMES } from './domain.js';
 import type { Limits } from './limits.js';
 
 /** The version every message carries in `v`. A peer refuses other versions with E_UNSUPPORTED_VERSION / close 4001. */
 export const PROTOCOL_VERSION = 2 as const;
-
-/**
- * Label order of every probability vector: the same order as the model runtime's LABELS in @veracity/models
- * (repeated here so browser miners need not pull the model runtime to speak the protocol).
- */
-export const LABELS = ['real', 'synthetic', 'semisynthetic'] as const;
-export type Label = (typeof LABELS)[number];
 
 /** Bittensor hotkeys are sr25519 public keys in SS58 with the generic Substrate prefix 42 (addresses start with 5). */
 export const SS58_PREFIX = 42;
@@ -22,7 +16,6 @@ export const PROBABILITY_SUM_TOLERANCE = 1e-6;
 export const MEDIA_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'video/mp4', 'video/webm'] as const;
 export type MediaMime = (typeof MEDIA_MIME_TYPES)[number];
 
-export type Modality = 'image' | 'video';
 export type Role = 'validator' | 'miner';
 
 interface Base {
@@ -352,7 +345,7 @@ const FIELDS: Record<MessageType | 'media', Field[]> = {
   ],
   challenge: [
     { key: 'id', check: id },
-    { key: 'modality', check: oneOf(['image', 'video']) },
+    { key: 'modality', check: oneOf(MODALITY_NAMES) },
     { key: 'frames', check: framesCheck },
     { key: 'deadlineMs', check: timestamp },
     { key: 'timeoutMs', check: intIn(1, 3_600_000) },

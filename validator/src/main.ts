@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, UsageError } from '@veracity/models/cli';
-import { weightShares } from '@veracity/protocol';
+import { perModality, weightShares } from '@veracity/protocol';
 import { BundleTracker, leaderboard } from './bundle/miner-bundles.js';
 import { ChallengeDataset } from './challenges/dataset.js';
 import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './challenges/factory.js';
@@ -118,14 +118,13 @@ export async function runValidator(
       rounds: server.roundsRun,
       miners: store.miners().map((m) => {
         const s = scores.get(m.hotkey);
-        const img = s?.detail.modalities.image;
-        const vid = s?.detail.modalities.video;
+        const per = s?.detail.modalities;
         return {
           hotkey: m.hotkey,
           uid: m.uid,
           connected: connected.has(m.hotkey),
-          answers: { image: img?.n ?? 0, video: vid?.n ?? 0 },
-          scores: { image: img?.scored ? img.sn34 : null, video: vid?.scored ? vid.sn34 : null, total: s?.score ?? 0 },
+          answers: perModality((k) => per?.[k].n ?? 0),
+          scores: { ...perModality((k) => (per?.[k].scored ? per[k].sn34 : null)), total: s?.score ?? 0 },
           weight: s?.weight ?? 0,
           lastSeen: m.lastSeen,
           ...(groupOf.has(m.hotkey) ? { copyGroup: groupOf.get(m.hotkey)! } : {}),

@@ -5,12 +5,12 @@
  * scores (is this AI? synthetic and semisynthetic both count as AI) and the window gets
  *   sn34 = sqrt(((MCC+1)/2)^1.2 * max(0,(0.25-Brier)/0.25)^1.8)
  * A timeout or an invalid answer counts as the most wrong answer possible (full confidence in the wrong class),
- * so silence never scores better than an honest guess. A miner's score is 0.6 * image + 0.4 * video; a modality
- * with fewer than MIN_ANSWERS answers contributes 0 until it has enough.
+ * so silence never scores better than an honest guess. A miner's score is the sum over modalities of the modality's
+ * weight (MODALITIES' scoreWeight by default: 0.6 image, 0.4 video) times its sn34; a modality with fewer than
+ * MIN_ANSWERS answers contributes 0 until it has enough.
  */
 import { brier as brierOf, mcc as mccOf, sn34 } from '@veracity/models';
-
-export type Modality = 'image' | 'video';
+import { MODALITIES, type Modality, MODALITY_NAMES, perModality } from '@veracity/protocol';
 
 export interface AnswerRecord {
   modality: Modality;
@@ -26,7 +26,11 @@ export interface ScoringPolicy {
   modalityWeights: Record<Modality, number>;
 }
 
-export const DEFAULT_POLICY: ScoringPolicy = { window: 200, minAnswers: 5, modalityWeights: { image: 0.6, video: 0.4 } };
+export const DEFAULT_POLICY: ScoringPolicy = {
+  window: 200,
+  minAnswers: 5,
+  modalityWeights: perModality((m) => MODALITIES[m].scoreWeight),
+};
 
 export interface ModalityScore {
   n: number;
@@ -60,17 +64,13 @@ export interface MinerScore {
 
 /** A miner's combined score from its answers (any order across modalities; chronological within each). */
 export function scoreMiner(records: AnswerRecord[], policy: ScoringPolicy = DEFAULT_POLICY): MinerScore {
-  const modalities = {
-    image: scoreWindow(
-      records.filter((r) => r.modality === 'image'),
+  const modalities = perModality((m) =>
+    scoreWindow(
+      records.filter((r) => r.modality === m),
       policy,
     ),
-    video: scoreWindow(
-      records.filter((r) => r.modality === 'video'),
-      policy,
-    ),
-  };
-  const score = (Object.keys(modalities) as Modality[]).reduce(
+  );
+  const score = MODALITY_NAMES.reduce(
     (s, m) => s + (modalities[m].scored ? policy.modalityWeights[m] * modalities[m].sn34 : 0),
     0,
   );

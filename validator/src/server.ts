@@ -24,7 +24,9 @@ import {
   MAX_REVEAL_ITEMS,
   type MediaMime,
   type Message,
+  MODALITY_NAMES,
   newSalt,
+  pAI,
   PROTOCOL_VERSION,
   type ProtocolError,
   pongFor,
@@ -472,7 +474,7 @@ export class ValidatorServer {
       c.misses = 0;
       return this.reply(c, ErrorCode.LateAnswer, 'the deadline has passed', a.id);
     }
-    this.recordAnswer(c, a.id, a.probabilities[1] + a.probabilities[2], 'ok', true);
+    this.recordAnswer(c, a.id, pAI(a.probabilities), 'ok', true);
   }
 
   /** Records one slot of an open round; `responded` marks the miner alive (an answer, an invalid one, a decline). */
@@ -758,10 +760,7 @@ export class ValidatorServer {
     const policy = this.o.policy ?? DEFAULT_POLICY;
     const per = new Map<string, { score: number; detail: ReturnType<typeof scoreMiner>; uid: number | null }>();
     for (const m of this.o.store.miners()) {
-      const records = [
-        ...this.o.store.window(m.hotkey, 'image', policy.window),
-        ...this.o.store.window(m.hotkey, 'video', policy.window),
-      ];
+      const records = MODALITY_NAMES.flatMap((modality) => this.o.store.window(m.hotkey, modality, policy.window));
       const detail = scoreMiner(records, policy);
       per.set(m.hotkey, { score: detail.score, detail, uid: m.uid });
       this.o.metrics.minerScore.set({ hotkey: m.hotkey }, detail.score);

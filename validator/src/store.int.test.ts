@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MODALITY_NAMES } from '@veracity/protocol';
 import { describe, expect, it } from 'vitest';
 import { scoreMiner } from './scoring.js';
 import { type AnswerLog, Store } from './store.js';
@@ -44,6 +45,19 @@ describe('store', () => {
     const store = new Store(tmp());
     expect(() => store.recordAnswers([answer('x', 1, 1.5)])).toThrow(/CHECK/);
     expect(store.counts().answers).toBe(0);
+    store.close();
+  });
+
+  it('accepts every modality in MODALITIES: a new one needs a migration step that widens the CHECKs', () => {
+    const store = new Store(tmp());
+    const answers = MODALITY_NAMES.map((modality, n) => ({ ...answer('carol', n, 0.5), modality }));
+    store.recordAnswers(answers);
+    for (const m of MODALITY_NAMES) expect(store.window('carol', m, 10)).toEqual([{ modality: m, truth: 1, ai: 0.5 }]);
+    const tables = store.db.prepare(`SELECT sql FROM sqlite_master WHERE name IN ('challenges', 'answers')`).all() as Array<{
+      sql: string;
+    }>;
+    expect(tables).toHaveLength(2);
+    for (const { sql } of tables) expect(sql).toContain(`modality IN (${MODALITY_NAMES.map((m) => `'${m}'`).join(',')})`);
     store.close();
   });
 

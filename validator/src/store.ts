@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import type { AnswerRecord, Modality } from './scoring.js';
+import type { Modality } from '@veracity/protocol';
+import type { AnswerRecord } from './scoring.js';
 
 /**
  * Validator state in one SQLite file: miners, every answer (the scoring windows are the newest rows), the
@@ -80,7 +81,9 @@ export class Store {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION)
       throw new Error(`database schema ${version} is newer than this validator (${SCHEMA_VERSION}): upgrade the validator`);
-    // Each step takes the schema from version i to i + 1, in one transaction: an old db is upgraded in place.
+    // Each step takes the schema from version i to i + 1, in one transaction: an old db is upgraded in place. Steps
+    // are history, never edited: a new entry in MODALITIES needs a step that widens the modality CHECKs below
+    // (store.int.test.ts fails until one does).
     const steps = [
       `
       CREATE TABLE IF NOT EXISTS miners (

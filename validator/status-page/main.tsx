@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { MODALITIES, MODALITY_NAMES } from '@veracity/protocol/domain';
 import { formatWeight, WEIGHT_LABEL, WEIGHT_MEANING } from '@veracity/protocol/weights';
 import type { StatusSnapshot } from '../src/status/types.js';
 import { seriesLabel, shortHotkey, tickLabel, timeTicks } from './chart.js';
@@ -162,9 +163,10 @@ function App() {
             >
               published
             </th>
-            <th>answers (img/vid)</th>
-            <th>image sn34</th>
-            <th>video sn34</th>
+            <th>answers ({MODALITY_NAMES.map((m) => MODALITIES[m].title.toLowerCase()).join('/')})</th>
+            {MODALITY_NAMES.map((m) => (
+              <th key={m}>{m} sn34</th>
+            ))}
             <th>score</th>
             <th title={WEIGHT_MEANING}>{WEIGHT_LABEL}</th>
           </tr>
@@ -188,11 +190,10 @@ function App() {
                 {m.bundle.state}
                 {m.bundle.state !== 'published' && share < 1 && ` (×${share})`}
               </td>
-              <td>
-                {m.answers.image}/{m.answers.video}
-              </td>
-              <td>{pct(m.scores.image)}</td>
-              <td>{pct(m.scores.video)}</td>
+              <td>{MODALITY_NAMES.map((k) => m.answers[k]).join('/')}</td>
+              {MODALITY_NAMES.map((k) => (
+                <td key={k}>{pct(m.scores[k])}</td>
+              ))}
               <td class="score">{m.scores.total.toFixed(3)}</td>
               <td class="weight">
                 {formatWeight(m.weight)}

@@ -8,7 +8,7 @@ import * as Comlink from 'comlink';
 import { ChainError, type ChainStatus, ChainWatch } from './adapters/chain.js';
 import { browserDial } from './adapters/socket.js';
 import { type Account, devAccount, walletAccounts, WalletError, walletSigner } from './adapters/wallet.js';
-import { judgeValidator } from '@veracity/protocol';
+import { judgeValidator, pAI } from '@veracity/protocol';
 import { type MinerConfig, resolveConfig } from './core/config.js';
 import { type Explained, explain, type Problem } from './core/errors.js';
 import { type DropReason, MinerSession, type SessionState, type TextSigner } from './core/session.js';
@@ -329,7 +329,7 @@ export class Controller {
             case 'welcome':
               return update({ ...(e.uid === undefined ? {} : { uid: e.uid }), lastProblem: undefined });
             case 'answered':
-              this.answers.set(e.id, e.probabilities[1] + e.probabilities[2]);
+              this.answers.set(e.id, pAI(e.probabilities));
               if (this.answers.size > 5000) this.answers.delete(this.answers.keys().next().value as string);
               this.latency.add(e.latencyMs);
               this.view.mining = {

@@ -4,6 +4,7 @@
  * stable error codes survive the trip through comlink.
  */
 import { type BackendChoice, decodeBlob, type LoadProgress, loadWebDetector } from '@veracity/models/web';
+import type { Modality, Probabilities } from '@veracity/protocol/domain';
 import * as Comlink from 'comlink';
 
 type Detector = Awaited<ReturnType<typeof loadWebDetector>>;
@@ -59,9 +60,9 @@ const api = {
   async answer(
     media: Uint8Array[],
     mimes: string[],
-    modality: 'image' | 'video',
+    modality: Modality,
     notAfter: number,
-  ): Promise<Outcome<{ probabilities: [number, number, number]; ms: number }> | { ok: 'expired' }> {
+  ): Promise<Outcome<{ probabilities: Probabilities; ms: number }> | { ok: 'expired' }> {
     if (!detector) return { ok: false, code: 'E_NO_BACKEND', message: 'the model is not loaded' };
     if (Date.now() >= notAfter) return { ok: 'expired' };
     const t0 = performance.now();
@@ -69,7 +70,7 @@ const api = {
       const frames = await Promise.all(
         media.map((bytes, i) => decodeBlob(new Blob([bytes as BlobPart], { type: mimes[i] ?? '' }))),
       );
-      const result = modality === 'video' ? await detector.classifyFrames(frames) : await detector.classifyImage(frames[0]!);
+      const result = await detector.classifyMedia(frames, modality);
       return { ok: true, probabilities: result.probabilities, ms: performance.now() - t0 };
     } catch (e) {
       return failure(e);

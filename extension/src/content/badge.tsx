@@ -7,7 +7,8 @@
 import { render } from 'preact';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { BADGE_SIZE, badgePosition, tooltipOffset } from '../core/filters.js';
-import type { BadgeInfo, MediaKind, Rect, ScanResult } from '../core/messages.js';
+import type { Modality } from '@veracity/protocol/domain';
+import type { BadgeInfo, Rect, ScanResult } from '../core/messages.js';
 import { type BadgeView, needsLoginNote, trustNote } from '../core/verdict.js';
 import { describeModel } from '../core/network/state.js';
 import { Slices } from './pixels.js';
@@ -53,7 +54,7 @@ export interface BadgeContent {
   /** The media's URL (the badge of an unscored item says whose server refused it). */
   url: string;
   result: ScanResult | null;
-  kind: MediaKind;
+  kind: Modality;
   frames: number;
   /** Saves this item's verdict receipt on the device; resolves to what to tell the user. */
   report?: () => Promise<string>;

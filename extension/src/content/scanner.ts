@@ -1,24 +1,17 @@
 // Turns media elements into scan requests, keeps what was learned about each (for badges and the popup's summary)
 // and re-renders badges when settings change. The service worker and offscreen document do the heavy work.
+import { meanProbabilities, type Modality, pAI, type Probabilities } from '@veracity/protocol/domain';
 import { codeOf, ExtensionErrorCode } from '../core/errors.js';
-import {
-  type MediaKind,
-  type PageSummary,
-  type Rect,
-  SCAN_CHANNEL,
-  type ScanRequest,
-  type ScanResult,
-  type Source,
-} from '../core/messages.js';
+import { type PageSummary, type Rect, SCAN_CHANNEL, type ScanRequest, type ScanResult, type Source } from '../core/messages.js';
 import type { Settings } from '../core/settings.js';
 import type { ReportInput } from '../core/reports.js';
-import { type BadgeView, badgeView, meanOf, needsLoginView, type Probabilities } from '../core/verdict.js';
+import { type BadgeView, badgeView, needsLoginView } from '../core/verdict.js';
 import { extensionChannel } from '../platform.js';
 import type { BadgeLayer } from './badge.js';
 import { elementPixels, isSecurityError, Limiter } from './pixels.js';
 
 interface Item {
-  kind: MediaKind;
+  kind: Modality;
   url: string;
   /** null: not scored, because the image's server wants the user's login (see scanImage). */
   result: ScanResult | null;
@@ -108,8 +101,8 @@ export class Scanner {
     }
     const previous = this.items.get(el);
     const frames = [...(previous?.frames ?? []), result.probabilities];
-    const probabilities = meanOf(frames);
-    const merged: ScanResult = { ...result, key: url, probabilities, ai: probabilities[1] + probabilities[2] };
+    const probabilities = meanProbabilities(frames);
+    const merged: ScanResult = { ...result, key: url, probabilities, ai: pAI(probabilities) };
     const item: Item = { kind: 'video', url, frames, result: merged };
     this.items.set(el, item);
     this.draw(el, item);

@@ -5,12 +5,11 @@ import type { DownloadProgress } from './network/download.js';
 import type { NetworkModelRef } from './network/state.js';
 import type { BackendPreference } from './settings.js';
 import { parseReportInput, type ReportInput } from './reports.js';
-import type { Probabilities, Trust } from './verdict.js';
+import { isModality, type Modality, type Probabilities } from '@veracity/protocol/domain';
+import type { Trust } from './verdict.js';
 
 /** The Port name content scripts send scan requests on. */
 export const SCAN_CHANNEL = 'veracity-scan';
-
-export type MediaKind = 'image' | 'video';
 
 export interface Rect {
   x: number;
@@ -33,7 +32,7 @@ export type Source =
 export interface ScanRequest {
   /** Dedupe and cache key: the media URL for images; URL + time for video frames. */
   key: string;
-  kind: MediaKind;
+  kind: Modality;
   source: Source;
   /** Video frames change under the same URL: never cache them. */
   cache?: boolean;
@@ -97,7 +96,7 @@ export interface PageSummary {
   host: string;
   active: boolean;
   scanned: number;
-  flagged: Array<{ key: string; kind: MediaKind; ai: number; thumb: string }>;
+  flagged: Array<{ key: string; kind: Modality; ai: number; thumb: string }>;
   /** Items scored but not judged: their kind's scores are experimental for this model (see verdict.ts Trust). */
   experimental: number;
   /** Images the page shows but the extension could not read without the user's cookies (not scored). */
@@ -110,7 +109,7 @@ export interface PageSummary {
  */
 export interface BadgeInfo {
   key: string;
-  kind: MediaKind;
+  kind: Modality;
   tone: string;
   /** Absent for a badge that reports no score (tone 'needs-login'). */
   ai?: number;
@@ -230,7 +229,7 @@ export function parseScanRequest(r: unknown): ScanRequest {
   if (typeof r !== 'object' || r === null) throw bad('request must be an object');
   const o = r as Record<string, unknown>;
   if (typeof o.key !== 'string' || o.key.length === 0 || o.key.length > 8192) throw bad('request needs a key');
-  if (o.kind !== 'image' && o.kind !== 'video') throw bad('kind must be image or video');
+  if (!isModality(o.kind)) throw bad('kind must be image or video');
   return { key: o.key, kind: o.kind, source: checkSource(o.source), ...(o.cache === false ? { cache: false } : {}) };
 }
 

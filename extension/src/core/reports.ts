@@ -1,8 +1,8 @@
 // "Report a wrong verdict": a receipt of what was scored and what the model said, kept on this device for the user to
 // export and send wherever they choose. Nothing here uploads. Pure: storage lives behind platform.ts.
 import { ExtensionError, ExtensionErrorCode } from './errors.js';
-import type { MediaKind, ModelInfo, NetworkOrigin } from './messages.js';
-import type { Probabilities } from './verdict.js';
+import { isModality, type Modality, type Probabilities } from '@veracity/protocol/domain';
+import type { ModelInfo, NetworkOrigin } from './messages.js';
 
 /** Reports kept (oldest dropped first): a receipt is ~0.5 kB, so this stays far below chrome.storage's quota. */
 export const MAX_REPORTS = 1000;
@@ -11,7 +11,7 @@ export const MAX_REPORTS = 1000;
 export interface ReportInput {
   /** The media URL (an image's URL; a video's URL without the frame time). */
   url: string;
-  kind: MediaKind;
+  kind: Modality;
   /** sha256 of the bytes scored (for a video, of the last frame scored). */
   sha256: string;
   frames: number;
@@ -30,7 +30,7 @@ export interface VerdictReceipt {
   schema: 1;
   reportedAt: string;
   site: string;
-  media: { url: string; kind: MediaKind; sha256: string; frames: number };
+  media: { url: string; kind: Modality; sha256: string; frames: number };
   /** The model that scored it; `network` names the miner whose published bundle it was (absent: the bundled model). */
   bundle: ModelInfo;
   probabilities: Probabilities;
@@ -66,7 +66,7 @@ export function parseReportInput(raw: unknown): ReportInput {
   if (typeof raw !== 'object' || raw === null) throw invalid('report must be an object');
   const o = raw as Record<string, unknown>;
   if (!str(o.url, 8192)) throw invalid('report needs the media URL');
-  if (o.kind !== 'image' && o.kind !== 'video') throw invalid('kind must be image or video');
+  if (!isModality(o.kind)) throw invalid('kind must be image or video');
   if (typeof o.sha256 !== 'string' || !SHA256.test(o.sha256)) throw invalid('sha256 must be 64 hex digits');
   if (!Number.isSafeInteger(o.frames) || (o.frames as number) < 1) throw invalid('frames must be a positive integer');
   const p = o.probabilities;

@@ -4,7 +4,6 @@ import {
   COLOURS,
   MIN_VIDEO_AUC,
   MIN_VIDEO_CLIPS,
-  meanOf,
   needsLoginNote,
   needsLoginView,
   trustNote,
@@ -27,15 +26,6 @@ describe('badgeView', () => {
   it('the threshold moves the verdict', () => {
     expect(badgeView([0.4, 0.6, 0], 0.7, true).flagged).toBe(false);
     expect(badgeView([0.4, 0.6, 0], 0.2, true).flagged).toBe(true);
-  });
-  it('meanOf averages frames', () => {
-    expect(
-      meanOf([
-        [1, 0, 0],
-        [0, 1, 0],
-      ]),
-    ).toEqual([0.5, 0.5, 0]);
-    expect(meanOf([])).toEqual([0, 0, 0]);
   });
 });
 

@@ -1,8 +1,6 @@
 // Probabilities + settings -> what the badge shows. Pure, so the popup, the badge and tests agree on one rule.
 import type { MeasuredAuc } from '@veracity/models';
-
-/** [real, synthetic, semisynthetic], as the model bundle's labels. */
-export type Probabilities = [number, number, number];
+import { pAI, type Probabilities } from '@veracity/protocol/domain';
 
 /**
  * 'experimental': a score from a model whose own test does not back verdicts on this kind of media (see Trust).
@@ -69,10 +67,6 @@ export function trustNote(trust: Trust): string {
   );
 }
 
-export function pAI(p: Probabilities): number {
-  return p[1] + p[2];
-}
-
 /** `validated` false (see Trust): grey, never flagged, shown where a validated score would be shown. */
 export function badgeView(probabilities: Probabilities, threshold: number, badgeReal: boolean, validated = true): BadgeView {
   const ai = pAI(probabilities);
@@ -115,12 +109,4 @@ export function needsLoginNote(imageUrl: string): string {
     `Not checked: ${host} sends this image only with your login, and Veracity does not fetch images as you ` +
     '(that would let a page learn about what you can see elsewhere).'
   );
-}
-
-/** Mean of per-frame probabilities: a video's verdict so far (the bundle's video aggregate is 'mean'). */
-export function meanOf(list: Probabilities[]): Probabilities {
-  const out: Probabilities = [0, 0, 0];
-  if (list.length === 0) return out;
-  for (const p of list) for (let i = 0; i < 3; i++) out[i]! += p[i]! / list.length;
-  return out;
 }

@@ -31,7 +31,7 @@ import { judgeSelfTest, selfTestImages } from '../core/network/selftest.js';
 import type { NetworkModelRef } from '../core/network/state.js';
 import { ScoringQueue } from '../core/queue.js';
 import { backendChoice, type BackendPreference } from '../core/settings.js';
-import { type Probabilities, videoTrust } from '../core/verdict.js';
+import { videoTrust } from '../core/verdict.js';
 import { extensionUrl, onMessage, sendToExtension } from '../platform.js';
 import { storedBundleSource, storeBundle, hasBundle, pruneBundles } from './bundle-store.js';
 import { cropScreenshot, thumbnail } from './pixels.js';
@@ -308,7 +308,7 @@ const queue = new ScoringQueue<Job, ScanResult>({
       const r = results[next++]!;
       out.push({
         key: jobs[i]!.request.key,
-        probabilities: r.probabilities as Probabilities,
+        probabilities: r.probabilities,
         ai: r.ai,
         label: r.label,
         model,

@@ -1,18 +1,25 @@
 import type { Bundle, ProgressCallback } from './bundle.js';
 import { ErrorCode, VeracityError } from './errors.js';
 import type { RawImage } from './image.js';
-import { LABELS, type Label, type Manifest } from './manifest.js';
+import {
+  aggregateFrames,
+  LABELS,
+  type Label,
+  meanProbabilities,
+  MODALITIES,
+  type Modality,
+  pAI,
+  type Probabilities,
+} from '@veracity/protocol/domain';
+import type { Manifest } from './manifest.js';
 import { cropsPerImage, imageToTensor } from './preprocess.js';
 import { type BackendInfo, type ModelSession, SerialQueue } from './session.js';
-
-/** [real, synthetic, semisynthetic], each in [0,1], summing to 1. */
-export type Probabilities = [number, number, number];
 
 export interface Verdict {
   probabilities: Probabilities;
   /** The most likely label. */
   label: Label;
-  /** P(synthetic) + P(semisynthetic): the "is this AI" number UIs and binary metrics use. */
+  /** pAI(probabilities): the "is this AI" number UIs and binary metrics use. */
   ai: number;
 }
 
@@ -50,14 +57,7 @@ export function maxAbsDiff(a: ArrayLike<number>[], b: ArrayLike<number>[]): numb
 export function verdict(probabilities: Probabilities): Verdict {
   let best = 0;
   for (let i = 1; i < 3; i++) if (probabilities[i]! > probabilities[best]!) best = i;
-  return { probabilities, label: LABELS[best] as Label, ai: probabilities[1] + probabilities[2] };
-}
-
-/** Mean of probability vectors (averaging crops of one image, or frames of a clip). */
-export function meanProbabilities(list: Probabilities[]): Probabilities {
-  const out: Probabilities = [0, 0, 0];
-  for (const p of list) for (let i = 0; i < 3; i++) out[i]! += p[i]! / list.length;
-  return out;
+  return { probabilities, label: LABELS[best] as Label, ai: pAI(probabilities) };
 }
 
 /** Timestamps (seconds) of `count` frames spread evenly over a clip, avoiding the very first and last instant. */
@@ -149,11 +149,20 @@ export class Detector {
   async classifyFrames(frames: RawImage[]): Promise<FramesResult> {
     if (frames.length === 0) throw new VeracityError(ErrorCode.InvalidImage, 'a clip needs at least one frame');
     const results = await this.classifyImages(frames);
-    const probabilities =
-      this.manifest.video.aggregate === 'max-ai'
-        ? results.reduce((a, b) => (b.ai > a.ai ? b : a)).probabilities
-        : meanProbabilities(results.map((r) => r.probabilities));
+    const probabilities = aggregateFrames(
+      results.map((r) => r.probabilities),
+      this.manifest.video.aggregate,
+    );
     return { ...verdict(probabilities), frames: results };
+  }
+
+  /** A challenge's decoded media by its modality: exactly one still, or a clip's frames (see classifyFrames). */
+  async classifyMedia(media: RawImage[], modality: Modality): Promise<Verdict> {
+    if (MODALITIES[modality].frames === 'many') return this.classifyFrames(media);
+    if (media.length !== 1) {
+      throw new VeracityError(ErrorCode.InvalidImage, `an ${modality} challenge is one image, got ${media.length}`);
+    }
+    return this.classifyImage(media[0]!);
   }
 
   async dispose(): Promise<void> {

@@ -1,8 +1,5 @@
+import { FRAME_AGGREGATES, type FrameAggregate, LABELS } from '@veracity/protocol/domain';
 import { ErrorCode, VeracityError } from './errors.js';
-
-/** Label order of every probability vector in the project (model output, protocol answers, scores). */
-export const LABELS = ['real', 'synthetic', 'semisynthetic'] as const;
-export type Label = (typeof LABELS)[number];
 
 export type CropSpec =
   | { policy: 'resize-center' }
@@ -15,7 +12,7 @@ export interface VideoSpec {
   frames: number;
   sampling: 'uniform';
   /** How per-frame probabilities become the clip's: their mean, or the frame most confident it is AI. */
-  aggregate: 'mean' | 'max-ai';
+  aggregate: FrameAggregate;
 }
 
 /** manifest.json of a bundle; `manifest.schema.json` is the same contract as JSON Schema. */
@@ -115,7 +112,11 @@ export function parseManifest(value: unknown): Manifest {
   if (isObject(video)) {
     need(posInt(video.frames, 64), 'video.frames', 'must be an integer in 1..64');
     need(video.sampling === 'uniform', 'video.sampling', 'must be "uniform"');
-    need(video.aggregate === 'mean' || video.aggregate === 'max-ai', 'video.aggregate', 'must be "mean" or "max-ai"');
+    need(
+      FRAME_AGGREGATES.includes(video.aggregate as FrameAggregate),
+      'video.aggregate',
+      `must be one of ${FRAME_AGGREGATES.map((a) => `"${a}"`).join(', ')}`,
+    );
   } else problems.push('video must be an object');
 
   need(isObject(value.metrics), 'metrics', 'must be an object');

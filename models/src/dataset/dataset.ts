@@ -1,4 +1,4 @@
-import { LABELS, type Label } from '../core/manifest.js';
+import { isModality, LABELS, type Label, type Modality, modalityOfPath } from '@veracity/protocol/domain';
 
 /**
  * A labelled media set: a folder with `manifest.csv` in the columns of ../shared/datasets (path, label, modality,
@@ -8,7 +8,7 @@ import { LABELS, type Label } from '../core/manifest.js';
 export interface DatasetRow {
   path: string;
   label: Label;
-  modality: 'image' | 'video';
+  modality: Modality;
   group: string;
   [column: string]: string;
 }
@@ -54,13 +54,6 @@ export interface ParsedDataset {
 
 const REQUIRED = ['path', 'label'] as const;
 
-const VIDEO_EXTENSIONS = /\.(mp4|m4v|webm|mov|mkv|avi|mpe?g|ogv)$/i;
-
-/** The modality a file's name implies, for sets whose manifest has no modality column. */
-export function modalityOf(path: string): 'image' | 'video' {
-  return VIDEO_EXTENSIONS.test(path) ? 'video' : 'image';
-}
-
 export interface ParseOptions {
   /**
    * Accept absolute paths (a set you score on your own machine, e.g. with veracity-eval). Off by default: the
@@ -92,10 +85,10 @@ export function parseDatasetManifest(text: string, options: ParseOptions = {}): 
     const line = i + 2;
     row.path = (row.path ?? '').trim(); // as the training reader does (models/train/data.py)
     row.label = (row.label ?? '').trim().toLowerCase();
-    row.modality = row.modality?.trim() ? row.modality.trim().toLowerCase() : modalityOf(row.path);
+    row.modality = row.modality?.trim() ? row.modality.trim().toLowerCase() : modalityOfPath(row.path);
     const problem = !LABELS.includes(row.label as Label)
       ? `unknown label "${row.label}"`
-      : row.modality !== 'image' && row.modality !== 'video'
+      : !isModality(row.modality)
         ? `unknown modality "${row.modality}"`
         : pathProblem(row.path, options);
     if (problem) rejected.push({ line, reason: problem });

@@ -5,7 +5,7 @@
  */
 import { type DatasetRow, parseCsv } from './dataset.js';
 import { ErrorCode, VeracityError } from '../core/errors.js';
-import { LABELS, type Label } from '../core/manifest.js';
+import { isModality, LABELS, type Label } from '@veracity/protocol/domain';
 
 /** The columns of ../shared/datasets/manifest.csv, in its order; a produced manifest starts with these. */
 export const MANIFEST_COLUMNS = [
@@ -118,7 +118,7 @@ export function parseSources(text: string, options: { urlFromPath?: boolean } = 
     const unsafe = unsafePathReason(path);
     if (unsafe) return reject(`path "${path}" ${unsafe}`);
     if (!LABELS.includes(raw.label as Label)) return reject(`unknown label "${raw.label}"`);
-    if (raw.modality !== 'image' && raw.modality !== 'video') return reject(`unknown modality "${raw.modality}"`);
+    if (!isModality(raw.modality)) return reject(`unknown modality "${raw.modality}"`);
     if (!SHA256.test(raw.sha256 ?? '')) return reject(`sha256 "${raw.sha256}" is not 64 hex digits`);
     const problem = urlProblem(url);
     if (problem) return reject(problem);

@@ -4,7 +4,8 @@
  */
 import * as Comlink from 'comlink';
 import type { LoadProgress } from '../core/bundle.js';
-import type { Detector, FramesResult, ImageResult, Probabilities } from '../core/classify.js';
+import type { Probabilities } from '@veracity/protocol/domain';
+import type { Detector, FramesResult, ImageResult } from '../core/classify.js';
 import { decodeBlob } from './decode.js';
 import { ErrorCode, VeracityError } from '../core/errors.js';
 import type { RawImage } from '../core/image.js';

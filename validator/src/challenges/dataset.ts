@@ -1,10 +1,9 @@
 import { constants, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { type DatasetRow, type Label, LABELS, parseDatasetManifest } from '@veracity/models';
+import { type DatasetRow, parseDatasetManifest } from '@veracity/models';
+import { type Label, LABELS, type Modality } from '@veracity/protocol';
 import type { Rng } from '../random.js';
-
-export type Modality = 'image' | 'video';
 
 /** A manifest row the validator will not use, and why; `where` is `line N` or the row's path (never absolute). */
 export interface RejectedRow {

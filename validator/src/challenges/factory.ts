@@ -1,4 +1,5 @@
-import type { DatasetRow, Label } from '@veracity/models';
+import type { DatasetRow } from '@veracity/models';
+import { type Label, LABELS, MODALITIES, type Modality, MODALITY_NAMES, perModality } from '@veracity/protocol';
 import { Rng } from '../random.js';
 import {
   applyAugment,
@@ -11,13 +12,16 @@ import {
   MIME,
   VIDEO_FORMAT_MIX,
 } from './augment.js';
-import { ChallengeDataset, type Modality } from './dataset.js';
+import { ChallengeDataset } from './dataset.js';
 import { extractFrames } from './video.js';
+
+/** The output formats each modality's media is re-encoded to (see VIDEO_FORMAT_MIX for why clips are JPEG only). */
+const OUTPUT_FORMATS: Record<Modality, typeof FORMAT_MIX> = { image: FORMAT_MIX, video: VIDEO_FORMAT_MIX };
 
 export interface ChallengeConfig {
   /** Share of each label (default 50 / 35 / 15). */
   labelMix: Record<Label, number>;
-  /** Share of each modality (default 80 % image). */
+  /** Share of each modality (default: MODALITIES' challengeShare, 80 % image). */
   modalityMix: Record<Modality, number>;
   /** Share of each augmentation level. */
   levelMix: Record<AugmentLevel, number>;
@@ -30,7 +34,7 @@ export interface ChallengeConfig {
 
 export const DEFAULT_CHALLENGE_CONFIG: ChallengeConfig = {
   labelMix: { real: 50, synthetic: 35, semisynthetic: 15 },
-  modalityMix: { image: 80, video: 20 },
+  modalityMix: perModality((m) => MODALITIES[m].challengeShare),
   levelMix: { none: 10, geometric: 30, medium: 35, hard: 25 },
   videoFrames: 8,
   seed: 'veracity',
@@ -149,11 +153,7 @@ export class ChallengeFactory {
   async variant(item: PreparedItem): Promise<PreparedChallenge> {
     const rng = item.rng.fork(`variant-${item.variants++}`);
     const id = Array.from({ length: 4 }, () => rng.u32().toString(16).padStart(8, '0')).join('');
-    const augment = drawAugment(
-      rng,
-      rng.weighted(this.config.levelMix),
-      item.modality === 'video' ? VIDEO_FORMAT_MIX : FORMAT_MIX,
-    );
+    const augment = drawAugment(rng, rng.weighted(this.config.levelMix), OUTPUT_FORMATS[item.modality]);
     const noise = rng.fork('noise');
     const media: Buffer[] = [];
     for (const frame of item.frames) media.push(await applyAugment(frame, augment, noise));
@@ -183,8 +183,8 @@ export class ChallengeFactory {
 
   private pickModality(rng: Rng): Modality {
     const mix = { ...this.config.modalityMix };
-    for (const m of ['image', 'video'] as const) {
-      if ((['real', 'synthetic', 'semisynthetic'] as const).every((l) => this.dataset.count(l, m) === 0)) mix[m] = 0;
+    for (const m of MODALITY_NAMES) {
+      if (LABELS.every((l) => this.dataset.count(l, m) === 0)) mix[m] = 0;
     }
     return rng.weighted(mix);
   }
@@ -197,8 +197,9 @@ export class ChallengeFactory {
     let frames = this.cache.get(path);
     if (frames === undefined) {
       // Checked at use, not only at load: a regular file inside the folder (a FIFO would block the reader forever).
-      const file = await this.dataset.open(row, modality === 'image');
-      const sources = modality === 'video' ? await extractFrames(file.path, this.config.videoFrames, offset) : [file.bytes!];
+      const clip = MODALITIES[modality].frames === 'many';
+      const file = await this.dataset.open(row, !clip);
+      const sources = clip ? await extractFrames(file.path, this.config.videoFrames, offset) : [file.bytes!];
       frames = await Promise.all(sources.map((s) => decodeSource(s)));
       this.cache.set(path, frames);
     }

@@ -232,10 +232,7 @@ export class NodeMiner {
       try {
         const frames = await Promise.all(c.media.map((m) => decodeImageNode(m)));
         const d = this.o.detector!;
-        probabilities =
-          c.modality === 'video'
-            ? (await d.classifyFrames(frames)).probabilities
-            : (await d.classifyImage(frames[0]!)).probabilities;
+        probabilities = (await d.classifyMedia(frames, c.modality)).probabilities;
       } catch (e) {
         const message = `cannot score challenge ${c.id}: ${e instanceof Error ? e.message : String(e)}`;
         this.decline(ws, c.id, message);

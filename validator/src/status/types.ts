@@ -1,10 +1,14 @@
 /** The JSON the validator serves at /api/status and its status page renders. */
+import type { Modality } from '@veracity/protocol/domain';
+
 export interface MinerStatus {
   hotkey: string;
   uid: number | null;
   connected: boolean;
-  answers: { image: number; video: number };
-  scores: { image: number | null; video: number | null; total: number };
+  /** Answers in each modality's scoring window. */
+  answers: Record<Modality, number>;
+  /** Each modality's sn34, null until its window holds enough answers; total is the weighted sum. */
+  scores: Record<Modality, number | null> & { total: number };
   weight: number;
   lastSeen: number;
   /** Size of the copy group this hotkey is flagged in (answers agree far more than accuracies explain); absent if none. */

@@ -24,6 +24,7 @@ import {
   frameTooLarge,
   HeartbeatMonitor,
   type Limits,
+  type Probabilities,
   PROTOCOL_VERSION,
   pongFor,
   RevealAudit,
@@ -52,8 +53,6 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
-
-export type Probabilities = [number, number, number];
 
 /** Signs the UTF-8 text of the auth payload with the miner's hotkey (a wallet signs it wrapped in <Bytes>). */
 export type TextSigner = (payload: string) => Promise<string>;
