@@ -15,6 +15,7 @@ import {
 import type { DownloadProgress } from './core/network/download.js';
 import { alarmPlan, checkDue, NETWORK_ALARM, type NetworkState, networkModelInUse } from './core/network/state.js';
 import { makeReceipt, type ReportInput } from './core/reports.js';
+import type { VideoSampling } from './core/video.js';
 import {
   addReport,
   captureVisibleTab,
@@ -68,6 +69,8 @@ async function route(raw: unknown, sender: Sender): Promise<unknown> {
       return report(message.report, sender);
     case 'engine-status':
       return toOffscreen<EngineStatus>({ target: 'offscreen', type: 'status' });
+    case 'video-sampling':
+      return videoSampling();
     case 'settings-changed':
       return null;
     // Only the extension's own pages (options, offscreen document), never a content script beside a web page.
@@ -156,6 +159,17 @@ async function scan(request: ScanRequest, sender: Sender): Promise<ScanResult> {
     network: networkModelInUse(settings, network),
     // From the browser's record of the sender's tab, not from the message: a page cannot pick another site's cache.
     partition: cachePartition(sender.tabUrl ?? sender.url),
+  });
+}
+
+/** How the bundle a scan would use now samples and judges video: asked of the same detector as scan() picks. */
+async function videoSampling(): Promise<VideoSampling> {
+  const [settings, network] = await Promise.all([getSettings(), getNetworkState()]);
+  return toOffscreen<VideoSampling>({
+    target: 'offscreen',
+    type: 'video-sampling',
+    backend: settings.backend,
+    network: networkModelInUse(settings, network),
   });
 }
 

@@ -1,11 +1,12 @@
 // Turns media elements into scan requests, keeps what was learned about each (for badges and the popup's summary)
 // and re-renders badges when settings change. The service worker and offscreen document do the heavy work.
-import { meanProbabilities, type Modality, pAI, type Probabilities } from '@veracity/protocol/domain';
+import type { Modality, Probabilities } from '@veracity/protocol/domain';
 import { codeOf, ExtensionErrorCode } from '../core/errors.js';
 import { type PageSummary, type Rect, SCAN_CHANNEL, type ScanRequest, type ScanResult, type Source } from '../core/messages.js';
 import type { Settings } from '../core/settings.js';
 import type { ReportInput } from '../core/reports.js';
 import { type BadgeView, badgeView, needsLoginView } from '../core/verdict.js';
+import { type VideoSampling, videoVerdict } from '../core/video.js';
 import { extensionChannel } from '../platform.js';
 import type { BadgeLayer } from './badge.js';
 import { elementPixels, isSecurityError, Limiter } from './pixels.js';
@@ -22,6 +23,7 @@ export class Scanner {
   private readonly items = new Map<Element, Item>();
   private readonly reads = new Limiter(2);
   private readonly send = extensionChannel(SCAN_CHANNEL);
+  private sampling: Promise<VideoSampling> | null = null;
 
   constructor(
     private settings: Settings,
@@ -75,7 +77,22 @@ export class Scanner {
     return this.request({ key: url, kind: 'image', source: { type: 'pixels', dataUrl } });
   }
 
-  /** Scores the frame a <video> shows now and folds it into the video's verdict (the mean over its frames). */
+  /**
+   * How the bundle in use wants video sampled and judged (its manifest's video section): asked once per page (again
+   * after a failure: the model may not have loaded yet), then kept up to date by each video frame's result.
+   */
+  videoSampling(): Promise<VideoSampling> {
+    if (!this.sampling) {
+      const asked = this.send<VideoSampling>({ type: 'video-sampling' });
+      asked.catch(() => {
+        if (this.sampling === asked) this.sampling = null;
+      });
+      this.sampling = asked;
+    }
+    return this.sampling;
+  }
+
+  /** Scores the frame a <video> shows now and folds it into the video's verdict (the bundle's aggregate). */
   async scanVideoFrame(el: HTMLVideoElement): Promise<ScanResult> {
     const url = el.currentSrc || el.src || location.href;
     const key = `${url}#t=${el.currentTime.toFixed(3)}`;
@@ -101,8 +118,11 @@ export class Scanner {
     }
     const previous = this.items.get(el);
     const frames = [...(previous?.frames ?? []), result.probabilities];
-    const probabilities = meanProbabilities(frames);
-    const merged: ScanResult = { ...result, key: url, probabilities, ai: pAI(probabilities) };
+    // The bundle that scored this frame decides how frames combine; if the model in use changed (a network model
+    // switch), later sampling follows it too.
+    if (result.video) this.sampling = Promise.resolve(result.video);
+    const sampling = result.video ?? (await this.videoSampling());
+    const merged: ScanResult = { ...result, key: url, ...videoVerdict(frames, sampling) };
     const item: Item = { kind: 'video', url, frames, result: merged };
     this.items.set(el, item);
     this.draw(el, item);

@@ -64,6 +64,11 @@ describe('messages', () => {
     ];
     for (const m of bad) expect(() => parseToBackground(m), JSON.stringify(m)).toThrow(/E_MESSAGE_INVALID/);
   });
+
+  it('passes the questions without a payload through, extra fields dropped', () => {
+    expect(parseToBackground({ type: 'video-sampling', frames: 99 })).toEqual({ type: 'video-sampling' });
+    expect(parseToBackground({ type: 'engine-status' })).toEqual({ type: 'engine-status' });
+  });
 });
 
 describe('the result cache partition', () => {

@@ -7,6 +7,7 @@ import type { BackendPreference } from './settings.js';
 import { parseReportInput, type ReportInput } from './reports.js';
 import { isModality, type Modality, type Probabilities } from '@veracity/protocol/domain';
 import type { Trust } from './verdict.js';
+import type { VideoSampling } from './video.js';
 
 /** The Port name content scripts send scan requests on. */
 export const SCAN_CHANNEL = 'veracity-scan';
@@ -76,6 +77,8 @@ export interface ScanResult {
   thumb: string;
   /** Video frames only: whether the bundle's clip test backs a verdict (images: always, so absent). */
   trust?: Trust;
+  /** Video frames only: how the bundle that scored it samples and judges video (its manifest's video section). */
+  video?: VideoSampling;
 }
 
 export interface EngineStatus {
@@ -130,6 +133,8 @@ export type ToBackground =
   | { type: 'scan'; request: ScanRequest }
   | { type: 'report'; report: ReportInput }
   | { type: 'engine-status' }
+  /** How the bundle in use samples and judges video (VideoSampling): its manifest's video section. */
+  | { type: 'video-sampling' }
   | { type: 'settings-changed' }
   /** Options page: check the network now (reads the chain, switches if a better verified bundle is published). */
   | { type: 'network-check' }
@@ -165,6 +170,13 @@ export type ToOffscreen =
       backend: BackendPreference;
       /** The network bundle in use now: kept (no download) when the chain still names it. */
       active: NetworkModelRef | null;
+    }
+  | {
+      target: 'offscreen';
+      type: 'video-sampling';
+      backend: BackendPreference;
+      /** As for 'classify': the bundle whose manifest answers is the one that would score the frames. */
+      network: NetworkModelRef | null;
     };
 
 /** The result cache's key for `key` (a media URL) scanned for a page in `partition`. */
@@ -242,6 +254,7 @@ export function parseToBackground(m: unknown): ToBackground {
     case 'report':
       return { type: 'report', report: parseReportInput(o.report) };
     case 'engine-status':
+    case 'video-sampling':
     case 'settings-changed':
     case 'network-check':
       return { type: o.type };

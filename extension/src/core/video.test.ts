@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { initialSampler, recordSample, type SamplerState, shouldSample, type VideoEvent } from './video.js';
+import { parseManifest } from '@veracity/models';
+import type { Probabilities } from '@veracity/protocol/domain';
+import { readFileSync } from 'node:fs';
+import {
+  initialSampler,
+  recordSample,
+  type SamplerState,
+  shouldSample,
+  type VideoEvent,
+  videoSamplingOf,
+  videoVerdict,
+} from './video.js';
 
 function run(events: VideoEvent[], max = 8): number[] {
   let s: SamplerState = initialSampler();
@@ -33,5 +44,36 @@ describe('video frame sampling', () => {
     ).toEqual([2]);
     const ticks = Array.from({ length: 20 }, (_, i) => ({ type: 'tick' as const, now: i * 1000, currentTime: i }));
     expect(run(ticks, 3)).toEqual([0, 1, 2]);
+  });
+});
+
+describe('video sampling and verdict from the bundle manifest', () => {
+  const shipped = parseManifest(
+    JSON.parse(readFileSync(new URL('../../../models/bundle/manifest.json', import.meta.url), 'utf8')),
+  );
+  const frames: Probabilities[] = [
+    [0.9, 0.05, 0.05],
+    [0.3, 0.6, 0.1],
+    [0.8, 0.1, 0.1],
+  ];
+
+  it("takes frame count and aggregation from the manifest's video section", () => {
+    expect(videoSamplingOf(shipped)).toEqual({ frames: shipped.video.frames, aggregate: shipped.video.aggregate });
+    const other = { ...shipped, video: { frames: 3, sampling: 'uniform' as const, aggregate: 'max-ai' as const } };
+    expect(videoSamplingOf(other)).toEqual({ frames: 3, aggregate: 'max-ai' });
+  });
+
+  it("a bundle's frame count caps the sampler", () => {
+    const ticks = Array.from({ length: 20 }, (_, i) => ({ type: 'tick' as const, now: i * 1000, currentTime: i }));
+    expect(run(ticks, videoSamplingOf({ video: { frames: 5, sampling: 'uniform', aggregate: 'mean' } }).frames)).toHaveLength(5);
+  });
+
+  it("'mean' averages the frames; 'max-ai' keeps the frame most sure it is AI, as the runtime does", () => {
+    const mean = videoVerdict(frames, { frames: 8, aggregate: 'mean' });
+    expect(mean.probabilities[0]).toBeCloseTo(2 / 3, 12);
+    expect(mean.ai).toBeCloseTo(1 / 3, 12);
+    const max = videoVerdict(frames, { frames: 8, aggregate: 'max-ai' });
+    expect(max.probabilities).toEqual([0.3, 0.6, 0.1]);
+    expect(max.ai).toBeCloseTo(0.7, 12);
   });
 });

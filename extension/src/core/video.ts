@@ -1,5 +1,31 @@
 // When to take a frame from a <video>: every `intervalMs` of playback while it plays, and once when it pauses,
-// up to `maxFrames` (the bundle's video.frames). Pure: the video collector feeds it events and the clock.
+// up to `maxFrames` (the bundle's video.frames); and how its frames' scores become its verdict (the bundle's
+// video.aggregate). Pure: the video collector feeds it events and the clock, the scanner the frames' scores.
+import type { Manifest } from '@veracity/models';
+import { aggregateFrames, type FrameAggregate, pAI, type Probabilities } from '@veracity/protocol/domain';
+
+/**
+ * What the extension reads from the bundle that scores its video: how many frames a clip gets and how their scores
+ * are combined. The offscreen document sends it from the loaded model's manifest, so a model with other settings
+ * (a newer bundle, a network model) is sampled and judged by its own rules, never by a number written here.
+ */
+export interface VideoSampling {
+  frames: number;
+  aggregate: FrameAggregate;
+}
+
+export function videoSamplingOf(manifest: Pick<Manifest, 'video'>): VideoSampling {
+  return { frames: manifest.video.frames, aggregate: manifest.video.aggregate };
+}
+
+/** A video's verdict so far, from the scores of the frames taken: the bundle's aggregate over them. */
+export function videoVerdict(
+  frames: readonly Probabilities[],
+  sampling: VideoSampling,
+): { probabilities: Probabilities; ai: number } {
+  const probabilities = aggregateFrames(frames, sampling.aggregate);
+  return { probabilities, ai: pAI(probabilities) };
+}
 
 export interface SamplerState {
   frames: number;

@@ -32,6 +32,7 @@ import type { NetworkModelRef } from '../core/network/state.js';
 import { ScoringQueue } from '../core/queue.js';
 import { backendChoice, type BackendPreference } from '../core/settings.js';
 import { videoTrust } from '../core/verdict.js';
+import { type VideoSampling, videoSamplingOf } from '../core/video.js';
 import { extensionUrl, onMessage, sendToExtension } from '../platform.js';
 import { storedBundleSource, storeBundle, hasBundle, pruneBundles } from './bundle-store.js';
 import { cropScreenshot, thumbnail } from './pixels.js';
@@ -296,6 +297,7 @@ const queue = new ScoringQueue<Job, ScanResult>({
     t = performance.now();
     const results = await detector.classifyImages(images);
     const trust = videoTrust(videoClipEvidence(detector.manifest));
+    const video = videoSamplingOf(detector.manifest);
     timing.classify_ms += performance.now() - t;
     t = performance.now();
     let next = 0;
@@ -317,7 +319,7 @@ const queue = new ScoringQueue<Job, ScanResult>({
         ms: r.ms,
         at: Date.now(),
         thumb: await thumbnail(d.image).catch(() => ''),
-        ...(jobs[i]!.request.kind === 'video' ? { trust } : {}),
+        ...(jobs[i]!.request.kind === 'video' ? { trust, video } : {}),
       });
     }
     timing.thumb_ms += performance.now() - t;
@@ -330,6 +332,9 @@ onMessage((message) => {
   if (message.type === 'status')
     return Promise.resolve({ ...status, queue: { ...queue.stats }, timing: { ...timing } } satisfies EngineStatus);
   if (message.type === 'network-check') return networkCheck(message);
+  // From the model that scores the frames: its manifest says how many to take and how to combine them.
+  if (message.type === 'video-sampling')
+    return detectorFor(message.backend, message.network).then((d): VideoSampling => videoSamplingOf(d.manifest));
   return queue.submit({
     request: message.request,
     preference: message.backend,

@@ -1,12 +1,12 @@
-// <video>: frames sampled while it plays (one per interval, up to the bundle's frame count) and when it pauses or
-// seeks; a paused video that already shows a frame gets one sample. Only videos on screen or about to be.
+// <video>: frames sampled while it plays (one per interval, up to the bundle's video.frames, which the scanner asks
+// the offscreen document for) and when it pauses or seeks; a paused video that already shows a frame gets one
+// sample. Only videos on screen or about to be.
 import { LOOKAHEAD_MARGIN, skipReason } from '../../core/filters.js';
 import { initialSampler, recordSample, type SamplerState, shouldSample, type VideoEvent } from '../../core/video.js';
 import type { Scanner } from '../scanner.js';
 import type { Collector } from './types.js';
 
 const INTERVAL_MS = 1000;
-const MAX_FRAMES = 8;
 const EVENTS = ['playing', 'pause', 'seeked', 'timeupdate', 'loadeddata'] as const;
 
 export class VideoCollector implements Collector {
@@ -89,12 +89,15 @@ export class VideoCollector implements Collector {
     )
       return;
     const e: VideoEvent = { type, now: performance.now(), currentTime: v.currentTime };
-    const state = this.samplers.get(v) ?? initialSampler();
-    if (!shouldSample(state, e, INTERVAL_MS, MAX_FRAMES)) return;
-    this.samplers.set(v, recordSample(state, e));
     this.busy.add(v);
     this.scanner
-      .scanVideoFrame(v)
+      .videoSampling()
+      .then((sampling) => {
+        const state = this.samplers.get(v) ?? initialSampler();
+        if (!shouldSample(state, e, INTERVAL_MS, sampling.frames)) return;
+        this.samplers.set(v, recordSample(state, e));
+        return this.scanner.scanVideoFrame(v);
+      })
       .catch((err: unknown) => console.debug('[veracity] video frame not scored:', err))
       .finally(() => this.busy.delete(v));
   }
