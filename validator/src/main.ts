@@ -9,7 +9,7 @@ import { perModality, weightShares } from '@veracity/protocol';
 import { BundleTracker, leaderboard } from './bundle/miner-bundles.js';
 import { ChallengeDataset } from './challenges/dataset.js';
 import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './challenges/factory.js';
-import { ChainSync, type WeightsOutcome } from './chain-sync.js';
+import { ChainSync, type WeightsOutcome } from './chain/chain-sync.js';
 import { loadHotkey } from './chain/keys.js';
 import { ConfigError, HELP, redact, resolveConfig, type ValidatorConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -19,6 +19,7 @@ import { statusHandler } from './status/http.js';
 import { createMetrics } from './status/metrics.js';
 import type { StatusSnapshot } from './status/types.js';
 import { Store } from './store.js';
+import { WeightHistory } from './weight-history.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -57,6 +58,7 @@ export async function runValidator(
     devKey ? { uri: '//Alice' } : { uri: config.hotkeyUri, keystore: config.keystore, keystorePassword: config.keystorePassword },
   );
   const store = new Store(config.db);
+  const weightHistory = new WeightHistory(store);
   const dataset = ChallengeDataset.load(config.dataset, (r) =>
     log.warn('dataset row left out', { row: r.where, reason: r.reason }),
   );
@@ -99,7 +101,7 @@ export async function runValidator(
     const copying = server.copying();
     const groupOf = new Map(copying.groups.flatMap((g) => g.map((h) => [h, g.length] as const)));
     const connected = new Set(server.connected());
-    const weights = store.weightHistory(200);
+    const weights = weightHistory.recent(200);
     const snap: StatusSnapshot = {
       validator: { version: VERSION, hotkey: signer.address, netuid: config.netuid, startedAt },
       chain: {
@@ -180,15 +182,7 @@ export async function runValidator(
       metrics.weightsSet.inc({ status: outcome.action });
       return outcome;
     }
-    // No chain: the weight vector is still computed and recorded, which is what the status page charts.
-    if (weights.size === 0) return { ok: false, detail: 'no miners yet' };
-    store.recordWeights({
-      at: Date.now(),
-      weights: Object.fromEntries(weights),
-      status: 'pending',
-      detail: 'computed locally; no chain configured',
-    });
-    return { ok: true, detail: 'recorded locally' };
+    return weightHistory.recordLocal(weights, Date.now());
   };
   const cycleWeights = (outcome: { ok: boolean; detail: string } | WeightsOutcome): WeightsCycle['weights'] => {
     const sent = 'uids' in outcome && outcome.uids && outcome.values ? outcome : null;

@@ -24,7 +24,6 @@ import {
   MAX_REVEAL_ITEMS,
   type MediaMime,
   type Message,
-  MODALITY_NAMES,
   newSalt,
   pAI,
   PROTOCOL_VERSION,
@@ -35,31 +34,20 @@ import {
   signHello,
   transportMaxPayload,
   verifyAuth,
-  weightShares,
 } from '@veracity/protocol';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { BundleTracker } from './bundle/miner-bundles.js';
+import type { Registration } from './chain/metagraph.js';
 import type { ChallengeFactory, PreparedChallenge, PreparedItem } from './challenges/factory.js';
-import {
-  type CopyOptions,
-  type CopyReport,
-  DEFAULT_COPY_OPTIONS,
-  detectCopying,
-  type RoundAnswers,
-  shareGroups,
-} from './copying.js';
+import { type CopyOptions, type CopyReport, DEFAULT_COPY_OPTIONS, detectCopying, type RoundAnswers } from './copying.js';
 import type { Metrics } from './status/metrics.js';
 import { type AnswerLog, type Store } from './store.js';
-import { DEFAULT_POLICY, scoreMiner, type ScoringPolicy } from './scoring.js';
+import { type MinerStanding, minerStandings } from './scores.js';
+import { DEFAULT_POLICY, type ScoringPolicy } from './scoring.js';
 import type { Logger } from './log.js';
 import { AddressGuard, DEFAULT_GUARD_LIMITS, type GuardLimits, normaliseIp, TokenBucket } from './guard.js';
 
 export type CopyPolicy = 'flag' | 'share';
-
-export interface Registration {
-  ok: boolean;
-  uid?: number;
-}
 
 export interface ValidatorServerOptions {
   host: string;
@@ -755,26 +743,15 @@ export class ValidatorServer {
     }
   }
 
-  /** Current scores and normalised weights of every known miner. */
-  scores(): Map<string, { score: number; weight: number; detail: ReturnType<typeof scoreMiner>; uid: number | null }> {
-    const policy = this.o.policy ?? DEFAULT_POLICY;
-    const per = new Map<string, { score: number; detail: ReturnType<typeof scoreMiner>; uid: number | null }>();
-    for (const m of this.o.store.miners()) {
-      const records = MODALITY_NAMES.flatMap((modality) => this.o.store.window(m.hotkey, modality, policy.window));
-      const detail = scoreMiner(records, policy);
-      per.set(m.hotkey, { score: detail.score, detail, uid: m.uid });
-      this.o.metrics.minerScore.set({ hotkey: m.hotkey }, detail.score);
-    }
-    let scores = new Map([...per].map(([k, v]) => [k, v.score]));
-    if (this.o.copy?.policy === 'share') {
-      const { groups, leaders } = this.copying();
-      scores = shareGroups(scores, groups, leaders);
-    }
+  /** Current scores and normalised weights of every known miner (see scores.ts), exported to /metrics too. */
+  scores(): Map<string, MinerStanding> {
+    const share = this.o.copy?.policy === 'share' ? this.copying() : null;
     // A miner not running the bundle it published is scored as unpublished (the share is 1 unless configured).
     const bundles = this.o.bundles;
-    if (bundles) scores = new Map([...scores].map(([k, s]) => [k, s * bundles.factor(k)]));
-    const weights = weightShares(scores);
-    return new Map([...per].map(([k, v]) => [k, { ...v, score: scores.get(k) ?? 0, weight: weights.get(k) ?? 0 }]));
+    const factor = bundles ? (hotkey: string) => bundles.factor(hotkey) : undefined;
+    const standings = minerStandings(this.o.store, this.o.policy ?? DEFAULT_POLICY, share, factor);
+    for (const [hotkey, s] of standings) this.o.metrics.minerScore.set({ hotkey }, s.detail.score);
+    return standings;
   }
 
   /** Copy detection over the recent rounds (recomputed once per closed round at most); groups exported to /metrics. */

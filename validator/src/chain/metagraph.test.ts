@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffMetagraphs, type Neuron } from './metagraph.js';
+import { diffMetagraphs, type Neuron, registrationOf } from './metagraph.js';
 
 const n = (uid: number, hotkey: string, validatorPermit = false): Neuron => ({
   uid,
@@ -30,5 +30,14 @@ describe('diffMetagraphs', () => {
   it('reports nothing when nothing changed', () => {
     const m = { uids: [n(0, 'v', true), n(1, 'a')] };
     expect(diffMetagraphs(m, { uids: [n(1, 'a'), n(0, 'v', true)] })).toEqual([]);
+  });
+});
+
+describe('registrationOf', () => {
+  it('lets a registered hotkey mine under its uid, and nobody before a metagraph is read', () => {
+    const mg = { byHotkey: new Map([['a', n(3, 'a')]]) };
+    expect(registrationOf(mg, 'a')).toEqual({ ok: true, uid: 3 });
+    expect(registrationOf(mg, 'b')).toEqual({ ok: false });
+    expect(registrationOf(undefined, 'a')).toEqual({ ok: false });
   });
 });

@@ -40,6 +40,18 @@ export interface Metagraph {
   commitments: Map<string, unknown>;
 }
 
+/** Whether a hotkey may mine, and under which uid: what the validator's server asks at each handshake. */
+export interface Registration {
+  ok: boolean;
+  uid?: number;
+}
+
+/** Only hotkeys registered on the subnet may mine; the uid is the metagraph's (none read yet: nobody may). */
+export function registrationOf(metagraph: Pick<Metagraph, 'byHotkey'> | null | undefined, hotkey: string): Registration {
+  const n = metagraph?.byHotkey.get(hotkey);
+  return n ? { ok: true, uid: n.uid } : { ok: false };
+}
+
 type StorageFn = ((...args: unknown[]) => Promise<Codec>) & {
   entries: (...args: unknown[]) => Promise<[{ args: Codec[] }, Codec][]>;
   multi: (args: unknown[]) => Promise<Codec[]>;

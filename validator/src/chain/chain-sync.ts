@@ -11,7 +11,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { Codec } from '@polkadot/types/types';
 import { backoffDelay } from '@veracity/protocol';
-import { type Metagraph, MetagraphWatcher } from './chain/metagraph.js';
+import { type Metagraph, MetagraphWatcher, type Registration, registrationOf } from './metagraph.js';
 import {
   commitHash,
   commitWeights,
@@ -23,11 +23,11 @@ import {
   weightsState,
   type PendingCommit,
   type WeightsState,
-} from './chain/weights.js';
-import type { Logger } from './log.js';
-import type { Registration } from './server.js';
-import type { ChainStatus } from './status/types.js';
-import type { PendingCommitRow, Store, WeightLog } from './store.js';
+} from './weights.js';
+import type { Logger } from '../log.js';
+import type { ChainStatus } from '../status/types.js';
+import type { PendingCommitRow, Store, WeightLog } from '../store.js';
+import { WeightHistory } from '../weight-history.js';
 
 export interface ChainSyncOptions {
   endpoint: string;
@@ -91,7 +91,12 @@ export class ChainSync {
   commitReveal: boolean | null = null;
   nextWeightsBlock: number | null = null;
 
-  constructor(private readonly o: ChainSyncOptions) {}
+  /** Weight rows are written through the validator's one writer of them (see weight-history.ts). */
+  private readonly history: WeightHistory;
+
+  constructor(private readonly o: ChainSyncOptions) {
+    this.history = new WeightHistory(o.store);
+  }
 
   /** Connects, reads the metagraph, and follows new heads. Throws when the chain cannot be reached now. */
   async start(): Promise<Metagraph> {
@@ -151,10 +156,7 @@ export class ChainSync {
 
   /** Only hotkeys registered on the subnet may mine; the uid comes from the metagraph (the last one read while the
    * chain is away). */
-  registration = (hotkey: string): Registration => {
-    const n = this.watcher?.current?.byHotkey.get(hotkey);
-    return n ? { ok: true, uid: n.uid } : { ok: false };
-  };
+  registration = (hotkey: string): Registration => registrationOf(this.watcher?.current, hotkey);
 
   /** A hotkey's commitment record (the model channel) as read with the last metagraph; undefined when it has none. */
   commitment = (hotkey: string): unknown => this.watcher?.current?.commitments.get(hotkey);
@@ -237,8 +239,7 @@ export class ChainSync {
       if (uid !== undefined) byUid.set(uid, w);
     }
     const history = Object.fromEntries([...byUid].map(([u, w]) => [String(u), w]));
-    const record = (status: WeightLog['status'], detail: string) =>
-      this.o.store.recordWeights({ at, weights: history, status, detail });
+    const record = (status: WeightLog['status'], detail: string) => this.history.record({ at, weights: history, status, detail });
     const api = this.api;
     if (!api || !mg) return this.failure('NotConnected', 'not connected to the chain yet', record);
     if (!this.connected) {
@@ -292,7 +293,7 @@ export class ChainSync {
     const { store, netuid, signer } = this.o;
     const salt = randomSalt();
     const hash = commitHash(signer.publicKey, netuid, uids, values, salt, versionKey);
-    const weightsId = store.recordWeights({ at, weights: history, status: 'pending', detail: 'committing (commit-reveal)' });
+    const weightsId = this.history.record({ at, weights: history, status: 'pending', detail: 'committing (commit-reveal)' });
     // Saved before sending: if the validator stops before the reply, the salt is still there to reveal with.
     const id = store.savePendingCommit({
       netuid,
@@ -312,18 +313,18 @@ export class ChainSync {
     if (r.ok) {
       store.confirmCommit(id, r.commitBlock, r.reveal);
       const detail = `committed at block ${r.commitBlock}; revealed in blocks ${r.reveal.first}..${r.reveal.last}`;
-      store.updateWeightStatus(weightsId, 'pending', detail);
+      this.history.update(weightsId, 'pending', detail);
       this.clearError();
       this.o.log.info(`weights committed on chain (commit-reveal): ${detail}`, { uids, weights: values, hash });
       return { ok: true, action: 'committed', detail, block: r.commitBlock, uids, values };
     }
     if (r.code === 'Transport') {
       // It may have landed: the next check looks for the hash on chain (WeightCommits) before giving up on it.
-      store.updateWeightStatus(weightsId, 'pending', `commit sent, no confirmation (${r.explanation})`);
+      this.history.update(weightsId, 'pending', `commit sent, no confirmation (${r.explanation})`);
       return { ...this.failure(r.code, `${r.explanation} The commit is checked on chain once it is back.`), uids, values };
     }
     store.deletePendingCommit(id);
-    store.updateWeightStatus(weightsId, 'failed', `${r.code}: ${r.explanation}`);
+    this.history.update(weightsId, 'failed', `${r.code}: ${r.explanation}`);
     return { ...this.failure(r.code, r.explanation, undefined, r.chainError), uids, values };
   }
 
@@ -337,7 +338,7 @@ export class ChainSync {
     for (let p of this.pending()) {
       const drop = (code: string, why: string) => {
         store.deletePendingCommit(p.id);
-        if (p.weightsId !== null) store.updateWeightStatus(p.weightsId, 'failed', `${code}: ${why}`);
+        if (p.weightsId !== null) this.history.update(p.weightsId, 'failed', `${code}: ${why}`);
         this.setError(code, why);
         log.warn(`weight commit dropped: ${why}`, { commitBlock: p.commitBlock, hash: p.hash });
       };
@@ -385,7 +386,7 @@ export class ChainSync {
       if (r.ok) {
         store.deletePendingCommit(p.id);
         const detail = `revealed at block ${r.block} (committed at block ${p.commitBlock})`;
-        if (p.weightsId !== null) store.updateWeightStatus(p.weightsId, 'set', detail);
+        if (p.weightsId !== null) this.history.update(p.weightsId, 'set', detail);
         this.clearError();
         log.info(`weights revealed on chain: ${detail}`, { block: r.block, uids: p.uids, weights: p.values });
         return { ok: true, action: 'revealed', detail, block: r.block, uids: p.uids, values: p.values };

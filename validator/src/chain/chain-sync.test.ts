@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ChainSync } from './chain-sync.js';
-import { keyFromUri } from './chain/keys.js';
-import { createLogger } from './log.js';
-import { Store } from './store.js';
+import { keyFromUri } from './keys.js';
+import { createLogger } from '../log.js';
+import { Store } from '../store.js';
 
 async function closedPort(): Promise<number> {
   const srv = createServer();

@@ -16,11 +16,11 @@ import { type Detector, loadNodeDetector } from '@veracity/models/node';
 import { defaultBundleDir } from '@veracity/models/paths';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightsOutcome } from './chain-sync.js';
-import { bootstrapSubnet, sudoSetHyperparams } from './chain/bootstrap.js';
-import { keyFromUri } from './chain/keys.js';
-import { type Localnet, startLocalnet } from './chain/localnet.js';
-import { defaultSpec } from './chain/spec.js';
-import { advanceBlocks } from './chain/tx.js';
+import { bootstrapSubnet, sudoSetHyperparams } from './bootstrap.js';
+import { keyFromUri } from './keys.js';
+import { type Localnet, startLocalnet } from './localnet.js';
+import { defaultSpec } from './spec.js';
+import { advanceBlocks } from './tx.js';
 import {
   commitHash,
   commitWeights,
@@ -30,14 +30,14 @@ import {
   toU16Weights,
   versionKeyFrom,
   weightsState,
-} from './chain/weights.js';
-import { DEFAULTS, type ValidatorConfig } from './config.js';
-import { createLogger } from './log.js';
-import { runValidator, type RunningValidator } from './main.js';
-import { NodeMiner } from './miner/node-miner.js';
-import type { StatusSnapshot } from './status/types.js';
-import { Store } from './store.js';
-import { DATASET, until } from './test-support/helpers.js';
+} from './weights.js';
+import { DEFAULTS, type ValidatorConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { runValidator, type RunningValidator } from '../main.js';
+import { NodeMiner } from '../miner/node-miner.js';
+import type { StatusSnapshot } from '../status/types.js';
+import { Store } from '../store.js';
+import { DATASET, until } from '../test-support/helpers.js';
 
 type LogLine = { level: string; msg: string } & Record<string, unknown>;
 const TEMPO = 5;
@@ -59,7 +59,7 @@ describe('the validator on chain: commit-reveal, a chain that goes away, a resta
   const miners: NodeMiner[] = [];
   const timings: Record<string, number> = {};
   const versionKey = versionKeyFrom(
-    (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+    (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
   );
 
   const connectApi = async () => ApiPromise.create({ provider: new WsProvider(net.endpoint), noInitWarn: true });
