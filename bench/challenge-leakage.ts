@@ -13,15 +13,16 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { ChallengeDataset } from '../validator/src/challenges/dataset.js';
-import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from '../validator/src/challenges/factory.js';
 import {
+  ChallengeDataset,
+  ChallengeFactory,
+  DEFAULT_CHALLENGE_CONFIG,
   type ChallengeMetadata,
   crossValidatedAuc,
   featureAucs,
   features,
   jpegQuality,
-} from '../validator/src/challenges/leakage.js';
+} from '@veracity/validator/challenges';
 
 const { values: args } = parseArgs({
   options: {

@@ -25,8 +25,7 @@ import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { encode, PROTOCOL_VERSION } from '@veracity/protocol';
 import Database from 'better-sqlite3';
-import { hostileAddress } from '../validator/src/test-support/helpers.js';
-import { RawMiner } from '../validator/src/test-support/raw-miner.js';
+import { hostileAddress, RawMiner } from '@veracity/validator/test-support';
 
 const { values: args } = parseArgs({
   options: {

@@ -22,15 +22,10 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { loadNodeDetector, type Probabilities } from '@veracity/models/node';
 import { defaultBundleDir } from '@veracity/models/paths';
 import sharp from 'sharp';
-import { ChallengeDataset } from '../validator/src/challenges/dataset.js';
-import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from '../validator/src/challenges/factory.js';
-import { createLogger } from '../validator/src/log.js';
-import { NodeMiner } from '../validator/src/miner/node-miner.js';
-import { ValidatorServer } from '../validator/src/server.js';
-import { createMetrics } from '../validator/src/status/metrics.js';
-import { Store } from '../validator/src/store.js';
-import { until } from '../validator/src/test-support/helpers.js';
-import { AnswerRelay } from '../validator/src/test-support/relay.js';
+import { ChallengeDataset, ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from '@veracity/validator/challenges';
+import { createLogger, ValidatorServer, createMetrics, Store } from '@veracity/validator';
+import { NodeMiner } from '@veracity/validator/miner';
+import { until, AnswerRelay } from '@veracity/validator/test-support';
 
 const { values: args } = parseArgs({
   options: {

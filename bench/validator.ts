@@ -14,12 +14,8 @@ import { parseArgs } from 'node:util';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { percentile } from '@veracity/models';
-import { ChallengeDataset } from '../validator/src/challenges/dataset.js';
-import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from '../validator/src/challenges/factory.js';
-import { createLogger } from '../validator/src/log.js';
-import { ValidatorServer } from '../validator/src/server.js';
-import { createMetrics } from '../validator/src/status/metrics.js';
-import { Store } from '../validator/src/store.js';
+import { ChallengeDataset, ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from '@veracity/validator/challenges';
+import { createLogger, ValidatorServer, createMetrics, Store } from '@veracity/validator';
 
 const { values: args } = parseArgs({
   options: {

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { expect, test } from '@playwright/test';
-import { readWeights } from '../validator/src/chain/weights.js';
+import { readWeights } from '@veracity/validator/chain';
 import { type Checkout, cleanCheckout, processesIn, REPO_ROOT } from './support/checkout.js';
 
 const SHARED = resolve(REPO_ROOT, '../shared');

@@ -9,8 +9,8 @@ import { type Browser, chromium, expect, type Page, test } from '@playwright/tes
 import { type Detector, decodeImageNode, loadNodeDetector, maxAbsDiff } from '@veracity/models/node';
 import { defaultBundleDir } from '@veracity/models/paths';
 import { formatWeight, weightShares } from '@veracity/protocol';
-import { readWeights } from '../validator/src/chain/weights.js';
-import type { RunningValidator } from '../validator/src/main.js';
+import { readWeights } from '@veracity/validator/chain';
+import type { RunningValidator } from '@veracity/validator';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/browser.js';
 import { type Served, serveStatic } from './support/static-server.js';
 import {

@@ -14,16 +14,18 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { type Detector, loadNodeDetector } from '@veracity/models/node';
-import { bootstrapSubnet } from '../validator/src/chain/bootstrap.js';
-import { keyFromUri } from '../validator/src/chain/keys.js';
-import { type Localnet, startLocalnet } from '../validator/src/chain/localnet.js';
-import { resolveConfig } from '../validator/src/config.js';
-import { createLogger, type Logger } from '../validator/src/log.js';
-import { runValidator, type RunningValidator } from '../validator/src/main.js';
-import { publishBundle } from '../validator/src/bundle/publish.js';
-import { serveBundles, type ServedBundles } from '../validator/src/bundle/serve.js';
-import { NodeMiner } from '../validator/src/miner/node-miner.js';
-import { serveStatic, type Served } from '../validator/src/static-files.js';
+import { bootstrapSubnet, keyFromUri, type Localnet, startLocalnet } from '@veracity/validator/chain';
+import {
+  resolveConfig,
+  createLogger,
+  type Logger,
+  runValidator,
+  type RunningValidator,
+  serveStatic,
+  type Served,
+} from '@veracity/validator';
+import { publishBundle, serveBundles, type ServedBundles } from '@veracity/validator/bundle';
+import { NodeMiner } from '@veracity/validator/miner';
 import { buildIfStale, killChildren } from './start/build.js';
 import { acquireStartLock, formatLockHeld, runningStatusUrl } from './start/lock.js';
 import { parseStartOptions, START_HELP, StartOptionsError, type StartOptions } from './start/options.js';

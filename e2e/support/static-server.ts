@@ -1,2 +1,2 @@
 // Test pages are served by the product's own static server (validator/src/static-files.ts), one implementation.
-export { serveStatic, type Served } from '../../validator/src/static-files.js';
+export { serveStatic, type Served } from '@veracity/validator';

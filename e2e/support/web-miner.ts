@@ -14,9 +14,8 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import type { Page } from '@playwright/test';
 import { decodeBinary, decodeText, type Message, type Modality } from '@veracity/protocol';
 import { build } from 'vite';
-import { DEFAULTS, type ValidatorConfig } from '../../validator/src/config.js';
-import { runValidator, type RunningValidator } from '../../validator/src/main.js';
-import type { Subnet } from '../../validator/src/test-support/subnet.js';
+import { DEFAULTS, type ValidatorConfig, runValidator, type RunningValidator } from '@veracity/validator';
+import type { Subnet } from '@veracity/validator/test-support';
 import { DATASET_DIR } from './images.js';
 
 export const WEB_MINER_DIR = fileURLToPath(new URL('../../web-miner/', import.meta.url));
@@ -36,7 +35,7 @@ export function buildWebMiner(): Promise<string> {
   return built;
 }
 
-export { startSubnet, type Subnet } from '../../validator/src/test-support/subnet.js';
+export { startSubnet, type Subnet } from '@veracity/validator/test-support';
 
 /** The real validator on that subnet, reading ../shared/datasets; weights only when the test asks. */
 export function startValidator(subnet: Subnet | null, overrides: Partial<ValidatorConfig>): Promise<RunningValidator> {

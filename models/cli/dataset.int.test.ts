@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChallengeDataset } from '../../validator/src/challenges/dataset.js';
+import { ChallengeDataset } from '@veracity/validator/challenges';
 import { LABELS } from '@veracity/protocol/domain';
 import { parseDatasetManifest } from '../src/dataset/dataset.js';
 import { parseSources, toCsv } from '../src/dataset/sources.js';
