@@ -13,9 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { Keyring } from '@polkadot/keyring';
 import { bundleDigest, encodeModelCommitment } from '@veracity/protocol/model-commitment';
 import { WebSocket, WebSocketServer } from 'ws';
-import { advanceBlocks, submitTx, txCall } from '../../validator/src/chain/tx.js';
-import { setWeights } from '../../validator/src/chain/weights.js';
-import { startSubnet, type Subnet } from '../../validator/src/test-support/subnet.js';
+import { advanceBlocks, setWeights, submitTx, txCall } from '@veracity/validator/chain';
+import { startSubnet, type Subnet } from '@veracity/validator/test-support';
 
 const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
 export const BUNDLE_DIRS = { tiny: `${MODELS}fixtures/tiny/`, shipped: `${MODELS}bundle/` } as const;

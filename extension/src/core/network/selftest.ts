@@ -11,6 +11,7 @@
  * Pure: the offscreen document runs the detector and passes the results here.
  */
 import type { RawImage } from '@veracity/models';
+import { pAI } from '@veracity/protocol/domain';
 import { ExtensionError, ExtensionErrorCode } from '../errors.js';
 
 const SIZE = 96;
@@ -60,7 +61,7 @@ export function judgeSelfTest(batch: ArrayLike<number>[], singles: ArrayLike<num
   }
   if (batchDiff > TOLERANCE)
     throw fail(`an image scored alone differs from the same image in a batch by ${batchDiff.toFixed(4)}`);
-  const ai = batch.map((p) => p[1]! + p[2]!);
+  const ai = batch.map(pAI);
   if (Math.max(...ai) - Math.min(...ai) < 1e-6) throw fail(`every test image gets P(AI) ${ai[0]}: the model ignores its input`);
   return { images, ai, batchDiff };
 }
