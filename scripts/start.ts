@@ -117,8 +117,11 @@ async function main(opts: StartOptions): Promise<void> {
   // The builds are CPU work and the chain mostly waits on block time: start them now, collect them at steps 4-5.
   const builds = opts.build
     ? {
-        webMiner: buildIfStale(ROOT, 'web-miner', ['models/src', 'models/bundle', 'models/build', 'protocol/src'], (t) =>
-          say(`      web miner: ${t}`),
+        webMiner: buildIfStale(
+          ROOT,
+          'web-miner',
+          ['models/src', 'models/bundle', 'models/build', 'protocol/src', 'miner/src'],
+          (t) => say(`      web miner: ${t}`),
         ),
         extension: buildIfStale(ROOT, 'extension', ['models/src', 'models/bundle', 'models/build'], (t) =>
           say(`      extension: ${t}`),

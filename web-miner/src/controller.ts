@@ -8,12 +8,11 @@ import * as Comlink from 'comlink';
 import { ChainError, type ChainStatus, ChainWatch } from './adapters/chain.js';
 import { browserDial } from './adapters/socket.js';
 import { type Account, devAccount, walletAccounts, WalletError, walletSigner } from './adapters/wallet.js';
-import { judgeValidator, pAI } from '@veracity/protocol';
+import { CloseCode, judgeValidator, pAI } from '@veracity/protocol';
 import { type MinerConfig, resolveConfig } from './core/config.js';
 import { type Explained, explain, type Problem } from './core/errors.js';
-import { type DropReason, MinerSession, type SessionState, type TextSigner } from './core/session.js';
+import { type DropReason, MinerSession, type SessionState, type TextSigner, TokenBucket } from '@veracity/miner';
 import { LatencyWindow } from './core/stats.js';
-import { TokenBucket } from './core/throttle.js';
 import type { LoadResult, WorkerApi } from './worker.js';
 
 /** The label audit of one validator: commitments received, reveals checked against them. */
@@ -107,7 +106,7 @@ export class Controller {
         running: false,
         validators: config.validators.map((url) => ({ url, state: 'idle', answered: 0, audit: EMPTY_AUDIT })),
         answered: 0,
-        dropped: { deadline: 0, throttle: 0, closed: 0, error: 0 },
+        dropped: { deadline: 0, throttle: 0, closed: 0, error: 0, declined: 0 },
         series: [],
         results: [],
         maxPerMinute: config.maxPerMinute,
@@ -149,7 +148,10 @@ export class Controller {
 
   // ---- model ---------------------------------------------------------------------------------------------------
 
-  async loadModel(): Promise<void> {
+  /** Loads the bundle the config names, or `bundle` (a URL, absolute or relative to the page) from then on. */
+  async loadModel(bundle?: string): Promise<void> {
+    if (bundle !== undefined && bundle.trim() !== '' && bundle.trim() !== this.view.config.bundle)
+      this.view.config = { ...this.view.config, bundle: bundle.trim() };
     this.worker?.terminate();
     this.view.model = { status: 'loading', progress: [] };
     this.changed();
@@ -297,6 +299,8 @@ export class Controller {
         netuid: this.view.config.netuid,
         hotkey: account.address,
         sign,
+        // The bundle of the moment: a reload of the model is declared at the next handshake.
+        bundleSha256: () => this.view.model.loaded?.model.sha256,
         dial: browserDial,
         clock: {
           now: () => Date.now(),
@@ -375,8 +379,10 @@ export class Controller {
               return update({ audit });
             }
             case 'closed':
-              if (e.code === 1000) return;
+              if (e.code === CloseCode.Normal) return;
               return update({ lastProblem: this.report({ closeCode: e.code, message: e.reason, hotkey: account.address }) });
+            case 'refused':
+              return update({ lastProblem: this.report({ code: e.code, message: e.message, hotkey: account.address }) });
             case 'error': {
               const problem = this.report({ code: e.code, message: e.message, hotkey: account.address });
               // A lost GPU does not come back by itself: show the model as failed, with its reload button.

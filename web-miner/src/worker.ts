@@ -5,6 +5,7 @@
  */
 import { type BackendChoice, decodeBlob, type LoadProgress, loadWebDetector } from '@veracity/models/web';
 import type { Modality, Probabilities } from '@veracity/protocol/domain';
+import { bundleDigest, MAX_BUNDLE_BYTES } from '@veracity/protocol';
 import * as Comlink from 'comlink';
 
 type Detector = Awaited<ReturnType<typeof loadWebDetector>>;
@@ -13,7 +14,8 @@ export type Outcome<T> = ({ ok: true } & T) | { ok: false; code: string; message
 
 export interface LoadResult {
   backend: Detector['backend'];
-  model: { name: string; version: string; inputSize: number };
+  /** `sha256` is the bundle's id (bundleDigest of manifest.json as downloaded), declared in every auth. */
+  model: { name: string; version: string; inputSize: number; sha256: string; url: string };
 }
 
 let detector: Detector | undefined;
@@ -39,6 +41,8 @@ const api = {
         backends: options.backends,
         wasmPaths: options.wasmPaths,
         ...(options.numThreads === undefined ? {} : { numThreads: options.numThreads }),
+        // A bundle from any URL gets a published bundle's cap: the page downloads nothing heavier.
+        maxBytes: MAX_BUNDLE_BYTES,
         onProgress: (p) => onProgress(p),
       });
       detector = d;
@@ -46,7 +50,13 @@ const api = {
       return {
         ok: true,
         backend: d.backend,
-        model: { name: m.id ?? 'model', version: m.version ?? '', inputSize: m.input?.size ?? 0 },
+        model: {
+          name: m.id ?? 'model',
+          version: m.version ?? '',
+          inputSize: m.input?.size ?? 0,
+          sha256: bundleDigest(d.manifestBytes!),
+          url: options.bundleUrl,
+        },
       };
     } catch (e) {
       return failure(e);

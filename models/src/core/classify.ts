@@ -77,6 +77,8 @@ export interface DetectorOptions {
  */
 export class Detector {
   readonly manifest: Manifest;
+  /** manifest.json as loaded (the bundle's id is its sha256); unset for a detector built from a manifest object. */
+  manifestBytes: Uint8Array | undefined;
   private readonly session: ModelSession;
   private readonly queue = new SerialQueue();
   private readonly maxBatch: number;
@@ -183,6 +185,7 @@ export async function createDetector(
 ): Promise<Detector> {
   const session = await createSession(bundle.model, onProgress);
   const detector = new Detector(bundle.manifest, session, options);
+  detector.manifestBytes = bundle.manifestBytes;
   // The first run compiles kernels (WebGPU shaders take seconds); do it now, under a progress stage, not on the
   // user's first image.
   onProgress({ stage: 'warmup', backend: session.info.name });

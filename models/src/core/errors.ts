@@ -6,6 +6,8 @@ export const ErrorCode = {
   ManifestInvalid: 'E_MANIFEST_INVALID',
   Sha256Mismatch: 'E_SHA256_MISMATCH',
   BundleFetch: 'E_BUNDLE_FETCH',
+  /** A bundle (manifest.json + model) heavier than its loader's cap (published bundles: 10 MiB). */
+  BundleTooLarge: 'E_BUNDLE_TOO_LARGE',
   NoBackend: 'E_NO_BACKEND',
   Decode: 'E_DECODE',
   InvalidImage: 'E_INVALID_IMAGE',

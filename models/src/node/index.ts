@@ -1,9 +1,17 @@
 /** Node entry point: the core plus onnxruntime-node, sharp decoding and bundles read from folders or URLs. */
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { type BundleSource, loadBundle, type ProgressCallback, readStream, urlBundleSource } from '../core/bundle.js';
+import {
+  type BundleSource,
+  bundleTooLarge,
+  type LoadBundleOptions,
+  loadBundle,
+  type ProgressCallback,
+  readStream,
+  urlBundleSource,
+} from '../core/bundle.js';
 import { createDetector, type Detector, type DetectorOptions } from '../core/classify.js';
 import { ErrorCode, messageOf, VeracityError } from '../core/errors.js';
 import { createNodeSession, type NodeSessionOptions } from './ort.js';
@@ -18,19 +26,19 @@ export function dirBundleSource(dir: string): BundleSource {
   const root = resolve(dir);
   return {
     location: root,
-    async readManifest() {
-      let text: string;
+    async readManifest(maxBytes) {
+      const path = join(root, 'manifest.json');
+      let size: number;
       try {
-        text = await readFile(join(root, 'manifest.json'), 'utf8');
+        size = (await stat(path)).size;
       } catch (e) {
-        throw new VeracityError(ErrorCode.BundleFetch, `cannot read ${join(root, 'manifest.json')}: ${messageOf(e)}`, {
-          cause: e,
-        });
+        throw new VeracityError(ErrorCode.BundleFetch, `cannot read ${path}: ${messageOf(e)}`, { cause: e });
       }
+      if (size > maxBytes) throw bundleTooLarge(path, size, maxBytes);
       try {
-        return JSON.parse(text);
+        return new Uint8Array(await readFile(path));
       } catch (e) {
-        throw new VeracityError(ErrorCode.ManifestInvalid, `${join(root, 'manifest.json')} is not JSON: ${messageOf(e)}`);
+        throw new VeracityError(ErrorCode.BundleFetch, `cannot read ${path}: ${messageOf(e)}`, { cause: e });
       }
     },
     async readModel(file, expectedBytes, onBytes) {
@@ -50,12 +58,12 @@ export function nodeBundleSource(location: string): BundleSource {
   return /^https?:\/\//.test(location) ? urlBundleSource(location) : dirBundleSource(location.replace(/^file:\/\//, ''));
 }
 
-export interface NodeDetectorOptions extends DetectorOptions, NodeSessionOptions {
+export interface NodeDetectorOptions extends DetectorOptions, NodeSessionOptions, LoadBundleOptions {
   onProgress?: ProgressCallback;
 }
 
 export async function loadNodeDetector(location: string, options: NodeDetectorOptions = {}): Promise<Detector> {
-  const bundle = await loadBundle(nodeBundleSource(location), options.onProgress);
+  const bundle = await loadBundle(nodeBundleSource(location), options.onProgress, options);
   return createDetector(
     bundle,
     (model, onProgress) =>

@@ -3,7 +3,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { intFlag, parseCli, runCli, UsageError } from '@veracity/models/cli';
 import { loadNodeDetector } from '@veracity/models/node';
 import { bundleFlag } from '@veracity/models/paths';
-import { judgeValidator, readValidatorStanding, type StandingQueries } from '@veracity/protocol';
+import { judgeValidator, MAX_BUNDLE_BYTES, readValidatorStanding, type StandingQueries } from '@veracity/protocol';
 import { keyFromUri } from '../chain/keys.js';
 import { type MinerBehaviour, NodeMiner, type NodeMinerOptions } from './node-miner.js';
 
@@ -16,7 +16,10 @@ Mines headless: answers a validator's challenges with the model bundle, through 
 
   --validator URL     validator to mine for (ws:// or wss://); repeat it to mine for several at once
   --netuid N          the subnet the validators serve; a validator on another one refuses the handshake [default 2]
-  --bundle DIR|URL    model bundle (manifest.json + model.onnx) [default: the shipped models/bundle]
+  --bundle DIR|URL    model bundle (manifest.json + the model it names), a folder or an http(s) URL; at most
+                      10 MiB, each file checked against the manifest's sha256. Declared in every handshake as
+                      the sha256 of its manifest.json, the id \`veracity-bundle publish\` puts on the chain
+                      [default: $VERACITY_MINER_BUNDLE, else the shipped models/bundle]
   --accept HOTKEY     only answer a validator that proves this hotkey in the handshake [default: any]
   --threads N         onnxruntime threads [default: automatic]
   --chain URL         subtensor node (ws:// or wss://): mine only for validators registered on the netuid with a
@@ -80,9 +83,11 @@ export async function main(argv: string[]): Promise<void> {
       const q = api.query.subtensorModule as unknown as StandingQueries;
       checkValidator = async (hotkey) => judgeValidator(await readValidatorStanding(q, netuid, hotkey), { minStake });
     }
-    const bundle = bundleFlag(values.bundle);
+    const bundle = bundleFlag(values.bundle ?? (process.env.VERACITY_MINER_BUNDLE || undefined));
     const detector = await loadNodeDetector(bundle, {
       ...(threads ? { threads } : {}),
+      // What a miner serves is what it could publish: the same cap as `veracity-bundle publish` and every downloader.
+      maxBytes: MAX_BUNDLE_BYTES,
       onProgress: (p) => process.stderr.write(`model: ${p.stage}${p.backend ? ` (${p.backend})` : ''}\n`),
     });
     const miners = values.validator.map(
@@ -106,7 +111,10 @@ export async function main(argv: string[]): Promise<void> {
         }),
     );
     await Promise.all(miners.map((m) => m.start()));
-    process.stderr.write(`mining as ${signer.address} on ${values.validator.join(', ')}\n`);
+    const declared = miners[0]!.bundleSha256;
+    process.stderr.write(
+      `mining as ${signer.address} on ${values.validator.join(', ')} with bundle ${declared?.slice(0, 12) ?? '(none)'} (${detector.manifest.id} ${detector.manifest.version}, ${bundle})\n`,
+    );
     // Said once everything is up, so a usage error stays the one line it is.
     if (!checkValidator)
       process.stderr.write('not checking validators on chain (no --chain): mining for any validator whose hello verifies\n');

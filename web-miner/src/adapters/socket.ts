@@ -1,5 +1,5 @@
 /** The browser WebSocket behind the session's SocketLike (the only place the page touches WebSocket). */
-import type { Dial } from '../core/session.js';
+import type { Dial } from '@veracity/miner';
 
 export const browserDial: Dial = (url, handlers) => {
   let ws: WebSocket;

@@ -6,7 +6,7 @@ import { web3Accounts, web3Enable, web3FromSource } from '@polkadot/extension-da
 import { Keyring } from '@polkadot/keyring';
 import { stringToHex, stringToU8a, u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import type { TextSigner } from '../core/session.js';
+import type { TextSigner } from '@veracity/miner';
 
 export interface Account {
   address: string;

@@ -148,6 +148,10 @@ const TABLE: Record<string, Row> = {
     action: 'The bundle is corrupt: ask the host to republish it.',
   }),
   E_BUNDLE_FETCH: () => ({ title: 'Cannot download the model.', action: 'Check the bundle URL and your connection.' }),
+  E_BUNDLE_TOO_LARGE: () => ({
+    title: 'The model bundle is larger than a published bundle may be (10 MiB).',
+    action: 'Point the bundle setting at a smaller bundle; nothing past the cap was downloaded.',
+  }),
   E_NO_BACKEND: () => ({
     title: 'Neither WebGPU nor WebAssembly could run the model.',
     action: 'Update the browser; the detail says why each backend failed.',

@@ -136,6 +136,22 @@ function Model({ v, c }: { v: View; c: Controller }) {
   return (
     <section>
       <h2>Model</h2>
+      <form
+        class="bundle"
+        onSubmit={(ev) => {
+          ev.preventDefault();
+          const input = (ev.currentTarget as HTMLFormElement).elements.namedItem('bundle') as HTMLInputElement;
+          void c.loadModel(input.value);
+        }}
+      >
+        <label>
+          Bundle URL{' '}
+          <input name="bundle" data-testid="bundle-url" size={40} value={v.config.bundle} disabled={m.status === 'loading'} />
+        </label>{' '}
+        <button type="submit" disabled={m.status === 'loading'}>
+          Load
+        </button>
+      </form>
       <progress data-testid="model-progress" max={1} value={fraction} />
       <ol class="stages">
         {stages.map((s) => (
@@ -153,7 +169,11 @@ function Model({ v, c }: { v: View; c: Controller }) {
       )}
       {m.status === 'ready' && m.loaded && backend && (
         <p data-testid="backend">
-          {m.loaded.model.name} {m.loaded.model.version} on <b data-testid="backend-name">{backend.name}</b>
+          {m.loaded.model.name} {m.loaded.model.version}, bundle{' '}
+          <code data-testid="bundle-id" title={`sha256 of manifest.json: ${m.loaded.model.sha256}, from ${m.loaded.model.url}`}>
+            {m.loaded.model.sha256.slice(0, 12)}
+          </code>{' '}
+          on <b data-testid="backend-name">{backend.name}</b>
           {backend.adapter &&
             ` — adapter ${[backend.adapter.vendor, backend.adapter.architecture, backend.adapter.description].filter(Boolean).join(' ') || 'unnamed'}${
               backend.adapter.isFallbackAdapter ? ' (software fallback: slow)' : ''

@@ -5,6 +5,7 @@ import { Keyring } from '@polkadot/keyring';
 import { u8aToHex, stringToU8a } from '@polkadot/util';
 import {
   backoffDelay,
+  CloseCode,
   commitmentFor,
   cryptoReady,
   decodeText,
@@ -73,6 +74,7 @@ function setup(
     answer?: Answerer;
     throttle?: TokenBucket;
     random?: () => number;
+    bundleSha256?: () => string | undefined;
     checkValidator?: (hotkey: string) => Promise<StandingVerdict>;
   } = {},
 ) {
@@ -102,6 +104,7 @@ function setup(
     },
     clock,
     throttle: opts.throttle ?? new TokenBucket(0, clock.now()),
+    ...(opts.bundleSha256 ? { bundleSha256: opts.bundleSha256 } : {}),
     random: opts.random ?? (() => 0.5),
     ...(opts.checkValidator ? { checkValidator: opts.checkValidator } : {}),
     onEvent: (e) => events.push(e),
@@ -165,6 +168,37 @@ describe('MinerSession', () => {
     expect(t.session.state).toBe('mining');
     expect(t.session.uid).toBe(17);
     expect(t.events).toContainEqual({ type: 'welcome', sessionId: 's-1', uid: 17, heartbeatMs: 15_000 });
+  });
+
+  it('declares the bundle it serves in every auth, read anew at each handshake', async () => {
+    let bundle = 'a'.repeat(64);
+    const t = setup({ bundleSha256: () => bundle });
+    t.session.start();
+    const first = await t.handshake();
+    // Declared beside the signature, not under it: the auth still verifies, and the validator reads the field.
+    expect(first).toMatchObject({ type: 'auth', bundleSha256: 'a'.repeat(64) });
+    bundle = 'b'.repeat(64); // the model was reloaded from another bundle while connected
+    t.last().handlers.onClose(CloseCode.Shutdown, 'E_SHUTDOWN: restarting');
+    t.clock.advance(30_000);
+    expect(await t.handshake()).toMatchObject({ type: 'auth', bundleSha256: 'b'.repeat(64) });
+    const none = setup();
+    none.session.start();
+    expect(await none.handshake()).not.toHaveProperty('bundleSha256');
+  });
+
+  it('declines at once when the model says so, and stays silent when it withholds', async () => {
+    const t = setup({ answer: async (c) => (c.id === 'c-no' ? { decline: 'this miner has no answer' } : 'withhold') });
+    t.session.start();
+    await t.handshake();
+    t.challenge('c-no');
+    await flush();
+    t.challenge('c-quiet');
+    await flush();
+    expect(t.last().sent.filter((m) => m.type !== 'auth')).toEqual([
+      expect.objectContaining({ type: 'error', code: 'E_DECLINED', ref: 'c-no', message: 'this miner has no answer' }),
+    ]);
+    expect(t.events).toContainEqual(expect.objectContaining({ type: 'dropped', id: 'c-no', reason: 'declined' }));
+    expect(t.events.some((e) => 'id' in e && e.id === 'c-quiet' && e.type !== 'challenge')).toBe(false);
   });
 
   it('answers a challenge with normalised probabilities and reports the latency', async () => {
@@ -402,7 +436,12 @@ describe('MinerSession', () => {
     expect(asked).toEqual([validator.address]);
     expect(t.last().sent.filter((m) => m.type === 'auth')).toEqual([]);
     expect(t.last().closed?.code).toBe(1000);
-    expect(t.events).toContainEqual({ type: 'error', code: 'E_VALIDATOR_REFUSED', message: verdict.message });
+    expect(t.events).toContainEqual({
+      type: 'refused',
+      validator: validator.address,
+      code: 'E_VALIDATOR_REFUSED',
+      message: verdict.message,
+    });
     t.last().handlers.onClose(1000, 'miner refuses this validator');
     expect(t.session.state).toBe('refused');
     expect(t.session.refusal).toBe(verdict.message);

@@ -1,9 +1,9 @@
 /**
- * One miner session with one validator: dial, verify the validator's hello, sign the auth with the wallet, answer
- * challenges, drop work past its deadline or over the throttle, heartbeats, reconnect with backoff and jitter.
- * Pure: the socket, the clock, the signer and the model come in as arguments (browser adapters in ../adapters,
- * fakes over real protocol bytes in the tests). Mirrors validator/src/miner/node-miner.ts, whose protocol handling
- * is the reference.
+ * One miner session with one validator: dial, verify the validator's hello (and its standing on the chain), sign the
+ * auth and declare the bundle served, answer challenges, drop work past its deadline or over the throttle, audit
+ * reveals, heartbeats, reconnect with backoff and jitter. The one miner client: the web miner (web-miner/src/
+ * controller.ts) and the Node miner (validator/src/miner/node-miner.ts) are adapters that bring the socket, the
+ * clock, the signer and the model. Pure: fakes over real protocol bytes drive it in the tests.
  */
 import {
   type AuditCounts,
@@ -21,6 +21,7 @@ import {
   DEFAULT_LIMITS,
   declineFor,
   encode,
+  ErrorCode,
   frameTooLarge,
   HeartbeatMonitor,
   type Limits,
@@ -32,7 +33,13 @@ import {
   revealMismatchFor,
   verifyHello,
 } from '@veracity/protocol';
-import type { TokenBucket } from './throttle.js';
+
+/** A cap on answers per minute shared by the sessions of one miner (the web miner's TokenBucket). */
+export interface Throttle {
+  readonly perMinute: number;
+  /** Takes one token at `now`; false when over the cap. */
+  take(now: number): boolean;
+}
 
 /** What the session needs from a WebSocket (the browser adapter wraps `WebSocket`). */
 export interface SocketLike {
@@ -57,12 +64,19 @@ export interface Clock {
 /** Signs the UTF-8 text of the auth payload with the miner's hotkey (a wallet signs it wrapped in <Bytes>). */
 export type TextSigner = (payload: string) => Promise<string>;
 
-/** Runs the model on a complete challenge (in a worker); 'expired' when it waited in a queue past its deadline. */
-export type Answerer = (challenge: CompleteChallenge) => Promise<{ probabilities: Probabilities; ms?: number } | 'expired'>;
+/**
+ * What the miner does with a complete challenge: answer it; 'expired' when it waited in a queue past its deadline;
+ * `{ decline }` to tell the validator at once that it will not answer (E_DECLINED); 'withhold' to stay silent (a
+ * miner that never answers, for tests). A thrown error is reported and declined.
+ */
+export type AnswerOutcome = { probabilities: Probabilities; ms?: number } | 'expired' | 'withhold' | { decline: string };
+
+/** Runs the model on a complete challenge (in a worker, or onnxruntime-node). */
+export type Answerer = (challenge: CompleteChallenge) => Promise<AnswerOutcome>;
 
 export type SessionState = 'connecting' | 'handshake' | 'mining' | 'waiting' | 'refused' | 'stopped';
 
-export type DropReason = 'deadline' | 'throttle' | 'closed' | 'error';
+export type DropReason = 'deadline' | 'throttle' | 'closed' | 'error' | 'declined';
 
 export type SessionEvent =
   | { type: 'state'; state: SessionState }
@@ -80,6 +94,8 @@ export type SessionEvent =
       audit: AuditCounts;
     }
   | { type: 'closed'; code: number; reason: string; retryInMs: number | null }
+  /** This miner refused the validator (no permit, too little stake, unknown standing): `message` says why. */
+  | { type: 'refused'; validator: string; code: string; message: string }
   | { type: 'error'; code: string; message: string };
 
 export interface SessionOptions {
@@ -91,8 +107,13 @@ export interface SessionOptions {
   answer: Answerer;
   dial: Dial;
   clock: Clock;
-  /** Shared by every session of the page. */
-  throttle: TokenBucket;
+  /**
+   * The bundle this miner answers with, declared as `bundleSha256` in every auth (protocol README §12): its id,
+   * bundleDigest(manifest.json). Read at each handshake, so a model reloaded mid-session is declared on the next one.
+   */
+  bundleSha256?: () => string | undefined;
+  /** Shared by every session of one miner; none = no cap. */
+  throttle?: Throttle;
   /** Accept only this validator hotkey (default: any whose hello verifies). */
   validator?: string;
   /**
@@ -101,7 +122,10 @@ export interface SessionOptions {
    */
   checkValidator?: (hotkey: string) => Promise<StandingVerdict>;
   random?: () => number;
-  /** Answers later than deadline - marginMs are dropped: they would arrive after the validator stops listening. */
+  /**
+   * Answers later than deadline - marginMs are dropped: they would arrive after the validator stops listening
+   * (default 50 ms, for a page whose clock and network are the user's).
+   */
   marginMs?: number;
   onEvent?: (e: SessionEvent) => void;
 }
@@ -201,7 +225,7 @@ export class MinerSession {
     this.heartbeat?.onInbound();
     const binary = typeof data !== 'string';
     const tooLarge = frameTooLarge(binary ? data.byteLength : data.length, binary, this.limits);
-    if (tooLarge) return this.close({ code: 'E_TOO_LARGE', message: tooLarge });
+    if (tooLarge) return this.close({ code: ErrorCode.TooLarge, message: tooLarge });
     if (binary) {
       const frame = decodeBinary(data, this.limits);
       const ev = frame.ok ? this.assembler.media(frame.frame) : ({ status: 'error', error: frame.error } as const);
@@ -218,7 +242,7 @@ export class MinerSession {
     switch (m.type) {
       case 'hello': {
         if (this.state !== 'handshake' && this.state !== 'connecting') {
-          return this.close({ code: 'E_UNEXPECTED_MESSAGE', message: 'a second hello on one connection' });
+          return this.close({ code: ErrorCode.UnexpectedMessage, message: 'a second hello on one connection' });
         }
         const ok = verifyHello({
           hello: m,
@@ -300,7 +324,7 @@ export class MinerSession {
       if (gen !== this.generation || this.state === 'stopped') return;
       if (!verdict.ok) {
         this.refusal = verdict.message;
-        this.emit({ type: 'error', code: verdict.code, message: verdict.message });
+        this.emit({ type: 'refused', validator: hello.validatorHotkey, code: verdict.code, message: verdict.message });
         this.socket?.close(CloseCode.Normal, 'miner refuses this validator');
         return;
       }
@@ -317,6 +341,8 @@ export class MinerSession {
     }
     if (gen !== this.generation || this.state === 'stopped') return;
     const auth: AuthMessage = { v: PROTOCOL_VERSION, type: 'auth', hotkey: this.o.hotkey, timestamp, signature };
+    const bundleSha256 = this.o.bundleSha256?.();
+    if (bundleSha256 !== undefined) auth.bundleSha256 = bundleSha256;
     this.socket?.send(encode(auth));
   }
 
@@ -325,29 +351,33 @@ export class MinerSession {
     const arrived = this.arrivals.get(c.id) ?? this.o.clock.now();
     this.arrivals.delete(c.id);
     const drop = (reason: DropReason, detail?: string) => {
-      // Over the cap or a failed model: tell the validator now (E_DECLINED), so its round does not wait for the
-      // deadline on us. Late or closed work needs no word: the deadline has passed or the connection is gone.
-      if ((reason === 'throttle' || reason === 'error') && gen === this.generation) {
+      // Over the cap, a failed model or a miner that will not answer: tell the validator now (E_DECLINED), so its
+      // round does not wait for the deadline on us. Late or closed work needs no word: the deadline has passed or
+      // the connection is gone.
+      if ((reason === 'throttle' || reason === 'error' || reason === 'declined') && gen === this.generation) {
         const message =
           reason === 'throttle'
-            ? `over this miner's cap of ${this.o.throttle.perMinute} a minute`
+            ? `over this miner's cap of ${this.o.throttle?.perMinute ?? 0} a minute`
             : (detail ?? 'the model failed');
         this.socket?.send(encode(declineFor(c.id, message)));
       }
       this.emit({ type: 'dropped', id: c.id, reason, ...(detail === undefined ? {} : { detail }) });
     };
-    if (!this.o.throttle.take(this.o.clock.now())) return drop('throttle');
+    if (this.o.throttle && !this.o.throttle.take(this.o.clock.now())) return drop('throttle');
     if (this.o.clock.now() >= c.deadline - margin) return drop('deadline', 'expired before inference started');
-    let result: { probabilities: Probabilities; ms?: number } | 'expired';
+    let result: AnswerOutcome;
     try {
       result = await this.o.answer(c);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       const code = (e as { code?: unknown }).code;
+      // E_INFERENCE is the model runtime's code for a failed run (@veracity/models ErrorCode.Inference).
       this.emit({ type: 'error', code: typeof code === 'string' ? code : 'E_INFERENCE', message });
       return drop('error', message);
     }
     if (result === 'expired') return drop('deadline', 'expired while queued for the model');
+    if (result === 'withhold') return;
+    if ('decline' in result) return drop('declined', result.decline);
     const now = this.o.clock.now();
     if (gen !== this.generation || this.state !== 'mining') return drop('closed');
     // Late work is dropped, never sent: the validator would not score it and it only costs bandwidth.
@@ -366,11 +396,12 @@ export class MinerSession {
     if (!hb) return undefined;
     const action = hb.poll();
     if (action.action === 'dead') {
-      this.emit({ type: 'error', code: 'E_HEARTBEAT_TIMEOUT', message: `validator silent for ${action.silentMs} ms` });
+      this.emit({ type: 'error', code: ErrorCode.HeartbeatTimeout, message: `validator silent for ${action.silentMs} ms` });
       // A dead peer may never send a close frame: act as if it had, so the reconnect starts now.
       const socket = this.socket;
-      this.onClose(CloseCode.HeartbeatTimeout, 'E_HEARTBEAT_TIMEOUT: validator silent');
-      socket?.close(CloseCode.HeartbeatTimeout, 'E_HEARTBEAT_TIMEOUT: validator silent');
+      const reason = `${ErrorCode.HeartbeatTimeout}: validator silent`;
+      this.onClose(CloseCode.HeartbeatTimeout, reason);
+      socket?.close(CloseCode.HeartbeatTimeout, reason);
       return undefined;
     }
     if (action.action === 'ping') {
