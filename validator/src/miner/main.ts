@@ -1,13 +1,22 @@
 /** veracity-miner-node CLI: mine headless with the model runtime. */
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { intFlag, parseCli, runCli, UsageError } from '@veracity/models/cli';
-import { loadNodeDetector } from '@veracity/models/node';
+import { ErrorCode, loadNodeDetector } from '@veracity/models/node';
 import { bundleFlag } from '@veracity/models/paths';
 import { judgeValidator, MAX_BUNDLE_BYTES, readValidatorStanding, type StandingQueries } from '@veracity/protocol';
 import { keyFromUri } from '../chain/keys.js';
 import { type MinerBehaviour, NodeMiner, type NodeMinerOptions } from './node-miner.js';
 
 const PROGRAM = 'veracity-miner-node';
+/** The loader's refusals of a bundle (@veracity/models ErrorCode), reported as a bad --bundle. */
+const BUNDLE_PROBLEMS: ReadonlySet<string> = new Set([
+  ErrorCode.BundleFetch,
+  ErrorCode.BundleTooLarge,
+  ErrorCode.ManifestInvalid,
+  ErrorCode.Sha256Mismatch,
+]);
+const BUNDLE_FIX =
+  'pass --bundle (or VERACITY_MINER_BUNDLE) a folder or http(s) URL holding manifest.json and the files it names, at most 10 MiB';
 const BEHAVIOURS: MinerBehaviour[] = ['model', 'random', 'silent', 'decline'];
 
 const HELP = `usage: veracity-miner-node --validator ws://HOST:PORT/ [--validator ...] [options]
@@ -89,6 +98,12 @@ export async function main(argv: string[]): Promise<void> {
       // What a miner serves is what it could publish: the same cap as `veracity-bundle publish` and every downloader.
       maxBytes: MAX_BUNDLE_BYTES,
       onProgress: (p) => process.stderr.write(`model: ${p.stage}${p.backend ? ` (${p.backend})` : ''}\n`),
+    }).catch((e: unknown) => {
+      // A bundle that cannot be had or is not what its manifest says is the user's input to fix: one line, its code.
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === 'string' && BUNDLE_PROBLEMS.has(code))
+        throw new UsageError(`--bundle ${bundle}: ${e instanceof Error ? e.message : String(e)}`, BUNDLE_FIX);
+      throw e;
     });
     const miners = values.validator.map(
       (url) =>
