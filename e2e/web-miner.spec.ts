@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, expect, type Page, test } from '@playwright/test';
 import { type Detector, decodeImageNode, loadNodeDetector, maxAbsDiff } from '@veracity/models/node';
 import { defaultBundleDir } from '@veracity/models/paths';
-import { formatWeight, weightShares } from '@veracity/protocol';
+import { bundleDigest, formatWeight, weightShares } from '@veracity/protocol';
 import { readWeights } from '@veracity/validator/chain';
 import type { RunningValidator } from '@veracity/validator';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/browser.js';
@@ -30,6 +30,10 @@ test.describe.configure({ mode: 'serial' });
 /** SwiftShader runs the model ~100-250x slower than WASM; see the report for what fits in the time budget. */
 const WEBGPU_CHALLENGES = Number(process.env.VERACITY_WEBGPU_CHALLENGES ?? 20);
 const SCREENSHOT = fileURL('../docs/images/web-miner.png');
+const TINY_DIR = fileURL('../models/fixtures/tiny/');
+/** Bundle ids (bundleDigest of manifest.json): what the page shows and declares in its auth. */
+const SHIPPED_ID = bundleDigest(readFileSync(join(defaultBundleDir(), 'manifest.json')));
+const TINY_ID = bundleDigest(readFileSync(join(TINY_DIR, 'manifest.json')));
 
 function fileURL(rel: string): string {
   return new URL(rel, import.meta.url).pathname;
@@ -68,7 +72,7 @@ test.beforeAll(async ({}, info) => {
   const devConfig = join(bad, 'dev-config.json');
   writeFileSync(devConfig, JSON.stringify({ devAccount: '//Bob' }));
   served = await serveStatic(
-    { '/': dist, '/bad-bundle/': bad, '/with-dev/': dist, '/with-dev/config.json': devConfig },
+    { '/': dist, '/bad-bundle/': bad, '/tiny-bundle/': TINY_DIR, '/with-dev/': dist, '/with-dev/config.json': devConfig },
     { isolate: true },
   );
 });
@@ -165,6 +169,9 @@ test('WASM: answers >= 20 challenges correctly and earns a non-zero weight on ch
   const validator = await startValidator(subnet, { seed: 'web-miner-wasm', timeoutMs: 8_000 });
   try {
     const { page, address, rec } = await mine('wasm', '//Bob', validator, 20, 120_000);
+    // The page names the bundle it loaded and declared that same id in its auth (issue 25).
+    await expect(page.getByTestId('bundle-id')).toHaveText(SHIPPED_ID.slice(0, 12));
+    expect(rec.sent.find((m) => m.type === 'auth')).toMatchObject({ bundleSha256: SHIPPED_ID });
     const w = await weightsGiveNonZero(validator, address);
     console.log(`wasm: weight ${w} for uid ${subnet.uidOf(address)}`);
     // The page reads the weight back from chain by itself.
@@ -289,6 +296,12 @@ test('a tampered model bundle is refused with a clear error', async () => {
     timeout: 60_000,
   });
   await expect(page.getByTestId('start')).toBeDisabled();
+  // The bundle URL setting: another bundle loads in its place, verified, and the page names it.
+  await page.getByTestId('bundle-url').fill('/tiny-bundle/');
+  await page.getByTestId('bundle-load').click();
+  await expect(page.getByTestId('bundle-id')).toHaveText(TINY_ID.slice(0, 12), { timeout: 60_000 });
+  await expect(page.getByTestId('backend')).toContainText('veracity-fixture-tiny 0.0.1');
+  await expect(page.getByTestId('model-problem')).toHaveCount(0);
   await page.context().close();
 });
 

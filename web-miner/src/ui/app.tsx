@@ -119,6 +119,8 @@ function Identity({ c, v }: { c: Controller; v: View }) {
 
 function Model({ v, c }: { v: View; c: Controller }) {
   const m = v.model;
+  // What the user types stays theirs until Load; the view re-renders on every block.
+  const [bundleUrl, setBundleUrl] = useState(v.config.bundle);
   const last = m.progress.at(-1);
   const download = [...m.progress].reverse().find((p) => p.stage === 'download');
   const stages = ['download', 'verify', 'compile', 'warmup', 'ready'] as const;
@@ -140,15 +142,22 @@ function Model({ v, c }: { v: View; c: Controller }) {
         class="bundle"
         onSubmit={(ev) => {
           ev.preventDefault();
-          const input = (ev.currentTarget as HTMLFormElement).elements.namedItem('bundle') as HTMLInputElement;
-          void c.loadModel(input.value);
+          void c.loadModel(bundleUrl);
         }}
       >
         <label>
           Bundle URL{' '}
-          <input name="bundle" data-testid="bundle-url" size={40} value={v.config.bundle} disabled={m.status === 'loading'} />
+          <input
+            type="text"
+            data-testid="bundle-url"
+            size={40}
+            spellcheck={false}
+            value={bundleUrl}
+            onInput={(e) => setBundleUrl(e.currentTarget.value)}
+            disabled={m.status === 'loading'}
+          />
         </label>{' '}
-        <button type="submit" disabled={m.status === 'loading'}>
+        <button type="submit" data-testid="bundle-load" disabled={m.status === 'loading'}>
           Load
         </button>
       </form>
