@@ -458,6 +458,22 @@ describe('MinerSession', () => {
     expect(t.session.refusal).toBeUndefined();
   });
 
+  it('treats a chain that does not answer in time as a refusal, not as a handshake left hanging', async () => {
+    const t = setup({ checkValidator: () => new Promise<StandingVerdict>(() => undefined) });
+    t.session.start();
+    t.last().handlers.onOpen();
+    t.last().handlers.onMessage(encode(signHello(validator, { netuid: NETUID, timestamp: t.clock.now() })));
+    await flush();
+    t.clock.advance(14_999);
+    await flush();
+    expect(t.session.refusal).toBeUndefined();
+    t.clock.advance(1);
+    await flush();
+    expect(t.session.refusal).toMatch(/^Not mining: cannot read validator 5GrwvaEF… from the chain \(no answer in 15 s\)\.$/);
+    expect(t.last().closed?.code).toBe(CloseCode.Normal);
+    expect(t.last().sent.filter((m) => m.type === 'auth')).toEqual([]);
+  });
+
   it('treats a chain that cannot be read as a refusal, never as good standing', async () => {
     const t = setup({ checkValidator: async () => Promise.reject(new Error('no answer from the chain in 15 s')) });
     t.session.start();

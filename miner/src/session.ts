@@ -121,6 +121,8 @@ export interface SessionOptions {
    * connection, shows why, and retries slowly (stake changes). Without it, any validator whose hello verifies.
    */
   checkValidator?: (hotkey: string) => Promise<StandingVerdict>;
+  /** How long checkValidator may take before the standing counts as unknown, i.e. refused (default 15 s). */
+  standingTimeoutMs?: number;
   random?: () => number;
   /**
    * Answers later than deadline - marginMs are dropped: they would arrive after the validator stops listening
@@ -129,6 +131,9 @@ export interface SessionOptions {
   marginMs?: number;
   onEvent?: (e: SessionEvent) => void;
 }
+
+/** A chain read that has not answered by then will not: the validator's handshake timeout is near anyway. */
+export const DEFAULT_STANDING_TIMEOUT_MS = 15_000;
 
 /** Closes after which redialling cannot help until the user changes something: retried slowly, shown as refused. */
 const REFUSALS: ReadonlySet<number> = new Set([CloseCode.AuthFailed, CloseCode.UnregisteredHotkey]);
@@ -308,11 +313,31 @@ export class MinerSession {
     }
   }
 
+  /** `p`, or a rejection once `ms` pass on the injected clock (a half-dead chain node never answers). */
+  private within<T>(p: Promise<T>, ms: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.o.clock.setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms);
+      p.then(
+        (v) => {
+          this.o.clock.clearTimeout(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          this.o.clock.clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
   private async authenticate(gen: number, hello: { netuid: number; validatorHotkey: string; nonce: string }): Promise<void> {
     if (this.o.checkValidator) {
       let verdict: StandingVerdict;
       try {
-        verdict = await this.o.checkValidator(hello.validatorHotkey);
+        verdict = await this.within(
+          this.o.checkValidator(hello.validatorHotkey),
+          this.o.standingTimeoutMs ?? DEFAULT_STANDING_TIMEOUT_MS,
+        );
       } catch (e) {
         // Unknown standing is not good standing: no mining until the chain answers.
         verdict = {
