@@ -1,5 +1,6 @@
 /** The browser WebSocket behind the session's SocketLike (the only place the page touches WebSocket). */
 import type { Dial } from '@veracity/miner';
+import { ABNORMAL_CLOSURE } from '../core/errors.js';
 
 export const browserDial: Dial = (url, handlers) => {
   let ws: WebSocket;
@@ -7,7 +8,7 @@ export const browserDial: Dial = (url, handlers) => {
     ws = new WebSocket(url);
   } catch (e) {
     // A malformed URL throws synchronously; report it as a failed connection so the session backs off as usual.
-    queueMicrotask(() => handlers.onClose(1006, e instanceof Error ? e.message : String(e)));
+    queueMicrotask(() => handlers.onClose(ABNORMAL_CLOSURE, e instanceof Error ? e.message : String(e)));
     return { send: () => undefined, close: () => undefined };
   }
   ws.binaryType = 'arraybuffer';

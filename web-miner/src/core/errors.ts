@@ -3,6 +3,8 @@
  * WebSocket close codes, model runtime codes and the page's own codes, so wording lives in one table.
  */
 
+import { CloseCode, ErrorCode } from '@veracity/protocol';
+
 /** The page's own stable codes (protocol and runtime codes are reused as they are). */
 export const MinerErrorCode = {
   NoWallet: 'E_NO_WALLET',
@@ -38,22 +40,25 @@ export interface Explained {
   detail: string;
 }
 
+/** RFC 6455's "closed without a close frame": never sent by a peer, reported by the browser for a failed connection. */
+export const ABNORMAL_CLOSURE = 1006;
+
 const CLOSE_TO_CODE: Record<number, string> = {
-  1006: MinerErrorCode.Unreachable,
-  1009: 'E_TOO_LARGE',
-  1011: 'E_INTERNAL',
-  4000: 'E_PROTOCOL',
-  4001: 'E_UNSUPPORTED_VERSION',
-  4002: 'E_AUTH_FAILED',
-  4003: 'E_STALE_TIMESTAMP',
-  4004: 'E_UNREGISTERED_HOTKEY',
-  4005: 'E_TOO_LARGE',
-  4006: 'E_RATE_LIMITED',
-  4007: 'E_HEARTBEAT_TIMEOUT',
-  4008: 'E_REPLACED',
-  4009: 'E_SHUTDOWN',
-  4010: 'E_HANDSHAKE_TIMEOUT',
-  4011: 'E_SLOW_READER',
+  [ABNORMAL_CLOSURE]: MinerErrorCode.Unreachable,
+  [CloseCode.TransportTooLarge]: ErrorCode.TooLarge,
+  [CloseCode.Internal]: ErrorCode.Internal,
+  [CloseCode.ProtocolViolation]: 'E_PROTOCOL',
+  [CloseCode.UnsupportedVersion]: ErrorCode.UnsupportedVersion,
+  [CloseCode.AuthFailed]: ErrorCode.AuthFailed,
+  [CloseCode.StaleTimestamp]: ErrorCode.StaleTimestamp,
+  [CloseCode.UnregisteredHotkey]: ErrorCode.UnregisteredHotkey,
+  [CloseCode.TooLarge]: ErrorCode.TooLarge,
+  [CloseCode.RateLimited]: ErrorCode.RateLimited,
+  [CloseCode.HeartbeatTimeout]: ErrorCode.HeartbeatTimeout,
+  [CloseCode.Replaced]: ErrorCode.Replaced,
+  [CloseCode.Shutdown]: ErrorCode.Shutdown,
+  [CloseCode.HandshakeTimeout]: ErrorCode.HandshakeTimeout,
+  [CloseCode.SlowReader]: ErrorCode.SlowReader,
 };
 
 type Row = (p: Problem) => { title: string; action: string };
