@@ -12,6 +12,7 @@ import { loadNodeDetector } from '@veracity/models/node';
 import {
   type AuthMessage,
   bundleDigest,
+  bundleFileUrl,
   cryptoReady,
   decodeText,
   encode,
@@ -37,6 +38,8 @@ let wss: WebSocketServer;
 let validatorUrl = '';
 /** Every auth the peer received, verified against the hello it sent on that connection. */
 const auths: Array<{ auth: AuthMessage; verified: boolean }> = [];
+/** Paths the HTTP server was asked for. */
+const requested: string[] = [];
 const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
 
 beforeAll(async () => {
@@ -48,6 +51,7 @@ beforeAll(async () => {
     '/tampered/model.onnx': Uint8Array.from(model, (b, i) => (i === 7 ? b ^ 0xff : b)),
   };
   http = createServer((req, res) => {
+    requested.push(req.url ?? '');
     const body = files[req.url ?? ''];
     if (!body) return void res.writeHead(404).end();
     res.writeHead(200).end(body);
@@ -94,7 +98,10 @@ const until = async (what: () => boolean, ms = 10_000) => {
 
 describe('the Node miner serves the bundle it was given, and says which', () => {
   it('loads a bundle by URL and declares bundleDigest(manifest.json) in the auth it signs', async () => {
-    const detector = await loadNodeDetector(`${bundleUrl}tiny/`, { maxBytes: MAX_BUNDLE_BYTES });
+    requested.length = 0;
+    // Published URLs may lack the trailing slash; the files come from where bundleFileUrl (protocol README §12) says.
+    const detector = await loadNodeDetector(`${bundleUrl}tiny`, { maxBytes: MAX_BUNDLE_BYTES });
+    expect(requested).toEqual(['manifest.json', 'model.onnx'].map((f) => new URL(bundleFileUrl(`${bundleUrl}tiny`, f)).pathname));
     const miner = new NodeMiner({
       url: validatorUrl,
       signer: keyring.addFromUri('//Bob'),
