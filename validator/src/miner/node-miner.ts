@@ -16,7 +16,6 @@ import {
   type StandingVerdict,
   transportMaxPayload,
 } from '@veracity/protocol';
-import { stringToU8a, u8aToHex } from '@polkadot/util';
 import { WebSocket } from 'ws';
 
 /**
@@ -87,7 +86,7 @@ export class NodeMiner {
       netuid: o.netuid,
       hotkey: o.signer.address,
       // The keyring signs the raw payload bytes (a browser wallet signs them <Bytes>-wrapped; both verify).
-      sign: async (text) => u8aToHex(o.signer.sign(stringToU8a(text))),
+      sign: async (text) => `0x${Buffer.from(o.signer.sign(new TextEncoder().encode(text))).toString('hex')}`,
       answer: (c) => this.answer(c),
       dial: this.dial,
       clock: {
