@@ -61,7 +61,8 @@ export function storedBundleSource(bundle: string): BundleSource {
           `the stored manifest of ${bundle.slice(0, 12)} changed on this device`,
         );
       }
-      return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+      // The bytes themselves: loadBundle parses and schema-checks them (E_MANIFEST_INVALID) and keeps them.
+      return bytes;
     },
     async readModel(file, _expected, onBytes) {
       const bytes = await read(file);

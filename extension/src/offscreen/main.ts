@@ -164,7 +164,7 @@ async function networkCheck(m: Extract<ToOffscreen, { type: 'network-check' }>):
     fetch: (url, init) => fetch(url, init),
     onProgress: progressReporter(),
   });
-  const candidate = await compile(await loadBundle(memorySource(verified.manifest, verified.files)), m.backend).catch(
+  const candidate = await compile(await loadBundle(memorySource(verified.manifestBytes, verified.files)), m.backend).catch(
     (e: unknown) => {
       throw new ExtensionError(ExtensionErrorCode.BundleSelfTest, `the downloaded model does not load: ${messageOf(e)}`);
     },
@@ -203,10 +203,10 @@ async function networkCheck(m: Extract<ToOffscreen, { type: 'network-check' }>):
 }
 
 /** A verified download as a BundleSource (loadBundle checks it once more, as it does any bundle it loads). */
-function memorySource(manifest: unknown, files: Map<string, Uint8Array>) {
+function memorySource(manifestBytes: Uint8Array, files: Map<string, Uint8Array>) {
   return {
     location: 'downloaded bundle',
-    readManifest: () => Promise.resolve(manifest),
+    readManifest: () => Promise.resolve(manifestBytes),
     readModel: (file: string, _expected: number, onBytes: (n: number) => void) => {
       const bytes = files.get(file);
       if (!bytes) return Promise.reject(new ExtensionError(ExtensionErrorCode.BundleStore, `${file} was not downloaded`));
