@@ -47,8 +47,6 @@ export interface NodeMinerOptions {
   random?: () => number;
   /** Extra delay before each answer: a slow miner, for tests and benchmarks. */
   answerDelayMs?: number;
-  /** sha256 of the bundle this miner answers with (bundleDigest of its manifest.json), declared in auth. */
-  bundleSha256?: string;
   /** The answer of a 'custom' miner (given this miner, for what it learned from reveals); null declines. */
   answerWith?: (c: CompleteChallenge, miner: NodeMiner) => Promise<Probabilities | null>;
 }
