@@ -21,5 +21,6 @@ STAGES: dict[str, tuple[str, str]] = {
     "zero-generator": ("zero_generator", "train on real photos + local pairs only, score every other group"),
     "export": ("export_detector", "export a checkpoint as a bundle: model.onnx, manifest.json, parity.json"),
     "fixture": ("make_fixture", "the tiny untrained test bundle models/fixtures/tiny"),
+    "tae-fixture": ("make_tae_fixture", "the tiny TAE-shaped round-trip models the validator tests use (models/fixtures/tae-tiny)"),
     "recipe": ("recipe", "print a shipped bundle's recipe (recipes/VERSION.json) as the commands that made it"),
 }

@@ -43,6 +43,32 @@ describe('config', () => {
       );
   });
 
+  it('takes the generated-challenge settings from flags, env and file, off by default', () => {
+    expect([DEFAULTS.taeModels, DEFAULTS.realPool]).toEqual(['', '']);
+    const c = resolveConfig(
+      ['--tae-models', '/srv/tae', '--generated-synthetic', '80', '--config', 'v.json'],
+      { VERACITY_REAL_POOL: '/srv/photos' },
+      () => JSON.stringify({ generatedReal: 30, generatedAhead: 64 }),
+    );
+    expect(
+      c !== 'help' && [
+        c.taeModels,
+        c.realPool,
+        c.generatedReal,
+        c.generatedSynthetic,
+        c.generatedSemisynthetic,
+        c.generatedAhead,
+      ],
+    ).toEqual(['/srv/tae', '/srv/photos', 30, 80, 50, 64]);
+    expect(() => resolveConfig(['--tae-models', 'x', '--generated-real', '120'], {}, noFile)).toThrow(
+      /generatedReal is a percentage/,
+    );
+    expect(() => resolveConfig(['--real-pool', '/srv/photos'], {}, noFile)).toThrow(/realPool needs taeModels/);
+    expect(() => resolveConfig(['--tae-models', 'x', '--generated-ahead', '0'], {}, noFile)).toThrow(
+      /generatedAhead must be at least 1/,
+    );
+  });
+
   it('takes the reveal window and the copy policy, and refuses values that make no sense', () => {
     const c = resolveConfig(['--reveal-every-rounds', '4'], { VERACITY_COPY_POLICY: 'share' }, noFile);
     expect(c !== 'help' && [c.revealEveryRounds, c.copyPolicy]).toEqual([4, 'share']);

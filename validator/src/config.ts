@@ -39,6 +39,18 @@ export interface ValidatorConfig {
    * committed on chain. 1 keeps today's unpublished miners earning; 0 makes the model channel trustworthy.
    */
   unpublishedShare: number;
+  /** Folder `tae.py --export` wrote (tae-<family>.onnx + tae.json); empty: static challenges only. */
+  taeModels: string;
+  /** The operator's private folder of real photos generated items are made from; empty: the dataset's real images. */
+  realPool: string;
+  /** Percent of image challenges of each label taken from the generated source (with taeModels). */
+  generatedReal: number;
+  generatedSynthetic: number;
+  generatedSemisynthetic: number;
+  /** Generated items kept ready, all labels together. */
+  generatedAhead: number;
+  /** onnxruntime threads of the (niced) round-trip process. */
+  generatorThreads: number;
 }
 
 export const DEFAULTS: ValidatorConfig = {
@@ -61,6 +73,13 @@ export const DEFAULTS: ValidatorConfig = {
   logLevel: 'info',
   copyPolicy: 'flag',
   unpublishedShare: 1,
+  taeModels: '',
+  realPool: '',
+  generatedReal: 50,
+  generatedSynthetic: 50,
+  generatedSemisynthetic: 50,
+  generatedAhead: 24,
+  generatorThreads: 1,
 };
 
 /** flag name -> [config key, environment variable, what it means (for --help)] */
@@ -102,6 +121,33 @@ const FIELDS: Record<string, [keyof ValidatorConfig, string | null, string]> = {
     'VERACITY_UNPUBLISHED_SHARE',
     'multiplies the weight of a miner not running a bundle it published on chain (0..1); 0 makes the model channel trustworthy',
   ],
+  'tae-models': [
+    'taeModels',
+    'VERACITY_TAE_MODELS',
+    'folder of TAE round-trip models (tae.py --export DIR): the validator makes fresh AI challenges itself; empty: static only',
+  ],
+  'real-pool': [
+    'realPool',
+    'VERACITY_REAL_POOL',
+    "your own private folder of real photos generated challenges are made from (never publish it); empty: the dataset's real images",
+  ],
+  'generated-real': ['generatedReal', 'VERACITY_GENERATED_REAL', 'percent of real image challenges that are pool photos (0-100)'],
+  'generated-synthetic': [
+    'generatedSynthetic',
+    'VERACITY_GENERATED_SYNTHETIC',
+    'percent of synthetic image challenges that are full-frame round trips (0-100)',
+  ],
+  'generated-semisynthetic': [
+    'generatedSemisynthetic',
+    'VERACITY_GENERATED_SEMISYNTHETIC',
+    'percent of semisynthetic image challenges that are region round trips (0-100)',
+  ],
+  'generated-ahead': [
+    'generatedAhead',
+    'VERACITY_GENERATED_AHEAD',
+    'generated items kept ready; a draw that finds none ready is served static (counted as a fallback)',
+  ],
+  'generator-threads': ['generatorThreads', 'VERACITY_GENERATOR_THREADS', 'threads of the niced round-trip process'],
 };
 /** Numbers that may have a fraction (the others are whole). */
 const FRACTIONS = new Set<keyof ValidatorConfig>(['unpublishedShare']);
@@ -120,6 +166,8 @@ const METAVAR: Record<string, string> = {
   keystore: 'FILE',
   'log-level': 'LEVEL',
   'unpublished-share': 'X',
+  'tae-models': 'DIR',
+  'real-pool': 'DIR',
 };
 
 export const HELP = `usage: veracity-validator [--config FILE] [options]
@@ -199,6 +247,12 @@ export function resolveConfig(
   if (c.timeoutMs < 100) problems.push('timeoutMs must be at least 100');
   if (c.revealEveryRounds < 1) problems.push('revealEveryRounds must be at least 1');
   if (c.videoShare > 100) problems.push(`videoShare is a percentage (0-100), got ${c.videoShare}`);
+  for (const k of ['generatedReal', 'generatedSynthetic', 'generatedSemisynthetic'] as const)
+    if (c[k] > 100) problems.push(`${k} is a percentage (0-100), got ${c[k]}`);
+  if (c.realPool && !c.taeModels)
+    problems.push('realPool needs taeModels: pool photos served only as real would make "from the pool" mean "real"');
+  if (c.taeModels && c.generatedAhead < 1) problems.push('generatedAhead must be at least 1');
+  if (c.generatorThreads < 1) problems.push('generatorThreads must be at least 1');
   if (c.netuid > 65535) problems.push(`netuid ${c.netuid} is out of range`);
   if (!['flag', 'share'].includes(c.copyPolicy)) problems.push(`copyPolicy must be flag or share, got ${c.copyPolicy}`);
   if (!['debug', 'info', 'warn', 'error'].includes(c.logLevel)) problems.push(`logLevel must be debug, info, warn or error`);

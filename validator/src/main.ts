@@ -10,6 +10,8 @@ import { BundleTracker, leaderboard } from './bundle/miner-bundles.js';
 import { ChallengeDataset } from './challenges/dataset.js';
 import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './challenges/factory.js';
 import { ChainSync, type WeightsOutcome } from './chain/chain-sync.js';
+import { datasetPool, folderPool, GeneratedSource } from './challenges/generated.js';
+import { loadTaeModels, TaeRunner } from './challenges/tae.js';
 import { loadHotkey } from './chain/keys.js';
 import { ConfigError, HELP, redact, resolveConfig, type ValidatorConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -17,7 +19,7 @@ import { ValidatorServer } from './server.js';
 import { ensureStatusPage } from './status/build-page.js';
 import { statusHandler } from './status/http.js';
 import { createMetrics } from './status/metrics.js';
-import type { StatusSnapshot } from './status/types.js';
+import type { GenerationView, StatusSnapshot } from './status/types.js';
 import { Store } from './store.js';
 import { WeightHistory } from './weight-history.js';
 
@@ -62,13 +64,57 @@ export async function runValidator(
   const dataset = ChallengeDataset.load(config.dataset, (r) =>
     log.warn('dataset row left out', { row: r.where, reason: r.reason }),
   );
-  const factory = new ChallengeFactory(dataset, {
+  // No seed configured: a fresh secret one per start, so miners cannot precompute the stream.
+  const seed = config.seed || crypto.randomUUID();
+  const challengeConfig = {
     ...DEFAULT_CHALLENGE_CONFIG,
     modalityMix: { image: 100 - config.videoShare, video: config.videoShare },
-    // No seed configured: a fresh secret one per start, so miners cannot precompute the stream.
-    seed: config.seed || crypto.randomUUID(),
-  });
-  const metrics = createMetrics();
+    generatedShare: {
+      real: config.generatedReal,
+      synthetic: config.generatedSynthetic,
+      semisynthetic: config.generatedSemisynthetic,
+    },
+    seed,
+  };
+  let generated: GeneratedSource | undefined;
+  let runner: TaeRunner | undefined;
+  if (config.taeModels) {
+    const models = loadTaeModels(config.taeModels);
+    const pool = config.realPool ? await folderPool(config.realPool) : datasetPool(dataset);
+    if (!config.realPool)
+      log.warn(
+        "generated challenges are made from the dataset's real images: a private --real-pool of your own photos cannot be looked up",
+      );
+    runner = new TaeRunner(models, config.generatorThreads);
+    const { labelMix, generatedShare } = challengeConfig;
+    generated = new GeneratedSource(pool, runner, {
+      seed,
+      ahead: config.generatedAhead,
+      demand: {
+        real: labelMix.real * generatedShare.real,
+        synthetic: labelMix.synthetic * generatedShare.synthetic,
+        semisynthetic: labelMix.semisynthetic * generatedShare.semisynthetic,
+      },
+    });
+    generated.start();
+    log.info('generating challenges in the background', {
+      families: runner.families,
+      pool: pool.kind,
+      photos: pool.size,
+      share: generatedShare,
+      ahead: generated.capacity,
+    });
+  }
+  const factory = new ChallengeFactory(dataset, challengeConfig, generated);
+  const generationView = (): GenerationView | null => {
+    if (!generated) return null;
+    const served = factory.origins.generated;
+    const fallbacks = factory.origins.fallback;
+    const asked = [...Object.values(served), ...Object.values(fallbacks)].reduce((a, b) => a + b, 0);
+    const missed = Object.values(fallbacks).reduce((a, b) => a + b, 0);
+    return { ...generated.status(), served, fallbacks, fallbackShare: asked ? missed / asked : 0 };
+  };
+  const metrics = createMetrics(generationView);
   const pageDir = await ensureStatusPage().catch((e: unknown) => {
     log.warn('status page unavailable', { error: e instanceof Error ? e.message : String(e) });
     return null;
@@ -80,6 +126,8 @@ export async function runValidator(
     try {
       await chain.start();
     } catch (e) {
+      await generated?.close();
+      await runner?.close();
       store.close();
       throw new Error(
         `cannot use the chain at ${config.chainEndpoint} (netuid ${config.netuid}): ${e instanceof Error ? e.message : String(e)}`,
@@ -135,6 +183,7 @@ export async function runValidator(
       }),
       weights,
       unreadable: factory.unreadable,
+      generation: generationView(),
       copying: {
         policy: config.copyPolicy,
         groups: copying.groups.map((hotkeys, i) => {
@@ -224,6 +273,8 @@ export async function runValidator(
     close: async () => {
       clearInterval(weightsTimer);
       await server.close();
+      await generated?.close();
+      await runner?.close();
       await chain?.close();
       store.close();
       log.info('validator stopped');
@@ -245,6 +296,16 @@ function startupProblem(e: unknown, config: ValidatorConfig): unknown {
     return new UsageError(
       message,
       'check that --chain (VERACITY_CHAIN) is a running subtensor node and --netuid an existing subnet',
+    );
+  if (message.startsWith('E_TAE_MODELS'))
+    return new UsageError(
+      message,
+      'export the models with /usr/bin/python3 models/train/tae.py --export DIR and pass --tae-models DIR (empty: static challenges only)',
+    );
+  if (message.startsWith('E_REAL_POOL'))
+    return new UsageError(
+      message,
+      'pass --real-pool DIR, a folder of your own real photos (or leave it empty to use the dataset)',
     );
   if (/keystore|secret|mnemonic|password/i.test(message))
     return new UsageError(message, 'check VERACITY_HOTKEY_URI, or --keystore and VERACITY_KEYSTORE_PASSWORD');

@@ -19,7 +19,7 @@ import { createNodeSession, type NodeSessionOptions } from './ort.js';
 export { decodeImageNode, sharpFallback } from './decode.js';
 export { clipDuration, decodeClipNode, frameAt } from './video.js';
 export * from '../index.js';
-export { createNodeSession, type NodeSessionOptions } from './ort.js';
+export { createNodeSession, createPixelMapSession, type NodeSessionOptions, type PixelMapSession } from './ort.js';
 
 /** A bundle in a local folder. */
 export function dirBundleSource(dir: string): BundleSource {

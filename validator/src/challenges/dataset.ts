@@ -145,13 +145,22 @@ export class ChallengeDataset {
    * a uniformly random item of it.
    */
   sample(rng: Rng, modality: Modality, mix: Record<Label, number>): DatasetRow {
+    return this.sampleRow(rng, this.sampleLabel(rng, modality, mix), modality);
+  }
+
+  /** The label half of `sample`: drawn by `mix` among the labels this modality has. */
+  sampleLabel(rng: Rng, modality: Modality, mix: Record<Label, number>): Label {
     const available = Object.fromEntries(LABELS.map((l) => [l, this.count(l, modality) > 0 ? mix[l] : 0])) as Record<
       Label,
       number
     >;
     if (Object.values(available).every((w) => w <= 0))
       throw new Error(`the dataset has no ${modality} items in the configured mix`);
-    const label = rng.weighted(available);
+    return rng.weighted(available);
+  }
+
+  /** The item half of `sample`: a uniformly random item of `label` and `modality`. */
+  sampleRow(rng: Rng, label: Label, modality: Modality): DatasetRow {
     return rng.pick(this.pools.get(`${label}/${modality}`) ?? []);
   }
 }

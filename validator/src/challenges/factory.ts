@@ -13,6 +13,7 @@ import {
   VIDEO_FORMAT_MIX,
 } from './augment.js';
 import { ChallengeDataset } from './dataset.js';
+import type { GeneratedSource } from './generated.js';
 import { extractFrames } from './video.js';
 
 /** The output formats each modality's media is re-encoded to (see VIDEO_FORMAT_MIX for why clips are JPEG only). */
@@ -30,6 +31,11 @@ export interface ChallengeConfig {
   seed: number | string;
   /** Decoded sources kept in memory (bytes of RGB pixels), so an item drawn again is not decoded again. */
   cacheBytes: number;
+  /**
+   * Percent of image items of each label taken from the generated source when one is given (video stays static:
+   * there is no video generator). Equal shares keep "made from the validator's pool" free of label information.
+   */
+  generatedShare: Record<Label, number>;
 }
 
 export const DEFAULT_CHALLENGE_CONFIG: ChallengeConfig = {
@@ -39,7 +45,14 @@ export const DEFAULT_CHALLENGE_CONFIG: ChallengeConfig = {
   videoFrames: 8,
   seed: 'veracity',
   cacheBytes: 256 * 1024 * 1024,
+  generatedShare: { real: 50, synthetic: 50, semisynthetic: 50 },
 };
+
+/**
+ * Where an item came from: the static set, the generated source, or the static set because the generated source
+ * had nothing ready for a draw that asked it (a fallback: generation lags the rounds).
+ */
+export type ItemOrigin = 'static' | 'generated' | 'fallback';
 
 /** One drawn source item, decoded once; every miner of a round gets its own variant of it. */
 export interface PreparedItem {
@@ -54,6 +67,7 @@ export interface PreparedItem {
   /** Variants drawn so far: variant n is a pure function of the seed, the item and n. */
   variants: number;
   rng: Rng;
+  origin: ItemOrigin;
 }
 
 /** What one miner receives: its own id and bytes for an item. */
@@ -116,10 +130,21 @@ export class ChallengeFactory {
   private readonly cache: DecodeCache;
   /** Dataset files that failed to read or decode, so an operator can fix the set. */
   readonly unreadable: Array<{ path: string; error: string }> = [];
+  /** Items drawn since start, by origin and label. */
+  readonly origins: Record<ItemOrigin, Record<Label, number>> = {
+    static: { real: 0, synthetic: 0, semisynthetic: 0 },
+    generated: { real: 0, synthetic: 0, semisynthetic: 0 },
+    fallback: { real: 0, synthetic: 0, semisynthetic: 0 },
+  };
 
+  /**
+   * `generated`: the background source of fresh items (generated.ts); without it every item is static and the
+   * stream is what it always was under the seed.
+   */
   constructor(
     readonly dataset: ChallengeDataset,
     readonly config: ChallengeConfig = DEFAULT_CHALLENGE_CONFIG,
+    readonly generated?: GeneratedSource,
   ) {
     this.rng = new Rng(config.seed);
     this.cache = new DecodeCache(config.cacheBytes ?? DEFAULT_CHALLENGE_CONFIG.cacheBytes);
@@ -137,9 +162,32 @@ export class ChallengeFactory {
       const n = this.counter++;
       const rng = this.rng.fork(n);
       const modality = this.pickModality(rng);
-      const row = this.dataset.sample(rng, modality, this.config.labelMix);
+      const label = this.dataset.sampleLabel(rng, modality, this.config.labelMix);
+      let origin: ItemOrigin = 'static';
+      const share = (this.config.generatedShare ?? DEFAULT_CHALLENGE_CONFIG.generatedShare)[label];
+      if (this.generated && modality === 'image' && share > 0 && rng.chance(share / 100)) {
+        // Never waits: a generated item is taken only if one is ready, else this draw is served statically.
+        const g = this.generated.take(label);
+        if (g) {
+          this.origins.generated[label]++;
+          return {
+            key: `item-${n}`,
+            label,
+            modality,
+            frames: [g.frame],
+            source: g.source,
+            variants: 0,
+            rng: rng.fork('variants'),
+            origin: 'generated',
+          };
+        }
+        origin = 'fallback';
+      }
+      const row = this.dataset.sampleRow(rng, label, modality);
       try {
-        return await this.decode(rng, row, modality, n);
+        const item = await this.decode(rng, row, modality, n, origin);
+        this.origins[origin][label]++;
+        return item;
       } catch (e) {
         // Published on the status page: library errors may quote the file's absolute path, so it is redacted.
         this.unreadable.push({ path: row.path, error: this.dataset.redact(e instanceof Error ? e.message : String(e)) });
@@ -189,7 +237,7 @@ export class ChallengeFactory {
     return rng.weighted(mix);
   }
 
-  private async decode(rng: Rng, row: DatasetRow, modality: Modality, n: number): Promise<PreparedItem> {
+  private async decode(rng: Rng, row: DatasetRow, modality: Modality, n: number, origin: ItemOrigin): Promise<PreparedItem> {
     const path = this.dataset.path(row);
     // A clip's frames come from a random window on its first draw and are kept with it: cutting 8 frames takes
     // ffmpeg seconds, and the per-miner crops, sizes and qualities already make every draw new bytes.
@@ -211,6 +259,7 @@ export class ChallengeFactory {
       source: { path: row.path, group: row.group },
       variants: 0,
       rng: rng.fork('variants'),
+      origin,
     };
   }
 }

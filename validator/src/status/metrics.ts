@@ -1,7 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { GenerationView } from './types.js';
 
-/** Prometheus metrics of one validator (served at /metrics). One registry per instance keeps tests isolated. */
-export function createMetrics() {
+/**
+ * Prometheus metrics of one validator (served at /metrics). One registry per instance keeps tests isolated.
+ * `generation` reads the generated-challenge source's state at scrape time (absent or null: none configured).
+ */
+export function createMetrics(generation?: () => GenerationView | null) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'veracity_validator_' });
   return {
@@ -29,6 +33,42 @@ export function createMetrics() {
       help: "Time to draw, decode, augment and encode one challenge (a round's item and its variants, per variant)",
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers: [registry],
+    }),
+    challengeItems: new Counter({
+      name: 'veracity_challenge_items_total',
+      help: 'Challenge items drawn, by label and origin: static, generated, or fallback (a generated draw served static because none was ready)',
+      labelNames: ['label', 'origin'] as const,
+      registers: [registry],
+    }),
+    generatedAhead: new Gauge({
+      name: 'veracity_generated_ahead',
+      help: 'Generated challenge items ready, by label',
+      labelNames: ['label'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [label, n] of Object.entries(generation?.()?.ahead ?? {})) this.set({ label }, n);
+      },
+    }),
+    generatedMade: new Counter({
+      name: 'veracity_generated_items_total',
+      help: "Challenge items generated since start, by autoencoder family ('photo': real items from the pool)",
+      labelNames: ['family'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [family, n] of Object.entries(generation?.()?.made ?? {})) this.inc({ family }, n);
+      },
+    }),
+    generatedFailures: new Counter({
+      name: 'veracity_generated_failures_total',
+      help: 'Generated items that failed (unreadable or too small pool photo, round-trip error)',
+      registers: [registry],
+      collect() {
+        this.reset();
+        const g = generation?.();
+        if (g) this.inc(g.failures);
+      },
     }),
     revealed: new Counter({
       name: 'veracity_reveal_items_total',

@@ -93,6 +93,26 @@ export interface ChainStatus {
   lastWeights: { at: number; status: string; detail?: string } | null;
 }
 
+/** Challenges the validator makes itself (TAE round trips of its real-photo pool); see challenges/generated.ts. */
+export interface GenerationView {
+  /** Where the real photos come from: the operator's private folder, or the static dataset's real images. */
+  pool: { kind: 'folder' | 'dataset'; photos: number };
+  families: string[];
+  /** Items ready per label, and the most each queue holds. */
+  ahead: Record<string, number>;
+  capacity: Record<string, number>;
+  /** Items made since start, by family ('photo' for real items), and wall seconds spent on them. */
+  made: Record<string, number>;
+  seconds: Record<string, number>;
+  failures: number;
+  lastError: string | null;
+  /** Items served from the generated source, and draws that asked for one but got a static item (none ready). */
+  served: Record<string, number>;
+  fallbacks: Record<string, number>;
+  /** fallbacks / (served + fallbacks); 0 before any draw asked. */
+  fallbackShare: number;
+}
+
 export interface StatusSnapshot {
   validator: { version: string; hotkey: string | null; netuid: number | null; startedAt: number };
   chain: ChainStatus;
@@ -103,4 +123,6 @@ export interface StatusSnapshot {
   copying: CopyingStatus;
   /** The model channel: miners by weight with their bundles, and what an unpublished miner's weight is multiplied by. */
   bundles: { unpublishedShare: number; leaderboard: LeaderboardRow[] };
+  /** null when no TAE models are configured (static challenges only). */
+  generation: GenerationView | null;
 }
