@@ -4,18 +4,25 @@
  * memory, and challenges prepared per second: one item per challenge (draw, decode, cut, encode), and 50 per-miner
  * variants per item (one decode, 50 cuts and encodes), as a round of 50 sampled miners needs.
  *
- *   npx tsx bench/validator.ts [--miners N] [--seconds S] [--dataset DIR]
+ * With --tae-models DIR (tae.py --export DIR) it also measures generated challenges: items/s each autoencoder
+ * family makes on its own, then both preparation rates again with generation running in the background (default
+ * shares), the fallback share (draws that asked for a generated item and got a static one because none was ready)
+ * and the event loop's delay meanwhile; the fleet run then uses the generating factory too.
+ *
+ *   npx tsx bench/validator.ts [--miners N] [--seconds S] [--dataset DIR] [--tae-models DIR [--real-pool DIR]]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { percentile } from '@veracity/models';
 import { ChallengeDataset, ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from '@veracity/validator/challenges';
 import { createLogger, ValidatorServer, createMetrics, Store } from '@veracity/validator';
+import { datasetPool, folderPool, GeneratedSource, loadTaeModels, Rng, TaeRunner } from '@veracity/validator/challenges';
 
 const { values: args } = parseArgs({
   options: {
@@ -23,6 +30,9 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '30' },
     dataset: { type: 'string', default: process.env.VERACITY_DATASET ?? '../shared/datasets' },
     out: { type: 'string', default: 'bench/results/validator.json' },
+    'tae-models': { type: 'string' },
+    'real-pool': { type: 'string' },
+    'items-per-family': { type: 'string', default: '4' },
   },
 });
 const miners = Number(args.miners);
@@ -32,19 +42,100 @@ const dataset = ChallengeDataset.load(resolve(args.dataset));
 const config = { ...DEFAULT_CHALLENGE_CONFIG, seed: 'bench' };
 
 log('challenge preparation ...');
-const prepFactory = new ChallengeFactory(dataset, config);
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+const round2 = (x: number) => Math.round(x * 100) / 100;
 /** Challenges (one miner's variant each) prepared per second when every item is cut into `perItem` variants. */
-async function preparationRate(perItem: number): Promise<number> {
+async function preparationRate(factory: ChallengeFactory, perItem: number): Promise<number> {
   const t0 = performance.now();
   let prepared = 0;
   while (performance.now() - t0 < 10_000) {
-    prepared += (await prepFactory.variants(await prepFactory.item(), perItem)).length;
+    prepared += (await factory.variants(await factory.item(), perItem)).length;
   }
   return prepared / ((performance.now() - t0) / 1000);
 }
-const preparedPerSecond = await preparationRate(1);
-const variantsPerSecond = await preparationRate(50);
+/** `fn` with the event loop's delay sampled meanwhile (p99 and max, ms). */
+async function withLoopDelay<T>(fn: () => Promise<T>): Promise<[T, { p99_ms: number; max_ms: number }]> {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const out = await fn();
+  h.disable();
+  return [out, { p99_ms: round2(h.percentile(99) / 1e6), max_ms: round2(h.max / 1e6) }];
+}
+const prepFactory = new ChallengeFactory(dataset, config);
+const [[preparedPerSecond, variantsPerSecond], loopDelayStatic] = await withLoopDelay(async () => [
+  await preparationRate(prepFactory, 1),
+  await preparationRate(prepFactory, 50),
+]);
+log(
+  `  static only: ${round2(preparedPerSecond)}/s one per item, ${round2(variantsPerSecond)}/s 50 per item; loop ${JSON.stringify(loopDelayStatic)}`,
+);
 
+let generation: Record<string, unknown> | null = null;
+let fleetGenerated: GeneratedSource | undefined;
+let runner: TaeRunner | undefined;
+const shares = DEFAULT_CHALLENGE_CONFIG.generatedShare;
+const demand = {
+  real: config.labelMix.real * shares.real,
+  synthetic: config.labelMix.synthetic * shares.synthetic,
+  semisynthetic: config.labelMix.semisynthetic * shares.semisynthetic,
+};
+const makePool = async () => (args['real-pool'] ? folderPool(args['real-pool']) : datasetPool(dataset));
+if (args['tae-models']) {
+  const models = loadTaeModels(args['tae-models']);
+  runner = new TaeRunner(models);
+  const perFamily = Number(args['items-per-family']);
+  log(`generation: ${perFamily} items per family, one at a time ...`);
+  const families: Record<string, unknown> = {};
+  for (const f of runner.families) {
+    // One family only: every synthetic item goes through it (the first item also loads its session).
+    const only = { families: [f], roundTrip: runner.roundTrip.bind(runner) };
+    const source = new GeneratedSource(await makePool(), only, { seed: 'bench', ahead: 1, demand });
+    await source.make('synthetic', new Rng('warm'));
+    const sides: number[] = [];
+    const before = { ...runner.runSeconds[f]! };
+    const t0 = performance.now();
+    for (let i = 0; i < perFamily; i++) sides.push((await source.make('synthetic', new Rng(`${f}-${i}`))).frame.width);
+    const seconds = (performance.now() - t0) / 1000;
+    families[f] = {
+      items_per_second: round2(perFamily / seconds),
+      mean_side_px: Math.round(sides.reduce((a, b) => a + b, 0) / sides.length),
+      model_seconds_per_item: round2((runner.runSeconds[f]!.seconds - before.seconds) / (runner.runSeconds[f]!.n - before.n)),
+    };
+    log(`  ${f}: ${JSON.stringify(families[f])}`);
+  }
+  log('challenge preparation with generation in the background ...');
+  const background = new GeneratedSource(await makePool(), runner, { seed: 'bench-bg', ahead: 24, demand });
+  background.start();
+  const genFactory = new ChallengeFactory(dataset, config, background);
+  const [[withGen1, withGen50], loopDelay] = await withLoopDelay(async () => [
+    await preparationRate(genFactory, 1),
+    await preparationRate(genFactory, 50),
+  ]);
+  const served = sum(genFactory.origins.generated);
+  const fallbacks = sum(genFactory.origins.fallback);
+  await background.close();
+  generation = {
+    tae_models: args['tae-models'],
+    pool: args['real-pool'] ? 'folder' : 'dataset real images',
+    shares,
+    per_family_alone: families,
+    with_generation_in_background: {
+      challenges_prepared_per_second: round2(withGen1),
+      challenges_prepared_per_second_50_miners_per_item: round2(withGen50),
+      items: sum(genFactory.origins.static) + served + fallbacks,
+      generated_served: served,
+      fallbacks,
+      fallback_share: served + fallbacks ? round2(fallbacks / (served + fallbacks)) : 0,
+      generated_made: background.status().made,
+      event_loop_delay: loopDelay,
+    },
+  };
+  log(`  ${JSON.stringify(generation.with_generation_in_background)}`);
+  fleetGenerated = new GeneratedSource(await makePool(), runner, { seed: 'bench-fleet', ahead: 24, demand });
+  fleetGenerated.start();
+}
+
+const fleetFactory = new ChallengeFactory(dataset, config, fleetGenerated);
 const store = new Store(join(mkdtempSync(join(tmpdir(), 'veracity-bench-')), 'v.db'));
 const server = new ValidatorServer({
   host: '127.0.0.1',
@@ -52,7 +143,7 @@ const server = new ValidatorServer({
   netuid: 2,
   signer: new Keyring({ type: 'sr25519' }).addFromUri('//Alice'),
   store,
-  factory: new ChallengeFactory(dataset, config),
+  factory: fleetFactory,
   metrics: createMetrics(),
   log: createLogger('warn'),
   sampleSize: 50,
@@ -98,11 +189,26 @@ const report = {
   validator_rss_mb: { end: Math.round(process.memoryUsage().rss / 2 ** 20), peak: Math.round(peakRss / 2 ** 20) },
   challenges_prepared_per_second: Math.round(preparedPerSecond * 100) / 100,
   challenges_prepared_per_second_50_miners_per_item: Math.round(variantsPerSecond * 100) / 100,
+  event_loop_delay_preparing: loopDelayStatic,
   decode_cache: prepFactory.cacheStats,
+  generation: generation && {
+    ...generation,
+    fleet_run: {
+      generated_served: sum(fleetFactory.origins.generated),
+      fallbacks: sum(fleetFactory.origins.fallback),
+      fallback_share: round2(
+        sum(fleetFactory.origins.fallback) /
+          Math.max(1, sum(fleetFactory.origins.generated) + sum(fleetFactory.origins.fallback)),
+      ),
+      generated_made: fleetGenerated!.status().made,
+    },
+  },
   note: 'validator and the miner fleet share this machine; sample 50 miners per round; rounds back to back',
 };
 child.kill('SIGTERM');
 await server.close();
+await fleetGenerated?.close();
+await runner?.close();
 store.close();
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);

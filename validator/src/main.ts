@@ -300,7 +300,7 @@ function startupProblem(e: unknown, config: ValidatorConfig): unknown {
   if (message.startsWith('E_TAE_MODELS'))
     return new UsageError(
       message,
-      'export the models with /usr/bin/python3 models/train/tae.py --export DIR and pass --tae-models DIR (empty: static challenges only)',
+      'export the models with /usr/bin/python3 -m models.train tae --export DIR and pass --tae-models DIR (empty: static challenges only)',
     );
   if (message.startsWith('E_REAL_POOL'))
     return new UsageError(

@@ -11,7 +11,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DecodedImage } from './augment.js';
 
@@ -51,7 +51,7 @@ export interface TaeModels {
   output: string;
 }
 
-/** Niceness of the round-trip process: below the validator, which encodes what miners wait for. */
+/** Niceness of the round-trip process above the validator's: dispatch encodes what miners wait for, so it goes first. */
 export const GENERATOR_NICE = 10;
 
 /**
@@ -64,7 +64,7 @@ export function loadTaeModels(dir: string): TaeModels {
   if (!existsSync(file))
     throw new GenerationError(
       GenerationErrorCode.TaeModels,
-      `no tae.json in ${root} (export the models: /usr/bin/python3 models/train/tae.py --export ${dir})`,
+      `no tae.json in ${root} (export the models: /usr/bin/python3 -m models.train tae --export ${dir})`,
     );
   let meta: {
     input?: { name?: unknown; dtype?: unknown; layout?: unknown };
@@ -154,7 +154,8 @@ export class TaeRunner implements RoundTripper {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     try {
-      if (child.pid !== undefined) setPriority(child.pid, GENERATOR_NICE);
+      // Relative to the validator's own niceness (which may already be raised), up to the lowest priority, 19.
+      if (child.pid !== undefined) setPriority(child.pid, Math.min(19, getPriority() + GENERATOR_NICE));
     } catch {
       // Not permitted here (some containers): generation still runs, at the validator's priority.
     }
@@ -162,6 +163,7 @@ export class TaeRunner implements RoundTripper {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
+      if (this.pending.size === 0) this.hold(child, false);
       if ('error' in m) return p.fail(new GenerationError(GenerationErrorCode.TaeRun, m.error));
       const family = this.lastFamily.get(m.id);
       this.lastFamily.delete(m.id);
@@ -180,10 +182,20 @@ export class TaeRunner implements RoundTripper {
         p.fail(why);
       }
     });
-    // Never keeps the validator alive on its own.
-    child.unref();
-    (child as unknown as { channel?: { unref(): void } }).channel?.unref();
+    this.hold(child, false);
     return child;
+  }
+
+  /** An idle child never keeps the validator alive on its own; one with a request out does (the reply is awaited). */
+  private hold(child: ChildProcess, busy: boolean): void {
+    const channel = (child as unknown as { channel?: { ref(): void; unref(): void } }).channel;
+    if (busy) {
+      child.ref();
+      channel?.ref();
+    } else {
+      child.unref();
+      channel?.unref();
+    }
   }
 
   /** `image` through `family`'s encoder and decoder; sides must be multiples of 8. */
@@ -201,6 +213,7 @@ export class TaeRunner implements RoundTripper {
     this.lastFamily.set(id, family);
     return new Promise((ok, fail) => {
       this.pending.set(id, { ok, fail, w: image.width, h: image.height });
+      this.hold(this.child!, true);
       const req: TaeRequest = { id, family, rgb: new Uint8Array(image.data), width: image.width, height: image.height };
       this.child!.send(req);
     });

@@ -20,5 +20,5 @@ export function hostileAddress(i: number): string {
   return `127.0.${1 + (Math.floor(i / 250) % 250)}.${2 + (i % 250)}`;
 }
 
-/** The committed TAE-shaped ONNX fixture (models/train/make_tae_fixture.py): two tiny "families", a few KB. */
+/** The committed TAE-shaped ONNX fixture (npm run fixture:tae): two tiny "families", a few KB. */
 export const TAE_FIXTURE = resolve(import.meta.dirname, '../../../models/fixtures/tae-tiny');
