@@ -71,6 +71,18 @@ describe('TAE models and runner (fixture)', () => {
     await expect(runner.roundTrip('sdxl', img)).rejects.toMatchObject({ code: GenerationErrorCode.TaeRun });
   });
 
+  it('fails a request with E_TAE_RUN when its process dies, and starts a new process for the next', async () => {
+    const img = { data: Buffer.alloc(64 * 64 * 3, 99), width: 64, height: 64 };
+    await runner.roundTrip('tiny-a', img);
+    const first = runner.pid!;
+    const pending = runner.roundTrip('tiny-b', img);
+    process.kill(first, 'SIGKILL');
+    await expect(pending).rejects.toMatchObject({ code: GenerationErrorCode.TaeRun, message: /exited \(SIGKILL\)/ });
+    const again = await runner.roundTrip('tiny-b', img);
+    expect(again.data.length).toBe(img.data.length);
+    expect(runner.pid).not.toBe(first);
+  });
+
   it('pastes the round trip only inside the soft-edged region', async () => {
     const side = 256;
     const crop = { data: Buffer.alloc(side * side * 3, 40), width: side, height: side };

@@ -138,9 +138,11 @@ export class TaeRunner implements RoundTripper {
   /** Seconds of model run per family, as the child measured them (no queueing or transfer). */
   readonly runSeconds: Record<string, { n: number; seconds: number }> = {};
 
+  /** `nice`: added to the validator's niceness for the round-trip process (0: the same priority, for benchmarks). */
   constructor(
     readonly models: TaeModels,
     private readonly threads = 1,
+    private readonly nice = GENERATOR_NICE,
   ) {
     this.families = models.families.map((f) => f.family);
   }
@@ -151,11 +153,15 @@ export class TaeRunner implements RoundTripper {
       execArgv: ['--import', 'tsx'],
       // Structured clone: pixel buffers cross as bytes, not as JSON arrays of numbers.
       serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      // stderr is not the validator's (JSON lines): its tail goes into the error if the process dies.
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
     try {
       // Relative to the validator's own niceness (which may already be raised), up to the lowest priority, 19.
-      if (child.pid !== undefined) setPriority(child.pid, Math.min(19, getPriority() + GENERATOR_NICE));
+      if (child.pid !== undefined && this.nice > 0) setPriority(child.pid, Math.min(19, getPriority() + this.nice));
     } catch {
       // Not permitted here (some containers): generation still runs, at the validator's priority.
     }
@@ -176,7 +182,10 @@ export class TaeRunner implements RoundTripper {
     });
     child.on('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
-      const why = new GenerationError(GenerationErrorCode.TaeRun, `the round-trip process exited (${signal ?? `code ${code}`})`);
+      const why = new GenerationError(
+        GenerationErrorCode.TaeRun,
+        `the round-trip process exited (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+      );
       for (const [id, p] of this.pending) {
         this.pending.delete(id);
         p.fail(why);
@@ -184,6 +193,11 @@ export class TaeRunner implements RoundTripper {
     });
     this.hold(child, false);
     return child;
+  }
+
+  /** The round-trip process's pid while one runs (status, tests). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   /** An idle child never keeps the validator alive on its own; one with a request out does (the reply is awaited). */
