@@ -107,7 +107,16 @@ if (args['tae-models']) {
   const rows: Array<{ meta: ChallengeMetadata; ai: number }> = [];
   for (let i = 0; i < gn; i++) {
     const r = rng.fork(i);
-    const g = await source.make(r.weighted(labelMix), r);
+    const label = r.weighted(labelMix);
+    let g;
+    // A pool photo too small or unreadable is dropped from the pool; the draw moves on, as the background loop does.
+    for (let attempt = 0; !g; attempt++) {
+      try {
+        g = await source.make(label, r);
+      } catch (e) {
+        if (attempt >= 20) throw e;
+      }
+    }
     const item = {
       key: `g-${i}`,
       label: g.label,
