@@ -124,7 +124,7 @@ const FIELDS: Record<string, [keyof ValidatorConfig, string | null, string]> = {
   'tae-models': [
     'taeModels',
     'VERACITY_TAE_MODELS',
-    'folder of TAE round-trip models (tae.py --export DIR): the validator makes fresh AI challenges itself; empty: static only',
+    'TAE round-trip models (python3 -m models.train tae --export DIR): the validator makes fresh AI challenges itself; empty: static only',
   ],
   'real-pool': [
     'realPool',
