@@ -119,6 +119,20 @@ if (args['tae-models']) {
     await preparationRate(genFactory, 1),
     await preparationRate(genFactory, 50),
   ]);
+  // Demand far above what generation makes: images only, one variant per item, drawn as fast as they come. The draw
+  // must not slow down to generation's pace; what generation cannot cover is served static and counted.
+  const imagesOnly = { ...config, modalityMix: { image: 1, video: 0 } };
+  const drawRate = async (factory: ChallengeFactory) => {
+    const t0 = performance.now();
+    let items = 0;
+    for (; performance.now() - t0 < 10_000; items++) await factory.variants(await factory.item(), 1);
+    return items / ((performance.now() - t0) / 1000);
+  };
+  const staticImages = await drawRate(new ChallengeFactory(dataset, { ...imagesOnly, seed: 'bench-images' }));
+  const stressFactory = new ChallengeFactory(dataset, { ...imagesOnly, seed: 'bench-stress' }, background);
+  const [stressRate, stressLoop] = await withLoopDelay(() => drawRate(stressFactory));
+  const stressServed = sum(stressFactory.origins.generated);
+  const stressFallbacks = sum(stressFactory.origins.fallback);
   const served = sum(genFactory.origins.generated);
   const fallbacks = sum(genFactory.origins.fallback);
   await background.close();
@@ -135,11 +149,20 @@ if (args['tae-models']) {
       generated_served: served,
       fallbacks,
       fallback_share: served + fallbacks ? round2(fallbacks / (served + fallbacks)) : 0,
-      generated_made: background.status().made,
       event_loop_delay: loopDelay,
     },
+    images_drawn_as_fast_as_possible: {
+      static_only_items_per_second: round2(staticImages),
+      with_generation_items_per_second: round2(stressRate),
+      generated_served: stressServed,
+      fallbacks: stressFallbacks,
+      fallback_share: round2(stressFallbacks / Math.max(1, stressServed + stressFallbacks)),
+      event_loop_delay: stressLoop,
+    },
+    generated_made: background.status().made,
   };
   log(`  ${JSON.stringify(generation.with_generation_in_background)}`);
+  log(`  ${JSON.stringify(generation.images_drawn_as_fast_as_possible)}`);
   fleetGenerated = new GeneratedSource(await makePool(), runner, { seed: 'bench-fleet', ahead: 24, demand });
   fleetGenerated.start();
 }
