@@ -11,8 +11,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { getPriority, setPriority } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { DecodedImage } from './augment.js';
 
 /** Stable codes for generated challenges that cannot be made. */
@@ -50,6 +52,14 @@ export interface TaeModels {
   input: string;
   output: string;
 }
+
+/**
+ * tsx's loader by absolute URL: `--import tsx` would resolve from the working directory, which is wherever the
+ * operator ran `npx veracity-validator` from, not this repository.
+ */
+const TSX_LOADER = pathToFileURL(
+  join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs'),
+).href;
 
 /** Niceness of the round-trip process above the validator's: dispatch encodes what miners wait for, so it goes first. */
 export const GENERATOR_NICE = 10;
@@ -150,7 +160,7 @@ export class TaeRunner implements RoundTripper {
   private spawn(): ChildProcess {
     const init: TaeProcessInit = { models: this.models, threads: this.threads };
     const child = fork(new URL('./tae-process.ts', import.meta.url).pathname, [JSON.stringify(init)], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', TSX_LOADER],
       // Structured clone: pixel buffers cross as bytes, not as JSON arrays of numbers.
       serialization: 'advanced',
       // stderr is not the validator's (JSON lines): its tail goes into the error if the process dies.
