@@ -285,6 +285,12 @@ export interface ProxiedRequest {
 export interface RecordingProxy {
   url: string;
   log: ProxiedRequest[];
+  /**
+   * Make the proxy a tampering man-in-the-middle: the answer to a GET of `url` (absolute) gets `body` in place of what
+   * the server sent (status and headers kept, content-length fixed); null stops it. The network-model e2e uses this
+   * to cause a download whose bytes are not the ones committed on chain.
+   */
+  tamper(url: string, body: Buffer | null): void;
   close(): Promise<void>;
 }
 
@@ -296,6 +302,7 @@ export interface RecordingProxy {
  */
 export async function startRecordingProxy(options: { tunnel?: (authority: string) => boolean } = {}): Promise<RecordingProxy> {
   const log: ProxiedRequest[] = [];
+  const tampered = new Map<string, Buffer>();
   const tunnels = new Set<Socket>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -326,6 +333,12 @@ export async function startRecordingProxy(options: { tunnel?: (authority: string
           headers: req.headers,
         },
         (up) => {
+          const swap = req.method === 'GET' ? tampered.get(target.href) : undefined;
+          if (swap) {
+            up.resume();
+            res.writeHead(up.statusCode ?? 502, { ...up.headers, 'content-length': String(swap.length) }).end(swap);
+            return;
+          }
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
         },
@@ -358,6 +371,7 @@ export async function startRecordingProxy(options: { tunnel?: (authority: string
   return {
     url: `http://127.0.0.1:${port}`,
     log,
+    tamper: (url, body) => void (body ? tampered.set(new URL(url).href, body) : tampered.delete(new URL(url).href)),
     close: () =>
       new Promise<void>((ok) => {
         server.close(() => ok());
