@@ -2,10 +2,9 @@
 // extension page share it; web pages cannot reach it). One bundle is kept, the one in use: a switch stores the new
 // bundle, then drops the others. Reading back checks the manifest's digest again, and loadBundle checks the model
 // file against the manifest, so a bundle changed on disk is never run.
-import type { BundleSource } from '@veracity/models';
+import type { Bundle, BundleSource } from '@veracity/models';
 import { bundleDigest } from '@veracity/protocol/model-commitment';
 import { ExtensionError, ExtensionErrorCode, messageOf } from '../core/errors.js';
-import type { VerifiedBundle } from '../core/network/download.js';
 
 const CACHE = 'veracity-network-bundles';
 // Cache Storage keys must be http(s) URLs; this one is never fetched (.invalid cannot resolve).
@@ -15,10 +14,11 @@ function storeError(what: string, e: unknown): ExtensionError {
   return new ExtensionError(ExtensionErrorCode.BundleStore, `${what}: ${messageOf(e)}`);
 }
 
-export async function storeBundle(bundle: string, verified: VerifiedBundle): Promise<void> {
+/** Stores a bundle downloadVerifiedBundle verified, under its id (the manifest's sha256). */
+export async function storeBundle(bundle: string, verified: Bundle): Promise<void> {
   try {
     const cache = await caches.open(CACHE);
-    for (const [file, bytes] of verified.files) await cache.put(keyOf(bundle, file), new Response(bytes as BufferSource));
+    await cache.put(keyOf(bundle, verified.manifest.model.file), new Response(verified.model as BufferSource));
     // The manifest last: its presence says the bundle is complete.
     await cache.put(keyOf(bundle, 'manifest.json'), new Response(verified.manifestBytes as BufferSource));
   } catch (e) {

@@ -164,11 +164,10 @@ async function networkCheck(m: Extract<ToOffscreen, { type: 'network-check' }>):
     fetch: (url, init) => fetch(url, init),
     onProgress: progressReporter(),
   });
-  const candidate = await compile(await loadBundle(memorySource(verified.manifestBytes, verified.files)), m.backend).catch(
-    (e: unknown) => {
-      throw new ExtensionError(ExtensionErrorCode.BundleSelfTest, `the downloaded model does not load: ${messageOf(e)}`);
-    },
-  );
+  // Verified as it was downloaded (loadBundle's checks): compiled as is, not checked twice.
+  const candidate = await compile(verified, m.backend).catch((e: unknown) => {
+    throw new ExtensionError(ExtensionErrorCode.BundleSelfTest, `the downloaded model does not load: ${messageOf(e)}`);
+  });
   try {
     const images = selfTestImages();
     const batch = await candidate.classifyImages(images);
@@ -200,20 +199,6 @@ async function networkCheck(m: Extract<ToOffscreen, { type: 'network-check' }>):
   void previous?.then((d) => d.dispose()).catch(() => undefined);
   await pruneBundles(ref.bundle).catch(() => undefined);
   return { outcome: 'switched', ref };
-}
-
-/** A verified download as a BundleSource (loadBundle checks it once more, as it does any bundle it loads). */
-function memorySource(manifestBytes: Uint8Array, files: Map<string, Uint8Array>) {
-  return {
-    location: 'downloaded bundle',
-    readManifest: () => Promise.resolve(manifestBytes),
-    readModel: (file: string, _expected: number, onBytes: (n: number) => void) => {
-      const bytes = files.get(file);
-      if (!bytes) return Promise.reject(new ExtensionError(ExtensionErrorCode.BundleStore, `${file} was not downloaded`));
-      onBytes(bytes.length);
-      return Promise.resolve(bytes);
-    },
-  };
 }
 
 /** The pixels to score and the sha256 of the bytes they came from (the verdict receipt names them by it). */

@@ -1,5 +1,6 @@
 // The download verifier against the tiny fixture bundle served by a fake fetch (Node's own Response and streams): the
-// committed digest, the schema, the size cap and each file's sha256, each refused with its code.
+// committed digest, then loadBundle's checks (the schema, the size cap, the model's size and sha256), each refused with
+// the extension's code.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bundleDigest, MAX_BUNDLE_BYTES } from '@veracity/protocol/model-commitment';
@@ -54,7 +55,8 @@ describe('downloading a published bundle', () => {
       { fetch: s.fetch, onProgress: (p) => progress.push(p) },
     );
     expect(b.manifest.id).toBe('veracity-fixture-tiny');
-    expect(b.files.get('model.onnx')).toEqual(modelBytes);
+    expect(b.model).toEqual(modelBytes);
+    expect(b.manifestBytes).toEqual(manifestBytes);
     expect(s.urls).toEqual([`${URL_}manifest.json`, `${URL_}model.onnx`]);
     for (const init of s.inits) expect(init).toMatchObject({ ...BUNDLE_FETCH_INIT, credentials: 'omit' });
     const total = manifestBytes.length + modelBytes.length;
@@ -118,14 +120,17 @@ describe('downloading a published bundle', () => {
       ),
     ).rejects.toMatchObject({
       code: 'E_BUNDLE_FILE_SHA256',
-      message: expect.stringMatching(/the manifest says 7194 bytes with sha256 86633c8a/),
+      message: expect.stringMatching(/model\.onnx has sha256 [0-9a-f]{64}, the manifest says 86633c8a/),
     });
     await expect(
       downloadVerifiedBundle(
         { sha256: sha, url: URL_ },
         { fetch: server({ 'manifest.json': manifestBytes, 'model.onnx': modelBytes.slice(0, 100) }).fetch },
       ),
-    ).rejects.toMatchObject({ code: 'E_BUNDLE_FILE_SHA256' });
+    ).rejects.toMatchObject({
+      code: 'E_BUNDLE_FILE_SHA256',
+      message: expect.stringMatching(/100 bytes, the manifest says 7194/),
+    });
     await expect(
       downloadVerifiedBundle({ sha256: sha, url: URL_ }, { fetch: server({ 'manifest.json': manifestBytes }).fetch }),
     ).rejects.toMatchObject({

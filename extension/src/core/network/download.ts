@@ -1,37 +1,26 @@
 /**
- * Downloading a published bundle and proving it is the one committed on chain, before anything is stored or run:
- * manifest.json's sha256 must equal the commitment (bundleDigest), the manifest must pass the bundle schema (the same
- * parseManifest the bundled manifest goes through: hand-written checks, no ajv code generation, which MV3's CSP
- * forbids), the whole bundle must fit MAX_BUNDLE_BYTES (checked from the manifest before the download and again on
- * every byte read, whatever the server claims), and each file must match the manifest's sha256 and size.
- * Platform-free: `fetch` is passed in; every request goes without credentials, referrer or cache.
+ * Downloading a published bundle and proving it is the one committed on chain, before anything is stored or run.
+ * The fetching is the extension's: every request without credentials, referrer or cache, each body read under a cap
+ * (whatever the server claims), with progress over the whole bundle. The checks are the runtime's one bundle verifier,
+ * loadBundle from @veracity/models, the same that checks the bundled model and a stored one read back: the manifest
+ * against the schema (hand-written checks, no ajv code generation, which MV3's CSP forbids), the whole bundle within
+ * MAX_BUNDLE_BYTES before the model is fetched, the model's size and sha256 against the manifest. Added here: the
+ * manifest's own sha256 must be the commitment's (bundleDigest), checked before anything else is fetched. Its codes
+ * become the extension's E_BUNDLE_* codes. Platform-free: `fetch` is passed in.
  */
-import { type Manifest, parseManifest, sha256Hex } from '@veracity/models';
+import { type Bundle, type BundleSource, ErrorCode, isVeracityError, loadBundle } from '@veracity/models';
 import { bundleDigest, bundleFileUrl, MAX_BUNDLE_BYTES, type ModelCommitment } from '@veracity/protocol/model-commitment';
 import { ExtensionError, ExtensionErrorCode, messageOf } from '../errors.js';
 
 export type Fetcher = (url: string, init: RequestInit) => Promise<Response>;
 
 export interface DownloadProgress {
-  /** 'manifest', then 'download' per file, then 'verify'. */
+  /** 'manifest', then 'download' as the model arrives, then 'verify'. */
   stage: 'manifest' | 'download' | 'verify';
   file?: string;
   /** Bytes of the whole bundle so far, and in all (known once the manifest is read). */
   loaded: number;
   total?: number;
-}
-
-export interface VerifiedBundle {
-  /** manifest.json exactly as served (its sha256 is the bundle's id). */
-  manifestBytes: Uint8Array;
-  manifest: Manifest;
-  /** Every file the manifest names, verified. */
-  files: Map<string, Uint8Array>;
-}
-
-/** The files a manifest names, with what each must be. A bundle holds one model file today. */
-export function bundleFiles(manifest: Manifest): Array<{ file: string; sha256: string; bytes: number }> {
-  return [{ file: manifest.model.file, sha256: manifest.model.sha256, bytes: manifest.model.bytes }];
 }
 
 /** The request every bundle download makes: no cookies or HTTP auth, no referrer, no HTTP cache either way. */
@@ -56,10 +45,7 @@ async function get(fetchImpl: Fetcher, url: string, timeoutMs: number): Promise<
 /** Reads a body, refusing (and cancelling) it once it passes `cap` bytes: a server cannot make the extension read more. */
 async function readCapped(res: Response, url: string, cap: number, onBytes: (n: number) => void): Promise<Uint8Array> {
   const tooLarge = (n: number | string) =>
-    new ExtensionError(
-      ExtensionErrorCode.BundleTooLarge,
-      `${url} sends ${n} bytes; at most ${cap} may come from it (MAX_BUNDLE_BYTES ${MAX_BUNDLE_BYTES})`,
-    );
+    new ExtensionError(ExtensionErrorCode.BundleTooLarge, `${url} sends ${n} bytes; at most ${cap} may come from it`);
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > cap) {
     await res.body?.cancel().catch(() => undefined);
@@ -99,6 +85,18 @@ async function readCapped(res: Response, url: string, cap: number, onBytes: (n: 
   return out;
 }
 
+/** The runtime's codes for a bundle it refuses, as the network model's (the same refusals, named for the user). */
+const FROM_RUNTIME: Partial<Record<string, ExtensionErrorCode>> = {
+  [ErrorCode.ManifestInvalid]: ExtensionErrorCode.BundleManifest,
+  [ErrorCode.BundleTooLarge]: ExtensionErrorCode.BundleTooLarge,
+  [ErrorCode.Sha256Mismatch]: ExtensionErrorCode.BundleFileSha256,
+};
+
+function asExtensionError(e: unknown): unknown {
+  if (!isVeracityError(e) || !FROM_RUNTIME[e.code]) return e;
+  return new ExtensionError(FROM_RUNTIME[e.code]!, e.message.slice(e.code.length + 2), { cause: e });
+}
+
 export interface DownloadOptions {
   fetch: Fetcher;
   onProgress?: (p: DownloadProgress) => void;
@@ -106,58 +104,55 @@ export interface DownloadOptions {
   timeoutMs?: number;
 }
 
-/** Downloads and verifies the bundle a commitment names; throws E_BUNDLE_* and stores nothing on any failure. */
+/**
+ * Downloads and verifies the bundle a commitment names; throws E_BUNDLE_* and stores nothing on any failure. A
+ * manifest other than the committed one stops the download before its model is fetched.
+ */
 export async function downloadVerifiedBundle(
   commitment: Pick<ModelCommitment, 'sha256' | 'url'>,
   options: DownloadOptions,
-): Promise<VerifiedBundle> {
+): Promise<Bundle> {
   const progress = options.onProgress ?? (() => {});
   const timeoutMs = options.timeoutMs ?? 60_000;
   let loaded = 0;
-  progress({ stage: 'manifest', loaded });
-  const manifestUrl = bundleFileUrl(commitment.url, 'manifest.json');
-  const manifestBytes = await readCapped(await get(options.fetch, manifestUrl, timeoutMs), manifestUrl, MAX_BUNDLE_BYTES, (n) => {
-    loaded += n;
-  });
-  const digest = bundleDigest(manifestBytes);
-  if (digest !== commitment.sha256) {
-    throw new ExtensionError(
-      ExtensionErrorCode.BundleDigest,
-      `${manifestUrl} has sha256 ${digest}, the chain commitment says ${commitment.sha256}: not the published bundle`,
-    );
-  }
-  let manifest: Manifest;
+  let at: { file: string; total: number } | undefined;
+  const source: BundleSource = {
+    location: commitment.url,
+    async readManifest(maxBytes) {
+      const url = bundleFileUrl(commitment.url, 'manifest.json');
+      const bytes = await readCapped(await get(options.fetch, url, timeoutMs), url, maxBytes, (n) => {
+        loaded += n;
+      });
+      const digest = bundleDigest(bytes);
+      if (digest !== commitment.sha256) {
+        throw new ExtensionError(
+          ExtensionErrorCode.BundleDigest,
+          `${url} has sha256 ${digest}, the chain commitment says ${commitment.sha256}: not the published bundle`,
+        );
+      }
+      return bytes;
+    },
+    async readModel(file, expectedBytes) {
+      // loadBundle asks only after the manifest passed the schema and the bundle fits MAX_BUNDLE_BYTES.
+      at = { file, total: loaded + expectedBytes };
+      const url = bundleFileUrl(commitment.url, file);
+      progress({ stage: 'download', loaded, ...at });
+      // The manifest said how big the file is: a server sending more is refused at that byte, not at the bundle cap.
+      return readCapped(await get(options.fetch, url, timeoutMs), url, expectedBytes, (n) => {
+        loaded += n;
+        progress({ stage: 'download', loaded, ...at });
+      });
+    },
+  };
   try {
-    manifest = parseManifest(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(manifestBytes)));
-  } catch (e) {
-    throw new ExtensionError(ExtensionErrorCode.BundleManifest, `${manifestUrl}: ${messageOf(e)}`);
-  }
-  const files = bundleFiles(manifest);
-  const total = manifestBytes.length + files.reduce((s, f) => s + f.bytes, 0);
-  if (total > MAX_BUNDLE_BYTES) {
-    throw new ExtensionError(
-      ExtensionErrorCode.BundleTooLarge,
-      `the bundle weighs ${total} bytes; at most ${MAX_BUNDLE_BYTES} are downloaded`,
+    return await loadBundle(
+      source,
+      (p) => {
+        if (p.stage === 'manifest' || p.stage === 'verify') progress({ stage: p.stage, loaded, ...at });
+      },
+      { maxBytes: MAX_BUNDLE_BYTES },
     );
+  } catch (e) {
+    throw asExtensionError(e);
   }
-  const out = new Map<string, Uint8Array>();
-  for (const f of files) {
-    const url = bundleFileUrl(commitment.url, f.file);
-    progress({ stage: 'download', file: f.file, loaded, total });
-    // The manifest said how big the file is: a server sending more is refused at that byte, not at the bundle cap.
-    const bytes = await readCapped(await get(options.fetch, url, timeoutMs), url, f.bytes, (n) => {
-      loaded += n;
-      progress({ stage: 'download', file: f.file, loaded, total });
-    });
-    progress({ stage: 'verify', file: f.file, loaded, total });
-    const sha = await sha256Hex(bytes);
-    if (bytes.length !== f.bytes || sha !== f.sha256) {
-      throw new ExtensionError(
-        ExtensionErrorCode.BundleFileSha256,
-        `${url}: ${bytes.length} bytes with sha256 ${sha}; the manifest says ${f.bytes} bytes with sha256 ${f.sha256}`,
-      );
-    }
-    out.set(f.file, bytes);
-  }
-  return { manifestBytes, manifest, files: out };
 }
