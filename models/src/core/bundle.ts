@@ -1,3 +1,4 @@
+import { bundleFileUrl } from '@veracity/protocol/model-commitment';
 import { ErrorCode, messageOf, VeracityError } from './errors.js';
 import { type Manifest, parseManifest, verifyModelBytes } from './manifest.js';
 
@@ -84,26 +85,28 @@ export async function readStream(
 
 /** A bundle served over HTTP(S) (or any URL `fetch` understands): `<base>/manifest.json` and the model file. */
 export function urlBundleSource(base: string | URL, fetchImpl: typeof fetch = fetch): BundleSource {
-  const root = new URL(String(base).endsWith('/') ? String(base) : `${String(base)}/`, globalThis.location?.href);
+  // A relative base ('bundle/' in a page or extension) is resolved against the document first; the files' places
+  // are then the same bundleFileUrl every downloader and the publish CLI use, trailing slash or not.
+  const root = bundleFileUrl(new URL(base, globalThis.location?.href).href, '');
   const get = async (name: string): Promise<Response> => {
-    const url = new URL(name, root);
+    const url = bundleFileUrl(root, name);
     let res: Response;
     try {
       res = await fetchImpl(url);
     } catch (e) {
-      throw new VeracityError(ErrorCode.BundleFetch, `cannot fetch ${url.href}: ${messageOf(e)}`, { cause: e });
+      throw new VeracityError(ErrorCode.BundleFetch, `cannot fetch ${url}: ${messageOf(e)}`, { cause: e });
     }
-    if (!res.ok) throw new VeracityError(ErrorCode.BundleFetch, `${url.href} answered HTTP ${res.status}`);
+    if (!res.ok) throw new VeracityError(ErrorCode.BundleFetch, `${url} answered HTTP ${res.status}`);
     return res;
   };
   return {
-    location: root.href,
+    location: root,
     async readManifest(maxBytes) {
       const res = await get('manifest.json');
       const declared = Number(res.headers.get('content-length'));
-      if (declared > maxBytes) throw bundleTooLarge(`${root.href}manifest.json`, declared, maxBytes);
+      if (declared > maxBytes) throw bundleTooLarge(`${root}manifest.json`, declared, maxBytes);
       const bytes = res.body ? await readStream(res.body, maxBytes, () => {}) : new Uint8Array(await res.arrayBuffer());
-      if (bytes.length > maxBytes) throw bundleTooLarge(`${root.href}manifest.json`, bytes.length, maxBytes);
+      if (bytes.length > maxBytes) throw bundleTooLarge(`${root}manifest.json`, bytes.length, maxBytes);
       return bytes;
     },
     async readModel(file, expectedBytes, onBytes) {
