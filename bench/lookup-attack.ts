@@ -11,7 +11,13 @@
  * Reports each miner's image sn34, its score and its weight, next to the honest miner's. Target: every cheater's
  * sn34 <= 0.05 and weight <= 5 % of the honest miner's. Prints JSON and writes bench/results/lookup-attack.json.
  *
- *   npx tsx bench/lookup-attack.ts [--rounds 150] [--dataset DIR]
+ * With --tae-models DIR (the validator's exported autoencoders, see validator/README.md "Generated challenges") the
+ * validator also serves fresh round trips of real photos (its default mix: half of each label generated), which
+ * no table of public files can contain; --real-pool DIR is the validator's private photo folder (default: the
+ * dataset's real images, i.e. photos the lookup table holds). Rounds then pace at --round-interval-ms so generation
+ * keeps ahead, as a validator's 3 s default does.
+ *
+ *   npx tsx bench/lookup-attack.ts [--rounds 150] [--dataset DIR] [--tae-models DIR [--real-pool DIR]]
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -22,7 +28,16 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { loadNodeDetector, type Probabilities } from '@veracity/models/node';
 import { defaultBundleDir } from '@veracity/models/paths';
 import sharp from 'sharp';
-import { ChallengeDataset, ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from '@veracity/validator/challenges';
+import {
+  ChallengeDataset,
+  ChallengeFactory,
+  DEFAULT_CHALLENGE_CONFIG,
+  datasetPool,
+  folderPool,
+  GeneratedSource,
+  loadTaeModels,
+  TaeRunner,
+} from '@veracity/validator/challenges';
 import { createLogger, ValidatorServer, createMetrics, Store } from '@veracity/validator';
 import { NodeMiner } from '@veracity/validator/miner';
 import { until, AnswerRelay } from '@veracity/validator/test-support';
@@ -32,6 +47,9 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '150' },
     dataset: { type: 'string', default: process.env.VERACITY_DATASET ?? '../shared/datasets' },
     out: { type: 'string', default: 'bench/results/lookup-attack.json' },
+    'tae-models': { type: 'string' },
+    'real-pool': { type: 'string' },
+    'round-interval-ms': { type: 'string' },
   },
 });
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -87,6 +105,25 @@ for (const row of dataset.rows.filter((r) => r.modality === 'image')) {
 }
 log(`${publicTable.length} hashes`);
 
+const challengeConfig = { ...DEFAULT_CHALLENGE_CONFIG, modalityMix: { image: 1, video: 0 }, seed: 'lookup-attack' };
+let runner: TaeRunner | undefined;
+let generated: GeneratedSource | undefined;
+if (args['tae-models']) {
+  runner = new TaeRunner(loadTaeModels(args['tae-models']));
+  const shares = challengeConfig.generatedShare;
+  const demand = {
+    real: challengeConfig.labelMix.real * shares.real,
+    synthetic: challengeConfig.labelMix.synthetic * shares.synthetic,
+    semisynthetic: challengeConfig.labelMix.semisynthetic * shares.semisynthetic,
+  };
+  const pool = args['real-pool'] ? await folderPool(args['real-pool']) : datasetPool(dataset);
+  generated = new GeneratedSource(pool, runner, { seed: 'lookup-attack', ahead: 24, demand });
+  generated.start();
+  log('filling the generated queues ...');
+  await generated.whenFull();
+}
+const roundIntervalMs = Number(args['round-interval-ms'] ?? (generated ? 1500 : 0));
+
 const detector = await loadNodeDetector(defaultBundleDir());
 const store = new Store(join(mkdtempSync(join(tmpdir(), 'veracity-attack-')), 'v.db'));
 const keyring = new Keyring({ type: 'sr25519' });
@@ -98,22 +135,19 @@ const roles = new Map<string, string>([
   [key('//Collector').address, 'collector'],
   ...copierUris.map((u, i) => [key(u).address, `copier-${i + 1}`] as [string, string]),
 ]);
+const factory = new ChallengeFactory(dataset, challengeConfig, generated);
 const server = new ValidatorServer({
   host: '127.0.0.1',
   port: 0,
   netuid: 2,
   signer: key('//Alice'),
   store,
-  factory: new ChallengeFactory(dataset, {
-    ...DEFAULT_CHALLENGE_CONFIG,
-    modalityMix: { image: 1, video: 0 },
-    seed: 'lookup-attack',
-  }),
+  factory,
   metrics: createMetrics(),
   log: createLogger('error'),
   sampleSize: roles.size,
   timeoutMs: 6000,
-  roundIntervalMs: 0,
+  roundIntervalMs,
   heartbeatMs: 5000,
   revealEveryRounds: 10,
   copy: { policy: 'share' },
@@ -211,8 +245,8 @@ const report = {
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
   rounds: server.roundsRun,
   seconds: Math.round(seconds),
-  setup:
-    'one validator on loopback, public dataset, images only, every miner in every round (own variant each), labels revealed every 10 rounds, copy policy share',
+  setup: `one validator on loopback, public dataset, images only, every miner in every round (own variant each), labels revealed every 10 rounds, copy policy share${generated ? `, generated round trips (${args['real-pool'] ? 'private pool' : 'pool: the public real images'}), rounds every ${roundIntervalMs} ms` : ''}`,
+  generation: generated ? { ...generated.status(), served_by_origin: factory.origins } : null,
   per_miner: perMiner,
   lookup: { matched: stats.lookupMatches, tried: stats.lookupTries, match_bits: MATCH_BITS, table: publicTable.length },
   collector: { matched: stats.collectorMatches, tried: stats.collectorTries, learned: memory.length },
@@ -225,6 +259,8 @@ const report = {
 };
 for (const m of miners) m.stop();
 await server.close();
+await generated?.close();
+await runner?.close();
 store.close();
 await detector.dispose();
 mkdirSync('bench/results', { recursive: true });
