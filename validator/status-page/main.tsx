@@ -4,10 +4,51 @@ import { MODALITIES, MODALITY_NAMES } from '@veracity/protocol/domain';
 import { formatWeight, WEIGHT_LABEL, WEIGHT_MEANING } from '@veracity/protocol/weights';
 import type { StatusSnapshot } from '../src/status/types.js';
 import { seriesLabel, shortHotkey, tickLabel, timeTicks } from './chart.js';
+import { summariseGeneration } from './generation.js';
 
 const COLOURS = ['#2e90fa', '#f79009', '#12b76a', '#9e77ed', '#f04438', '#0ba5ec', '#ee46bc', '#667085'];
 const short = shortHotkey;
 const pct = (v: number | null) => (v === null ? '–' : v.toFixed(3));
+
+/** Generated challenges: how full each label's queue is (a bar each), what each family made, the fallback share. */
+function GenerationCard({ g }: { g: NonNullable<StatusSnapshot['generation']> }) {
+  const s = summariseGeneration(g);
+  return (
+    <div class="card" id="generation">
+      <strong>Generated challenges</strong>
+      <span class="muted">
+        {' '}
+        round trips of {g.pool.photos} real photos ({g.pool.kind === 'folder' ? 'private folder' : "the dataset's real images"})
+        through {g.families.join(', ')}; fallback to static {s.fallback}
+      </span>
+      {s.warning !== null && <p class="bad">{s.warning}</p>}
+      <table>
+        <tbody>
+          {s.queues.map((q) => (
+            <tr key={q.label}>
+              <td>{q.label}</td>
+              <td>
+                <svg width="160" height="10" role="img" aria-label={`${q.label} queue ${q.ahead} of ${q.capacity}`}>
+                  <rect width="160" height="10" fill="#eaecf0" />
+                  <rect width={160 * q.fill} height="10" fill="#2e90fa" />
+                </svg>
+              </td>
+              <td>
+                {q.ahead}/{q.capacity} ready
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p class="muted">
+        made:{' '}
+        {s.families
+          .map((f) => `${f.family} ${f.made}${f.secondsEach === null ? '' : ` (${f.secondsEach.toFixed(2)} s each)`}`)
+          .join(' · ')}
+      </p>
+    </div>
+  );
+}
 
 /** Weights over time, one line per miner: the picture a validator operator checks first. */
 function WeightsChart({ history, miners }: { history: StatusSnapshot['weights']; miners: StatusSnapshot['miners'] }) {
@@ -231,6 +272,7 @@ function App() {
           </ul>
         </div>
       )}
+      {status.generation && <GenerationCard g={status.generation} />}
       <div class="card">
         <strong>Weights over time</strong>
         <WeightsChart history={status.weights} miners={miners} />
