@@ -74,7 +74,12 @@ export async function readStream(
     }
     onBytes(loaded);
   }
-  const out = new Uint8Array(loaded);
+  return concatBytes(chunks, loaded);
+}
+
+/** The chunks a stream delivered as one array of `total` bytes (their summed length). */
+export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) {
     out.set(c, at);

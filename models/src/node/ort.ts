@@ -19,16 +19,7 @@ export async function createNodeSession(
   const inputName = options.inputName ?? 'pixels';
   const outputName = options.outputName ?? 'logits';
   onProgress({ stage: 'compile', backend: 'node-cpu' });
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(model, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: options.threads ?? 0,
-      graphOptimizationLevel: 'all',
-    });
-  } catch (e) {
-    throw new VeracityError(ErrorCode.NoBackend, `onnxruntime-node could not load the model: ${messageOf(e)}`, { cause: e });
-  }
+  const session = await cpuSession(model, options);
   return {
     info: { name: 'node-cpu', threads: options.threads ?? 0 },
     async run(pixels, batch, size) {
@@ -63,18 +54,8 @@ export interface PixelMapSession {
 export async function createPixelMapSession(model: Uint8Array, options: NodeSessionOptions = {}): Promise<PixelMapSession> {
   const inputName = options.inputName ?? 'pixels';
   const outputName = options.outputName ?? 'roundtrip';
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(model, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: options.threads ?? 0,
-      graphOptimizationLevel: 'all',
-      // Sizes vary per call: an arena would keep the largest one's buffers for good.
-      enableCpuMemArena: false,
-    });
-  } catch (e) {
-    throw new VeracityError(ErrorCode.NoBackend, `onnxruntime-node could not load the model: ${messageOf(e)}`, { cause: e });
-  }
+  // Sizes vary per call: an arena would keep the largest one's buffers for good.
+  const session = await cpuSession(model, options, { enableCpuMemArena: false });
   return {
     async run(rgb, width, height) {
       if (rgb.length !== width * height * 3)
@@ -112,4 +93,22 @@ export async function createPixelMapSession(model: Uint8Array, options: NodeSess
     },
     release: () => session.release(),
   };
+}
+
+/** One CPU session, whatever it runs; a model onnxruntime cannot load is E_NO_BACKEND. */
+async function cpuSession(
+  model: Uint8Array,
+  options: NodeSessionOptions,
+  extra: ort.InferenceSession.SessionOptions = {},
+): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(model, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: options.threads ?? 0,
+      graphOptimizationLevel: 'all',
+      ...extra,
+    });
+  } catch (e) {
+    throw new VeracityError(ErrorCode.NoBackend, `onnxruntime-node could not load the model: ${messageOf(e)}`, { cause: e });
+  }
 }

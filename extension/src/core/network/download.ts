@@ -8,7 +8,7 @@
  * manifest's own sha256 must be the commitment's (bundleDigest), checked before anything else is fetched. Its codes
  * become the extension's E_BUNDLE_* codes. Platform-free: `fetch` is passed in.
  */
-import { type Bundle, type BundleSource, ErrorCode, isVeracityError, loadBundle } from '@veracity/models';
+import { type Bundle, type BundleSource, concatBytes, ErrorCode, isVeracityError, loadBundle } from '@veracity/models';
 import { bundleDigest, bundleFileUrl, MAX_BUNDLE_BYTES, type ModelCommitment } from '@veracity/protocol/model-commitment';
 import { ExtensionError, ExtensionErrorCode, messageOf } from '../errors.js';
 
@@ -76,13 +76,7 @@ async function readCapped(res: Response, url: string, cap: number, onBytes: (n: 
     if (e instanceof ExtensionError) throw e;
     throw new ExtensionError(ExtensionErrorCode.BundleDownload, `download of ${url} broke off: ${messageOf(e)}`);
   }
-  const out = new Uint8Array(loaded);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks, loaded);
 }
 
 /** The runtime's codes for a bundle it refuses, as the network model's (the same refusals, named for the user). */
