@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LABELS } from '@veracity/protocol';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../random.js';
@@ -131,9 +132,7 @@ describe('generated source and factory (fixture models, a real-photo pool)', () 
     expect(Object.values(source.status().made).reduce((a, b) => a + b, 0)).toBe(12);
     expect(status.made.photo).toBe(6);
     expect((status.made['tiny-a'] ?? 0) + (status.made['tiny-b'] ?? 0)).toBe(6);
-    const items = (['real', 'synthetic', 'semisynthetic'] as const).flatMap((l) =>
-      Array.from({ length: source.capacity[l] }, () => source.take(l)!),
-    );
+    const items = LABELS.flatMap((l) => Array.from({ length: source.capacity[l] }, () => source.take(l)!));
     expect(source.take('semisynthetic')).toBeUndefined();
     for (const item of items) {
       expect(item.frame.width).toBe(item.frame.height);
