@@ -130,6 +130,10 @@ describe('the validator on chain: commit-reveal, a chain that goes away, a resta
       await m.start();
     }
     await until(() => validator.server.roundsRun >= 6, 60_000, '6 rounds');
+    // Six rounds can pass before the model miner's first scored answer (with the status page already built the
+    // validator starts at once and rounds run back to back): the weights cycles below need its positive score.
+    const modelHotkey = (await keyFromUri(MINERS.model)).address;
+    await until(() => (validator.server.scores().get(modelHotkey)?.score ?? 0) > 0, 60_000, 'the model miner scored');
     timings.validator = Date.now() - t;
   }, 240_000);
 
