@@ -237,14 +237,10 @@ test('privacy with the network model on: only the test page, the chain and the b
   // The chain's WebSocket goes through a CONNECT tunnel; the relay behind it saw only the three read methods.
   expect(ours.filter((r) => r.method === 'CONNECT').length).toBeGreaterThan(0);
   expect(new Set(relay.methods)).toEqual(READ_METHODS);
-  expectOnlyChromiumProbes(elsewhere, [
-    'probabilities',
-    'veracity',
-    '127.0.0.1',
-    'synthetic',
-    'data:image',
-    ...images.map((i) => i.name),
-  ]);
+  expectOnlyChromiumProbes(
+    elsewhere,
+    images.map((i) => i.name),
+  );
   console.log(
     `requests: ${ours.length} to the page, chain and bundle server; relay methods ${JSON.stringify([...new Set(relay.methods)])}; ${elsewhere.length} Chromium service probes`,
   );

@@ -381,12 +381,17 @@ export async function startRecordingProxy(options: { tunnel?: (authority: string
   };
 }
 
+/** What no request may carry wherever it goes: a verdict, our name, the loopback test hosts, pixels. */
+const PRIVATE_MARKERS = ['probabilities', 'veracity', '127.0.0.1', 'synthetic', 'data:image'];
+
 /**
  * Requests that went neither to the test's servers nor through an allowed tunnel: Chromium itself still probes Google
  * services (component updater, sign-in) even with background networking off. The proxy refuses every other HTTPS
- * tunnel; no plain request may carry anything from the pages or the extension (`markers`: file names, words of results).
+ * tunnel; no plain request may carry anything from the pages or the extension (PRIVATE_MARKERS, nor any of the
+ * test's media file names).
  */
-export function expectOnlyChromiumProbes(elsewhere: ProxiedRequest[], markers: string[]): void {
+export function expectOnlyChromiumProbes(elsewhere: ProxiedRequest[], mediaNames: string[]): void {
+  const markers = [...PRIVATE_MARKERS, ...mediaNames];
   for (const r of elsewhere) {
     if (r.method === 'CONNECT') continue;
     const text = `${r.url}\n${r.body}`;
