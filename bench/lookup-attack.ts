@@ -33,6 +33,7 @@ import {
   ChallengeFactory,
   DEFAULT_CHALLENGE_CONFIG,
   datasetPool,
+  generatedDemand,
   folderPool,
   GeneratedSource,
   loadTaeModels,
@@ -110,14 +111,8 @@ let runner: TaeRunner | undefined;
 let generated: GeneratedSource | undefined;
 if (args['tae-models']) {
   runner = new TaeRunner(loadTaeModels(args['tae-models']));
-  const shares = challengeConfig.generatedShare;
-  const demand = {
-    real: challengeConfig.labelMix.real * shares.real,
-    synthetic: challengeConfig.labelMix.synthetic * shares.synthetic,
-    semisynthetic: challengeConfig.labelMix.semisynthetic * shares.semisynthetic,
-  };
   const pool = args['real-pool'] ? await folderPool(args['real-pool']) : datasetPool(dataset);
-  generated = new GeneratedSource(pool, runner, { seed: 'lookup-attack', ahead: 24, demand });
+  generated = new GeneratedSource(pool, runner, { seed: 'lookup-attack', ahead: 24, demand: generatedDemand(challengeConfig) });
   generated.start();
   log('filling the generated queues ...');
   await generated.whenFull();

@@ -22,7 +22,15 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { percentile } from '@veracity/models';
 import { ChallengeDataset, ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from '@veracity/validator/challenges';
 import { createLogger, ValidatorServer, createMetrics, Store } from '@veracity/validator';
-import { datasetPool, folderPool, GeneratedSource, loadTaeModels, Rng, TaeRunner } from '@veracity/validator/challenges';
+import {
+  datasetPool,
+  folderPool,
+  GeneratedSource,
+  generatedDemand,
+  loadTaeModels,
+  Rng,
+  TaeRunner,
+} from '@veracity/validator/challenges';
 
 const { values: args } = parseArgs({
   options: {
@@ -74,11 +82,7 @@ let generation: Record<string, unknown> | null = null;
 let fleetGenerated: GeneratedSource | undefined;
 let runner: TaeRunner | undefined;
 const shares = DEFAULT_CHALLENGE_CONFIG.generatedShare;
-const demand = {
-  real: config.labelMix.real * shares.real,
-  synthetic: config.labelMix.synthetic * shares.synthetic,
-  semisynthetic: config.labelMix.semisynthetic * shares.semisynthetic,
-};
+const demand = generatedDemand(config);
 const makePool = async () => (args['real-pool'] ? folderPool(args['real-pool']) : datasetPool(dataset));
 if (args['tae-models']) {
   const models = loadTaeModels(args['tae-models']);

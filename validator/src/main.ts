@@ -8,7 +8,7 @@ import { runCli, UsageError } from '@veracity/models/cli';
 import { perModality, weightShares } from '@veracity/protocol';
 import { BundleTracker, leaderboard } from './bundle/miner-bundles.js';
 import { ChallengeDataset } from './challenges/dataset.js';
-import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG } from './challenges/factory.js';
+import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG, generatedDemand } from './challenges/factory.js';
 import { ChainSync, type WeightsOutcome } from './chain/chain-sync.js';
 import { datasetPool, folderPool, GeneratedSource } from './challenges/generated.js';
 import { loadTaeModels, TaeRunner } from './challenges/tae.js';
@@ -86,22 +86,17 @@ export async function runValidator(
         "generated challenges are made from the dataset's real images: a private --real-pool of your own photos cannot be looked up",
       );
     runner = new TaeRunner(models, config.generatorThreads);
-    const { labelMix, generatedShare } = challengeConfig;
     generated = new GeneratedSource(pool, runner, {
       seed,
       ahead: config.generatedAhead,
-      demand: {
-        real: labelMix.real * generatedShare.real,
-        synthetic: labelMix.synthetic * generatedShare.synthetic,
-        semisynthetic: labelMix.semisynthetic * generatedShare.semisynthetic,
-      },
+      demand: generatedDemand(challengeConfig),
     });
     generated.start();
     log.info('generating challenges in the background', {
       families: runner.families,
       pool: pool.kind,
       photos: pool.size,
-      share: generatedShare,
+      share: challengeConfig.generatedShare,
       ahead: generated.capacity,
     });
   }

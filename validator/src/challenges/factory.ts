@@ -49,6 +49,14 @@ export const DEFAULT_CHALLENGE_CONFIG: ChallengeConfig = {
 };
 
 /**
+ * How often each label is asked of the generated source, relatively: the label mix times its generated share. It
+ * sizes the generated source's per-label queues (GenerationOptions.demand).
+ */
+export function generatedDemand(config: Pick<ChallengeConfig, 'labelMix' | 'generatedShare'>): Record<Label, number> {
+  return Object.fromEntries(LABELS.map((l) => [l, config.labelMix[l] * config.generatedShare[l]])) as Record<Label, number>;
+}
+
+/**
  * Where an item came from: the static set, the generated source, or the static set because the generated source
  * had nothing ready for a draw that asked it (a fallback: generation lags the rounds).
  */

@@ -7,6 +7,7 @@ export {
   type ChallengeConfig,
   ChallengeFactory,
   DEFAULT_CHALLENGE_CONFIG,
+  generatedDemand,
   type PreparedChallenge,
   type ItemOrigin,
   type PreparedItem,
