@@ -10,11 +10,6 @@ if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.
   exit 1
 fi
 
-if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 22 ]; then
-  echo "note: on Node 20 npm warns EBADENGINE for @acala-network/chopsticks* (they declare Node >= 22 and run on 20,"
-  echo "      which is what this project is tested on); Node 22 installs without that warning."
-fi
-
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 missing=()
