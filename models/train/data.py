@@ -115,6 +115,19 @@ def build_items(roots: str | list[str]) -> list[dict]:
     return items
 
 
+def pair_partners(items: list[dict]) -> list[list[int]]:
+    """Per item, the indices of the items of its pair unit on the other side of real / AI (same tile of a grid)."""
+    by_unit: dict[tuple, list[int]] = {}
+    for i, it in enumerate(items):
+        if "|pair=" in it["unit"]:
+            by_unit.setdefault((it["unit"], it["tile"]), []).append(i)
+    out = []
+    for it in items:
+        mates = by_unit.get((it["unit"], it["tile"]), [])
+        out.append([m for m in mates if (items[m]["y"] == 0) != (it["y"] == 0)])
+    return out
+
+
 def unit_hash(unit: str, seed: int = 0) -> float:
     h = hashlib.sha1(f"{seed}:{unit}".encode()).hexdigest()
     return int(h[:8], 16) / 0xFFFFFFFF
@@ -258,12 +271,16 @@ def to_chw(im: Image.Image) -> np.ndarray:
 INTERP = [Image.BILINEAR, Image.BICUBIC, Image.LANCZOS, Image.BOX]
 
 
-def augment(arr: np.ndarray, size: int, rng: np.random.Generator, native_frac: float = 0.0) -> np.ndarray:
+def augment(arr: np.ndarray, size: int, rng: np.random.Generator, native_frac: float = 0.0,
+            reencode: float = 1.0) -> np.ndarray:
     """Random square crop at a random scale (x0.5-1.5), flips, colour, blur, noise, JPEG/WebP. Returns CHW uint8.
 
     native_frac: share of crops taken at scale 1 (no resampling). Why: the runtime's native-center policy feeds
     unresampled pixels, where a generator's upsampling grid survives; a model that only ever saw resampled crops
     has neither seen that grid nor the test-time pixel statistics.
+    reencode: share of samples re-encoded after cropping (1.0 up to 1.8.0). Why below 1: a decoder's trace (the
+    TAE round trips, PSNR 28-37 dB) is fainter than what JPEG q50 removes; a model that never sees an untouched
+    crop cannot learn it (EXPERIMENTS.md, "Re-encoding share").
     """
     im = Image.fromarray(arr)
     w, h = im.size
@@ -292,8 +309,10 @@ def augment(arr: np.ndarray, size: int, rng: np.random.Generator, native_frac: f
     if rng.random() < 0.15:
         a = np.asarray(im, dtype=np.float32) + rng.normal(0, rng.uniform(1, 6), (size, size, 3))
         im = Image.fromarray(np.clip(a + 0.5, 0, 255).astype(np.uint8))
-    # Re-encode every sample, every class alike: JPEG or WebP at a random quality, sometimes a chain of two.
-    n_codec = 1 if rng.random() < 0.75 else 2
+    # Re-encode (every class alike): JPEG or WebP at a random quality, sometimes a chain of two.
+    # (no extra draw at reencode=1, so earlier recipes' random streams are unchanged)
+    skip = reencode < 1.0 and rng.random() >= reencode
+    n_codec = 0 if skip else 1 if rng.random() < 0.75 else 2
     for _ in range(n_codec):
         im = encode(im, "jpeg" if rng.random() < 0.6 else "webp", rng.integers(50, 96))
     return to_chw(im)

@@ -114,7 +114,7 @@ def main():
         "size": size,
         "holdout_groups": a.get("holdout", ""),
         "augmentation": (f"random square crop ({a.get('native_frac', 0):.0%} at native scale, the rest at scale x0.5-1.5), "
-                         "flips, colour, blur, noise, random JPEG/WebP q50-95 for every class"),
+                         f"flips, colour, blur, noise, random JPEG/WebP q50-95 for {a.get('reencode', 1.0):.0%} of crops, every class alike"),
         "loss": "3-class CE (label smoothing 0.05) + binary real-vs-AI NLL on log(p_synth + p_semi)",
     }
     man = export_bundle(model, args.out, size=size, bundle_id="veracity-detector", version=args.version, temperature=t,

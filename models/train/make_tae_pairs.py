@@ -59,6 +59,7 @@ def main():
     ap.add_argument("--min-side", type=int, default=256)
     ap.add_argument("--max-side", type=int, default=448)
     ap.add_argument("--val-frac", type=float, default=0.15, help="skip sources in this validation split (seed 0)")
+    ap.add_argument("--group-prefix", default="tae", help="rows go to groups PREFIX-<family> (a second set in another folder needs its own prefix)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -135,7 +136,7 @@ def main():
                 rel = f"images/{key}_{tag}.jpg"
                 with open(os.path.join(args.out, rel), "wb") as g2:
                     g2.write(data)
-                wr.writerow({"path": rel, "label": label, "modality": "image", "group": f"tae-{fam}", "source_repo": repo,
+                wr.writerow({"path": rel, "label": label, "modality": "image", "group": f"{args.group_prefix}-{fam}", "source_repo": repo,
                              "generator": g, "license": lic, "sha256": hashlib.sha256(data).hexdigest(), "notes": common + extra})
             f.flush()
             made += 1

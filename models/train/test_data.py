@@ -71,3 +71,42 @@ class RegionMask(unittest.TestCase):
         # seeded: the same stream gives the same mask (a resumed make_tae_pairs.py run remakes the same triplets)
         a, b = region_mask(128, np.random.default_rng(7)), region_mask(128, np.random.default_rng(7))
         self.assertTrue(np.array_equal(a, b))
+
+
+class PairedSampling(unittest.TestCase):
+    def test_partners_are_the_other_class_of_the_same_unit_and_tile(self):
+        from .data import pair_partners
+
+        with tempfile.TemporaryDirectory() as root:
+            write(root, "path,label,group,notes\n"
+                        "a_hr.jpg,real,tae-sd,pair=a\n"
+                        "a_rt.jpg,synthetic,tae-sd,pair=a\n"
+                        "a_rg.jpg,semisynthetic,tae-sd,pair=a\n"
+                        "b.jpg,real,photos,\n"
+                        "g_real.jpg,real,grid,pair=g; 2x2 grid\n"
+                        "g_ai.jpg,synthetic,grid,pair=g; 2x2 grid\n")
+            items = build_items(root)
+        p = pair_partners(items)
+        by = {(it["path"], it["tile"]): i for i, it in enumerate(items)}
+        self.assertEqual(sorted(p[by[("a_hr.jpg", -1)]]), [by[("a_rt.jpg", -1)], by[("a_rg.jpg", -1)]])
+        self.assertEqual(p[by[("a_rt.jpg", -1)]], [by[("a_hr.jpg", -1)]])
+        self.assertEqual(p[by[("a_rg.jpg", -1)]], [by[("a_hr.jpg", -1)]])  # two AI sides are not each other's partner
+        self.assertEqual(p[by[("b.jpg", -1)]], [])
+        # grid tiles pair tile for tile
+        self.assertEqual(p[by[("g_real.jpg", 2)]], [by[("g_ai.jpg", 2)]])
+
+    def test_augment_without_reencode_keeps_a_decoder_trace(self):
+        import numpy as np
+
+        from .data import augment
+
+        rng = np.random.default_rng(0)
+        a = rng.integers(0, 256, (200, 200, 3), dtype=np.uint8)
+        b = a.copy()
+        b[::2, ::2] ^= 1  # a faint trace: one bit on a quarter of the pixels
+        # same seed, same draws: identical crops and photometry, so the trace is all that differs
+        for seed in range(20):
+            x = augment(a, 64, np.random.default_rng(seed), native_frac=1.0, reencode=0.0)
+            y = augment(b, 64, np.random.default_rng(seed), native_frac=1.0, reencode=0.0)
+            self.assertEqual(x.shape, (3, 64, 64))
+            self.assertFalse(np.array_equal(x, y))

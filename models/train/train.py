@@ -30,22 +30,43 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 from .common import INPUTS, auc, ai_score_from_logits, build_model, eval_tensors, predict
-from .data import DEFAULT_DATA, augment, build_items, data_roots, fold_split, parse_upweight, preload, sample_weights
+from .data import (DEFAULT_DATA, augment, build_items, data_roots, fold_split, pair_partners, parse_upweight, preload,
+                   sample_weights)
 from .mobilenet_port import load_nsfwjs
 
 
 class AugSet(torch.utils.data.Dataset):
-    def __init__(self, arrays, ys, size, n, weights, seed, native_frac=0.0):
+    """Endless augmented samples. partners (optional, per item: indices of its aligned counterparts of the other
+    class) turns on paired sampling: sample 2k is a weighted draw, sample 2k+1 its counterpart through the very same
+    crop, flip, colour and codec draws (or an independent draw when it has none). Why: a decoder's trace is a small
+    difference between two otherwise identical images; side by side in one batch the gradient sees that difference
+    instead of the content (EXPERIMENTS.md, "Paired batches")."""
+
+    def __init__(self, arrays, ys, size, n, weights, seed, native_frac=0.0, reencode=1.0, partners=None):
         self.arrays, self.ys, self.size, self.n, self.weights, self.seed = arrays, ys, size, n, weights, seed
         self.native_frac = native_frac
+        self.reencode = reencode
+        self.partners = partners
 
     def __len__(self):
         return self.n
 
     def __getitem__(self, i):
-        rng = np.random.default_rng((self.seed, i))
-        j = int(rng.choice(len(self.arrays), p=self.weights))
-        return torch.from_numpy(augment(self.arrays[j], self.size, rng, self.native_frac)), int(self.ys[j])
+        if self.partners is None:
+            rng = np.random.default_rng((self.seed, i))
+            j = int(rng.choice(len(self.arrays), p=self.weights))
+        else:
+            k, odd = divmod(i, 2)
+            rng = np.random.default_rng((self.seed, k))
+            j = int(rng.choice(len(self.arrays), p=self.weights))
+            if odd:
+                ps = self.partners[j]
+                if ps:  # same rng state as sample 2k from here on: same augmentation draws
+                    j = ps[int(np.random.default_rng((self.seed, k, 1)).integers(len(ps)))]
+                else:
+                    rng = np.random.default_rng((self.seed, k, 2))
+                    j = int(rng.choice(len(self.arrays), p=self.weights))
+        return torch.from_numpy(augment(self.arrays[j], self.size, rng, self.native_frac, self.reencode)), int(self.ys[j])
 
 
 def loss_fn(logits, y, bin_weight=1.0):
@@ -66,6 +87,8 @@ def main():
     ap.add_argument("--cut", default="12")
     ap.add_argument("--input", default="rgb", choices=INPUTS, help="rgb; highpass: x - blur(x); npr: x - up(down(x)) (both computed in-graph)")
     ap.add_argument("--native-frac", type=float, default=0.0, help="share of training crops at scale 1 (no resampling)")
+    ap.add_argument("--reencode", type=float, default=1.0, help="share of training crops re-encoded (JPEG/WebP q50-95)")
+    ap.add_argument("--paired", action="store_true", help="batches of aligned pairs (pair= units): each drawn item next to its counterpart, same augmentation")
     ap.add_argument("--minutes", type=float, default=20)
     ap.add_argument("--steps", type=int, default=0, help="budget in optimiser steps instead of --minutes (0: use minutes)")
     ap.add_argument("--batch", type=int, default=32)
@@ -128,7 +151,13 @@ def main():
 
     weights = sample_weights(train_items, parse_upweight(args.upweight))
     ys = np.array([it["y"] for it in train_items])
-    ds = AugSet(train_arr, ys, args.size, 10_000_000, weights, args.seed * 1000 + step, args.native_frac)
+    partners = pair_partners(train_items) if args.paired else None
+    if partners is not None:
+        print(f"paired: {sum(1 for p in partners if p)} of {len(partners)} items have a counterpart", flush=True)
+        if args.batch % 2:
+            raise SystemExit("--paired needs an even --batch")
+    ds = AugSet(train_arr, ys, args.size, 10_000_000, weights, args.seed * 1000 + step, args.native_frac, args.reencode,
+                partners)
     dl = torch.utils.data.DataLoader(ds, batch_size=args.batch, num_workers=args.workers, persistent_workers=args.workers > 0)
     budget = args.minutes * 60
 
