@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from .data import ROBUST_CHAIN, apply_chain, crops_for_policy, to_chw
 from .export_common import UInt8Input
 from .mobilenet_port import MobileNetV2Keras
+from .scores import ai_score_from_logits  # noqa: F401 (numpy only, there; imported from here by train and eval)
 
 # nsfwjs feeds pixels / 255 (no mean subtraction): keep its input scaling so the pretrained weights see what
 # they were trained on. In UInt8Input terms: (x - 0) / (1 * 255).
@@ -91,15 +92,6 @@ def build_model(cut: str, dropout: float = 0.2, input: str = "rgb") -> UInt8Inpu
 def build_from_args(a: dict) -> UInt8Input:
     """Model for a checkpoint's saved train.py args (checkpoints from before --input are RGB)."""
     return build_model(a["cut"], input=a.get("input", "rgb"))
-
-
-def ai_score_from_logits(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """P(AI) = p_synthetic + p_semisynthetic = 1 - p_real."""
-    z = logits / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
-    return 1.0 - p[:, 0]
 
 
 def auc(y: np.ndarray, s: np.ndarray) -> float:

@@ -6,6 +6,9 @@ Usage (from the repo root):
       [--crop '{"policy":"native-center","maxSide":1024}'] [--data ../shared/datasets]
 
 * temperature: fitted on RUN/preds.npz validation logits (clean + robustness chain) by evaluate.val_metrics
+* calibration.threshold: the operating point at --threshold-fpr (default 0.05) on the validation real photos
+  (operating_point.py, the `threshold` stage), with metrics.operating_point: validation and held-out FPR/TPR
+  at that threshold and at 0.5
 * manifest.metrics: validation metrics, leave-groups-out metrics (--folds-json from `evaluate.py folds`),
   crop-policy comparison and latency when given
 * parity.json: 8 uint8 [3,S,S] inputs (policy crops of validation images, base64 of the raw bytes) with the
@@ -26,6 +29,7 @@ from .common import ResidualInput, build_from_args, eval_tensors
 from .data import DEFAULT_DATA, build_items, preload, split_items
 from .evaluate import val_metrics
 from .export_common import export_bundle
+from .operating_point import DEFAULT_EXCLUDE, DEFAULT_FPR, operating_point
 
 
 def local_groups(folder: str) -> list[str]:
@@ -55,6 +59,10 @@ def main():
     ap.add_argument("--val-exclude", default="", help="group globs left out of the headline validation metrics "
                     "(e.g. 'local-*' so they stay comparable with a bundle trained without those folders); "
                     "the all-groups numbers are kept under validation_all_groups")
+    ap.add_argument("--threshold-fpr", type=float, default=DEFAULT_FPR,
+                    help="the operating point: calibration.threshold flags at most this share of validation real photos")
+    ap.add_argument("--threshold-exclude", default=DEFAULT_EXCLUDE,
+                    help="group globs left out of the operating point's validation photos (default tae-*)")
     args = ap.parse_args()
 
     ck = torch.load(args.ckpt or os.path.join(args.run, "final.pt"), map_location="cpu")
@@ -75,6 +83,8 @@ def main():
             **{k: v for k, v in val.items() if k != "temperature"},
         },
     }
+    threshold, metrics["operating_point"] = operating_point(np.load(os.path.join(args.run, "preds.npz")), t,
+                                                            args.threshold_fpr, args.threshold_exclude)
     if excl:
         allv = val_metrics(args.run)
         metrics["validation_all_groups"] = {k: v for k, v in allv.items() if k not in ("temperature", "per_group")}
@@ -118,9 +128,10 @@ def main():
         "loss": "3-class CE (label smoothing 0.05) + binary real-vs-AI NLL on log(p_synth + p_semi)",
     }
     man = export_bundle(model, args.out, size=size, bundle_id="veracity-detector", version=args.version, temperature=t,
-                        crop=crop, metrics=metrics, training=training,
+                        threshold=threshold, threshold_fpr=args.threshold_fpr, crop=crop, metrics=metrics, training=training,
                         recipe=args.recipe or None)
-    print(f"exported {args.out}/model.onnx ({man['model']['bytes']} bytes), T = {t}")
+    print(f"exported {args.out}/model.onnx ({man['model']['bytes']} bytes), T = {t}, threshold = {threshold} "
+          f"(validation FPR <= {args.threshold_fpr:g})")
 
     # parity cases: policy crops of validation images (4 clean, 4 after the robustness chain)
     items = build_items(args.data)

@@ -6,6 +6,15 @@ import math
 import numpy as np
 
 
+def ai_score_from_logits(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """P(AI) = p_synthetic + p_semisynthetic = 1 - p_real, of softmax(logits / temperature)."""
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return 1.0 - p[:, 0]
+
+
 def fit_platt(z: np.ndarray, y: np.ndarray, iters: int = 50) -> tuple[float, float]:
     """Platt scaling: (a, b) minimising the binary NLL of sigmoid(a*z + b) against y (1 = AI); Newton steps."""
     z, y = np.asarray(z, dtype=np.float64), np.asarray(y, dtype=np.float64)

@@ -20,6 +20,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "folds": ("folds", "leave-groups-out: one short training run per line of folds.txt, then per-group AUCs"),
     "zero-generator": ("zero_generator", "train on real photos + local pairs only, score every other group"),
     "export": ("export_detector", "export a checkpoint as a bundle: model.onnx, manifest.json, parity.json"),
+    "threshold": ("operating_point", "a bundle's operating point (calibration.threshold at a target FPR) from its run's logits"),
     "fixture": ("make_fixture", "the tiny untrained test bundle models/fixtures/tiny"),
     "tae-fixture": ("make_tae_fixture", "the tiny TAE-shaped round-trip models the validator tests use (models/fixtures/tae-tiny)"),
     "recipe": ("recipe", "print a shipped bundle's recipe (recipes/VERSION.json) as the commands that made it"),

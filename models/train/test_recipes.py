@@ -86,6 +86,14 @@ class ShippedBundle(unittest.TestCase):
             self.assertEqual(export[export.index("--version") + 1], self.manifest["version"])
             self.assertEqual(export[export.index("--recipe") + 1], self.manifest["recipe"])
 
+    def test_operating_point_is_the_recipes(self):
+        cal = self.manifest["calibration"]
+        self.assertTrue(0 < cal["threshold"] < 1)
+        self.assertEqual(self.manifest["metrics"]["operating_point"]["threshold"], cal["threshold"])
+        steps = stage_args(self.recipe, "threshold")
+        fpr = float(steps[-1][steps[-1].index("--fpr") + 1]) if steps else 0.05  # export's --threshold-fpr default
+        self.assertEqual(cal["thresholdFpr"], fpr)
+
     def test_validation_exclusions_cover_the_manifests(self):
         export = stage_args(self.recipe, "export")[-1]
         globs = export[export.index("--val-exclude") + 1].split(",")

@@ -4,13 +4,16 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   aggregateFrames,
+  DEFAULT_THRESHOLD,
   FRAME_AGGREGATES,
   isModality,
+  isThreshold,
   LABELS,
   MODALITIES,
   MODALITY_NAMES,
   meanProbabilities,
   modalityOfPath,
+  operatingThreshold,
   pAI,
   perModality,
   type Probabilities,
@@ -50,6 +53,22 @@ describe('P(AI) and frame aggregation', () => {
     expect(frames[1]).toEqual([0.2, 0.5, 0.3]);
     expect(aggregateFrames([], 'max-ai')).toEqual([0, 0, 0]);
     expect(FRAME_AGGREGATES).toEqual(['mean', 'max-ai']);
+  });
+});
+
+describe("a bundle's operating point", () => {
+  it('is a number strictly between 0 and 1', () => {
+    for (const ok of [0.0001, 0.5, 0.8593, 0.9999]) expect(isThreshold(ok)).toBe(true);
+    for (const bad of [0, 1, -0.1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '0.8', null, undefined]) {
+      expect(isThreshold(bad)).toBe(false);
+    }
+  });
+
+  it("verdicts use the bundle's own threshold, else the default 0.5", () => {
+    expect(DEFAULT_THRESHOLD).toBe(0.5);
+    expect(operatingThreshold({ threshold: 0.8593 })).toBe(0.8593);
+    expect(operatingThreshold({})).toBe(0.5);
+    expect(operatingThreshold({ threshold: 1.2 })).toBe(0.5);
   });
 });
 

@@ -15,6 +15,27 @@ export function pAI(p: Readonly<ArrayLike<number>>): number {
   return (p[1] as number) + (p[2] as number);
 }
 
+/**
+ * P(AI) at or above which a verdict is AI when nothing else says where: a bundle without an operating point of its
+ * own (an older bundle, a test fixture), and the subnet's scoring, which judges miners' answers at this fixed point.
+ */
+export const DEFAULT_THRESHOLD = 0.5;
+
+/**
+ * A bundle's operating point (its manifest's `calibration.threshold`): the P(AI) at or above which the bundle's
+ * verdict is AI, chosen at export as the (1 - target FPR) quantile of its validation real photos' calibrated P(AI)
+ * (`calibration.thresholdFpr` is that target, e.g. 0.05), so that it flags about that share of real photos it never
+ * trained on. A valid one is a number strictly between 0 and 1.
+ */
+export function isThreshold(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 && v < 1;
+}
+
+/** The threshold a bundle's verdicts use: its operating point when it has one, DEFAULT_THRESHOLD otherwise. */
+export function operatingThreshold(calibration: { threshold?: unknown }): number {
+  return isThreshold(calibration.threshold) ? calibration.threshold : DEFAULT_THRESHOLD;
+}
+
 /** The average of probability vectors (crops of one image, frames of a clip); [0,0,0] for none. */
 export function meanProbabilities(list: readonly Probabilities[]): Probabilities {
   const out: Probabilities = [0, 0, 0];

@@ -21,6 +21,12 @@ const mutations: Array<[string, (m: Record<string, any>) => void]> = [
   ['huge size', (m) => (m.input.size = 4096)],
   ['labels reordered', (m) => (m.labels = ['synthetic', 'real', 'semisynthetic'])],
   ['negative temperature', (m) => (m.calibration.temperature = -1)],
+  ['threshold of 1', (m) => (m.calibration.threshold = 1)],
+  ['threshold of 0', (m) => (m.calibration.threshold = 0)],
+  ['threshold above 1', (m) => (m.calibration.threshold = 1.3)],
+  ['threshold as text', (m) => (m.calibration.threshold = '0.86')],
+  ['threshold FPR out of range', (m) => Object.assign(m.calibration, { threshold: 0.86, thresholdFpr: 5 })],
+  ['threshold FPR without a threshold', (m) => (m.calibration.thresholdFpr = 0.05)],
   ['unknown crop', (m) => (m.crop = { policy: 'zoom' })],
   ['maxSide on resize', (m) => (m.crop = { policy: 'resize-center', maxSide: 512 })],
   ['no video frames', (m) => (m.video.frames = 0)],
@@ -40,6 +46,23 @@ describe('manifest', () => {
     mutate(bad);
     expect(() => parseManifest(bad)).toThrow(/E_MANIFEST_INVALID/);
     expect(validateSchema(bad)).toBe(false);
+  });
+
+  it('takes an operating point, and a bundle without one (made before them) still loads', () => {
+    const withPoint = clone(good);
+    withPoint.calibration = { ...withPoint.calibration, threshold: 0.8593, thresholdFpr: 0.05 };
+    expect(parseManifest(withPoint).calibration).toMatchObject({ threshold: 0.8593, thresholdFpr: 0.05 });
+    expect(validateSchema(withPoint)).toBe(true);
+    expect(good.calibration.threshold).toBeUndefined();
+    expect(parseManifest(good).calibration.threshold).toBeUndefined();
+  });
+
+  it('the shipped bundle names its operating point', () => {
+    const shipped = JSON.parse(readFileSync(new URL('../../bundle/manifest.json', import.meta.url), 'utf8'));
+    expect(validateSchema(shipped)).toBe(true);
+    const cal = parseManifest(shipped).calibration;
+    expect(cal.thresholdFpr).toBe(0.05);
+    expect(cal.threshold).toBeGreaterThan(0.5);
   });
 
   it('lists every problem at once', () => {

@@ -1,4 +1,4 @@
-import { FRAME_AGGREGATES, type FrameAggregate, LABELS } from '@veracity/protocol/domain';
+import { FRAME_AGGREGATES, type FrameAggregate, isThreshold, LABELS } from '@veracity/protocol/domain';
 import { ErrorCode, VeracityError } from './errors.js';
 
 export type CropSpec =
@@ -15,6 +15,21 @@ export interface VideoSpec {
   aggregate: FrameAggregate;
 }
 
+/** How logits become probabilities, and where the bundle's own verdict turns to AI. */
+export interface Calibration {
+  method: 'temperature';
+  /** probabilities = softmax(logits / temperature) */
+  temperature: number;
+  /**
+   * The operating point (see isThreshold in @veracity/protocol/domain): P(AI) at or above which the bundle's verdict
+   * is AI; chosen at export as the (1 - thresholdFpr) quantile of its validation real photos' calibrated P(AI).
+   * Absent in bundles made before operating points: their verdicts use DEFAULT_THRESHOLD.
+   */
+  threshold?: number;
+  /** The false-positive rate on validation real photos `threshold` was chosen for (e.g. 0.05). */
+  thresholdFpr?: number;
+}
+
 /** manifest.json of a bundle; `manifest.schema.json` is the same contract as JSON Schema. */
 export interface Manifest {
   schema: 1;
@@ -26,7 +41,7 @@ export interface Manifest {
   model: { file: string; sha256: string; bytes: number; opset?: number };
   input: { name: string; output: string; size: number; layout: 'NCHW'; dtype: 'uint8' };
   labels: typeof LABELS;
-  calibration: { method: 'temperature'; temperature: number };
+  calibration: Calibration;
   crop: CropSpec;
   video: VideoSpec;
   metrics: Record<string, unknown>;
@@ -94,6 +109,16 @@ export function parseManifest(value: unknown): Manifest {
       typeof cal.temperature === 'number' && Number.isFinite(cal.temperature) && cal.temperature > 0,
       'calibration.temperature',
       'must be a finite number > 0',
+    );
+    need(
+      cal.threshold === undefined || isThreshold(cal.threshold),
+      'calibration.threshold',
+      'must be a number in (0, 1) when present',
+    );
+    need(
+      cal.thresholdFpr === undefined || (isThreshold(cal.thresholdFpr) && cal.threshold !== undefined),
+      'calibration.thresholdFpr',
+      'must be a number in (0, 1), only beside calibration.threshold',
     );
   } else problems.push('calibration must be an object');
 
