@@ -13,6 +13,7 @@ import {
   decodeImageNode,
   loadNodeDetector,
   maxAbsDiff,
+  operatingThreshold,
   pAI,
   parseManifest,
   videoClipEvidence,
@@ -60,7 +61,10 @@ async function smallPng(png: Buffer, name: string): Promise<void> {
   await sharp(png).png({ palette: true, quality: 80, compressionLevel: 9 }).toFile(join(SHOTS!, name));
 }
 
-const flagged = (p: number[]) => pAI(p) >= 0.5;
+/** The shipped bundle's operating point: the threshold in force until the user sets one (verdict.ts thresholdInForce). */
+const OPERATING_POINT = operatingThreshold(
+  parseManifest(JSON.parse(readFileSync(join(DETECTOR_BUNDLE, 'manifest.json'), 'utf8'))).calibration,
+);
 
 /** The dataset file a badge's key (its image URL) stands for; a blob: URL's file is on its element. */
 async function fileOf(page: Page, key: string): Promise<string> {
@@ -68,8 +72,11 @@ async function fileOf(page: Page, key: string): Promise<string> {
   return page.evaluate((k) => document.querySelector<HTMLImageElement>(`img[src="${k}"]`)?.dataset.file ?? '', key);
 }
 
-/** Checks every image badge on the page against onnxruntime-node on the same file: probabilities and verdict. */
-async function expectParity(page: Page, minCount: number): Promise<number> {
+/**
+ * Checks every image badge on the page against onnxruntime-node on the same file: probabilities and verdict (red
+ * exactly when Node's P(AI) reaches `threshold`, the one in force).
+ */
+async function expectParity(page: Page, minCount: number, threshold = OPERATING_POINT): Promise<number> {
   let found = await badges(page);
   await expect
     .poll(async () => (found = await badges(page)).filter((b) => b.kind === 'image').length, { timeout: 90_000 })
@@ -78,7 +85,7 @@ async function expectParity(page: Page, minCount: number): Promise<number> {
     const file = await fileOf(page, b.key);
     const want = await nodeProbs(file);
     expect(maxAbsDiff([want], [b.probs]), `${file} on ${b.backend}`).toBeLessThan(TOLERANCE);
-    expect(b.ai >= 0.5, `${file} verdict`).toBe(flagged(want));
+    expect(b.tone === 'ai', `${file} verdict at ${threshold}`).toBe(pAI(want) >= threshold);
   }
   return found.length;
 }
@@ -180,7 +187,9 @@ test('the popup shows this page: scanned, flagged with thumbnails, per-site and 
   await popup.setViewportSize({ width: 320, height: 330 });
   await popup.goto(`chrome-extension://${l.extensionId}/src/popup/index.html?tab=${id}`);
   const shown = await badges(page);
-  const nFlagged = shown.filter((b) => b.ai >= 0.5).length;
+  // Flagged at the bundle's operating point (no threshold set yet), which the popup names.
+  const nFlagged = shown.filter((b) => b.ai >= OPERATING_POINT).length;
+  await expect(popup.getByTestId('threshold-in-force')).toContainText(`model's operating point, ${OPERATING_POINT.toFixed(2)}`);
   await expect(popup.getByTestId('scanned')).toContainText(String(shown.length));
   await expect(popup.getByTestId('flagged')).toContainText(String(nFlagged));
   await expect(popup.locator('.flagged img')).toHaveCount(nFlagged);
@@ -295,7 +304,7 @@ test('"Check with Veracity" scores an image with auto-scan off', async () => {
   );
   const want = await nodeProbs(basename(new URL(srcUrl).pathname));
   expect(maxAbsDiff([want], [result.probabilities])).toBeLessThan(TOLERANCE);
-  await expectParity(page, 1);
+  await expectParity(page, 1, 0.7);
   await page.close();
 });
 
@@ -305,12 +314,15 @@ test('settings persist across a restart (same profile relaunched)', async () => 
   const options = await openOptions(browser);
   await expect(options.getByTestId('enabled')).not.toBeChecked();
   await expect(options.getByTestId('threshold-value')).toHaveText('70%');
+  await expect(options.getByTestId('threshold-source')).toHaveText('(yours, 0.70)');
   await expect(options.getByTestId('backend')).toHaveValue('wasm');
   await expect(options.getByTestId('block')).toHaveValue('blocked.example');
   // Back to defaults for the next test.
   await options.getByTestId('enabled').check();
-  await options.getByTestId('threshold').fill('50');
-  await expect(options.getByTestId('threshold-value')).toHaveText('50%');
+  await options.getByTestId('threshold-model').click();
+  await expect(options.getByTestId('threshold-value')).toHaveText(`${Math.round(OPERATING_POINT * 100)}%`);
+  await expect(options.getByTestId('threshold-source')).toHaveText(`(model's operating point, ${OPERATING_POINT.toFixed(2)})`);
+  await expect(options.getByTestId('threshold-model')).toHaveCount(0);
   await options.close();
 });
 

@@ -5,7 +5,7 @@ import { fail, ok, type Reply, replyError } from './core/messages.js';
 import { isReplyEnvelope, isRequestEnvelope, PendingRequests } from './core/requests.js';
 import { appendReport, readReports, type VerdictReceipt } from './core/reports.js';
 import { type NetworkState, readNetworkState } from './core/network/state.js';
-import { readSettings, type Settings, validatePatch } from './core/settings.js';
+import { readSettings, type Settings, storedSettings, validatePatch } from './core/settings.js';
 
 const SETTINGS_KEY = 'settings';
 const REPORTS_KEY = 'reports';
@@ -32,7 +32,7 @@ let settingsWrites: Promise<unknown> = Promise.resolve();
 export function updateSettings(patch: unknown): Promise<Settings> {
   const update = settingsWrites.then(async () => {
     const next = { ...(await getSettings()), ...validatePatch(patch) };
-    await chrome.storage.local.set({ [SETTINGS_KEY]: next });
+    await chrome.storage.local.set({ [SETTINGS_KEY]: storedSettings(next) });
     return next;
   });
   settingsWrites = update.catch(() => undefined);

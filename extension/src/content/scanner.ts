@@ -5,7 +5,7 @@ import { codeOf, ExtensionErrorCode } from '../core/errors.js';
 import { type PageSummary, type Rect, SCAN_CHANNEL, type ScanRequest, type ScanResult, type Source } from '../core/messages.js';
 import type { Settings } from '../core/settings.js';
 import type { ReportInput } from '../core/reports.js';
-import { type BadgeView, badgeView, needsLoginView } from '../core/verdict.js';
+import { type BadgeView, badgeView, needsLoginView, thresholdInForce } from '../core/verdict.js';
 import { type VideoSampling, videoVerdict } from '../core/video.js';
 import { extensionChannel } from '../platform.js';
 import type { BadgeLayer } from './badge.js';
@@ -135,7 +135,12 @@ export class Scanner {
 
   private view(item: Item): BadgeView {
     if (!item.result) return needsLoginView();
-    return badgeView(item.result.probabilities, this.settings.threshold, this.settings.badgeReal, validated(item));
+    return badgeView(item.result.probabilities, this.threshold(item.result), this.settings.badgeReal, validated(item));
+  }
+
+  /** The threshold in force for a result: the user's, else the operating point of the model that scored it. */
+  private threshold(result: ScanResult): number {
+    return thresholdInForce(this.settings.threshold, result.model).value;
   }
 
   private draw(el: Element, item: Item): void {
@@ -161,7 +166,7 @@ export class Scanner {
       frames: Math.max(1, item.frames.length),
       probabilities: r.probabilities,
       verdict: view.tone,
-      threshold: this.settings.threshold,
+      threshold: this.threshold(r),
       model: r.model,
       backend: r.backend,
       scoredAt: r.at,
@@ -198,7 +203,7 @@ export class Scanner {
       }
       scanned++;
       if (!validated(item)) experimental++;
-      else if (badgeView(item.result.probabilities, this.settings.threshold, true).flagged) {
+      else if (badgeView(item.result.probabilities, this.threshold(item.result), true).flagged) {
         flagged.push({ key: item.result.key, kind: item.kind, ai: item.result.ai, thumb: item.result.thumb });
       }
     }

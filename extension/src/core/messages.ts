@@ -56,6 +56,8 @@ export interface ModelInfo {
   version: string;
   /** The model file's sha256, as its manifest publishes it. */
   sha256: string;
+  /** The bundle's operating point (manifest calibration.threshold), absent when it names none (verdict.ts thresholdInForce). */
+  threshold?: number;
   network?: NetworkOrigin;
 }
 

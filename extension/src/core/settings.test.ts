@@ -4,15 +4,37 @@ import {
   DEFAULT_SETTINGS,
   normalizeSite,
   readSettings,
+  SETTINGS_FORMAT,
   setSiteEnabled,
   siteEnabled,
+  storedSettings,
   validatePatch,
 } from './settings.js';
 
 describe('settings', () => {
-  it('defaults: on everywhere, threshold 0.5 on P(AI), auto backend, real items badged', () => {
+  it("defaults: on everywhere, the model's operating point as threshold, auto backend, real items badged", () => {
     expect(readSettings(undefined)).toEqual({ ...DEFAULT_SETTINGS });
-    expect(DEFAULT_SETTINGS.threshold).toBe(0.5);
+    expect(DEFAULT_SETTINGS.threshold).toBeNull();
+  });
+
+  it("the threshold: the user's own number in (0, 1), or null for the model's operating point", () => {
+    expect(validatePatch({ threshold: null })).toEqual({ threshold: null });
+    expect(validatePatch({ threshold: 0.5 })).toEqual({ threshold: 0.5 });
+    for (const bad of [0, 1, -0.2, Number.NaN, '0.7', true]) {
+      expect(() => validatePatch({ threshold: bad })).toThrow(/E_SETTINGS_INVALID: threshold must be .* or null/);
+    }
+  });
+
+  it('a chosen threshold survives storage; the 0.5 older versions stored as their default does not', () => {
+    const chosen = { ...DEFAULT_SETTINGS, threshold: 0.5 };
+    expect(storedSettings(chosen)).toMatchObject({ threshold: 0.5, format: SETTINGS_FORMAT });
+    expect(readSettings(storedSettings(chosen)).threshold).toBe(0.5);
+    expect(readSettings(storedSettings({ ...DEFAULT_SETTINGS })).threshold).toBeNull();
+    // Written by a version before operating points: every setting stored, threshold always a number.
+    const older = { enabled: false, threshold: 0.5, backend: 'wasm', allowSites: [], blockSites: [], badgeReal: true };
+    expect(readSettings(older)).toMatchObject({ enabled: false, threshold: null, backend: 'wasm' });
+    expect(readSettings({ ...older, threshold: 0.7 }).threshold).toBe(0.7);
+    expect(readSettings(storedSettings(readSettings(older)))).toEqual(readSettings(older));
   });
 
   it('normalizes sites from URLs and hostnames, refusing junk with a stable code', () => {
@@ -47,7 +69,16 @@ describe('settings', () => {
       backend: 'wasm',
       allowSites: ['a.com'],
     });
-    for (const bad of [{ threshold: 1 }, { threshold: '0.5' }, { backend: 'cuda' }, { enabled: 1 }, { nope: true }, null, []]) {
+    for (const bad of [
+      { threshold: 1 },
+      { threshold: '0.5' },
+      { threshold: undefined },
+      { backend: 'cuda' },
+      { enabled: 1 },
+      { nope: true },
+      null,
+      [],
+    ]) {
       expect(() => validatePatch(bad), JSON.stringify(bad)).toThrow(/E_SETTINGS_INVALID/);
     }
   });

@@ -1,5 +1,6 @@
 // Settings schema, defaults, validation and per-site matching. Pure: storage lives behind platform.ts.
 import type { BackendChoice } from '@veracity/models';
+import { DEFAULT_THRESHOLD, isThreshold } from '@veracity/protocol/domain';
 import { ExtensionError, ExtensionErrorCode } from './errors.js';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
@@ -8,8 +9,11 @@ export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'webgp
 export interface Settings {
   /** Auto-scan everywhere except blocked sites. Off: only allowed sites (and the context menu) scan. */
   enabled: boolean;
-  /** P(AI) = P(synthetic) + P(semisynthetic) at or above which an item is flagged. */
-  threshold: number;
+  /**
+   * P(AI) = P(synthetic) + P(semisynthetic) at or above which an item is flagged, as the user set it. null (the
+   * default): the operating point of the model that scored the item (see verdict.ts thresholdInForce).
+   */
+  threshold: number | null;
   /** 'auto': WebGPU on a hardware adapter, WASM otherwise (a software WebGPU adapter is far slower than WASM). */
   backend: BackendPreference;
   /** Hostnames always scanned (even when `enabled` is off); `example.com` covers its subdomains. */
@@ -31,7 +35,7 @@ export interface Settings {
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   enabled: true,
-  threshold: 0.5,
+  threshold: null,
   backend: 'auto',
   allowSites: [],
   blockSites: [],
@@ -132,8 +136,8 @@ export function validatePatch(patch: unknown): Partial<Settings> {
   }
   if ('threshold' in p) {
     const t = p.threshold;
-    if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t >= 1)
-      throw invalid('threshold must be a number between 0 and 1 (exclusive)');
+    if (t !== null && !isThreshold(t))
+      throw invalid("threshold must be a number between 0 and 1 (exclusive), or null for the model's operating point");
     out.threshold = t;
   }
   if ('backend' in p) {
@@ -163,13 +167,29 @@ export function validatePatch(patch: unknown): Partial<Settings> {
 }
 
 /**
+ * The `format` of stored settings. 2: the threshold may be null (the model's operating point). Versions before it
+ * stored no format and always a number, their default 0.5 included.
+ */
+export const SETTINGS_FORMAT = 2;
+
+/** What is written to storage: the settings and their format (readSettings tells older objects by its absence). */
+export function storedSettings(settings: Settings): Settings & { format: number } {
+  return { ...settings, format: SETTINGS_FORMAT };
+}
+
+/**
  * Settings as read back from storage: whatever is valid is kept, a field that is missing or no longer valid (an
  * older version, a hand edit) falls back to its default, so a bad stored value never disables the extension.
+ * A threshold of 0.5 stored by a version before operating points was its default (every change to any setting
+ * stored all of them), not a choice: it becomes the model's operating point. Any other stored number was chosen.
  */
 export function readSettings(stored: unknown): Settings {
   const out: Settings = { ...DEFAULT_SETTINGS, allowSites: [], blockSites: [] };
   if (typeof stored !== 'object' || stored === null) return out;
+  const formatted = (stored as { format?: unknown }).format === SETTINGS_FORMAT;
   for (const [key, value] of Object.entries(stored)) {
+    if (key === 'format') continue;
+    if (key === 'threshold' && !formatted && value === DEFAULT_THRESHOLD) continue;
     try {
       Object.assign(out, validatePatch({ [key]: value }));
     } catch {

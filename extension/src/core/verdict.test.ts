@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   badgeView,
+  BORDERLINE_MARGIN,
   COLOURS,
+  describeThreshold,
   MIN_VIDEO_AUC,
   MIN_VIDEO_CLIPS,
   needsLoginNote,
   needsLoginView,
+  thresholdInForce,
   trustNote,
   videoTrust,
 } from './verdict.js';
@@ -26,6 +29,32 @@ describe('badgeView', () => {
   it('the threshold moves the verdict', () => {
     expect(badgeView([0.4, 0.6, 0], 0.7, true).flagged).toBe(false);
     expect(badgeView([0.4, 0.6, 0], 0.2, true).flagged).toBe(true);
+  });
+});
+
+describe('the threshold in force', () => {
+  const bundle = { threshold: 0.8593 };
+  it("is the user's when set, else the operating point of the model that scored the item, else 0.5", () => {
+    expect(thresholdInForce(0.7, bundle)).toEqual({ value: 0.7, source: 'yours' });
+    expect(thresholdInForce(null, bundle)).toEqual({ value: 0.8593, source: 'model' });
+    expect(thresholdInForce(null, {})).toEqual({ value: 0.5, source: 'default' });
+    expect(thresholdInForce(null, undefined)).toEqual({ value: 0.5, source: 'default' });
+    expect(thresholdInForce(null, { threshold: 7 })).toEqual({ value: 0.5, source: 'default' });
+  });
+  it('says where it comes from', () => {
+    expect(describeThreshold(thresholdInForce(null, bundle))).toBe("model's operating point, 0.86");
+    expect(describeThreshold(thresholdInForce(0.7, bundle))).toBe('yours, 0.70');
+    expect(describeThreshold(thresholdInForce(null, {}))).toBe('default, 0.50 (this model names no operating point)');
+  });
+  it("at the model's operating point a 0.6 is no longer flagged, and the amber band stays below the point", () => {
+    const point = thresholdInForce(null, bundle).value;
+    expect(badgeView([0.4, 0.6, 0], 0.5, true).tone).toBe('ai');
+    expect(badgeView([0.4, 0.6, 0], point, true)).toMatchObject({ tone: 'real', flagged: false });
+    expect(badgeView([0.25, 0.75, 0], point, true)).toMatchObject({ tone: 'borderline', flagged: false });
+    expect(badgeView([0.14, 0.86, 0], point, true)).toMatchObject({ tone: 'ai', flagged: true });
+    expect(badgeView([1 - (point - BORDERLINE_MARGIN) + 0.001, point - BORDERLINE_MARGIN - 0.001, 0], point, true).tone).toBe(
+      'real',
+    );
   });
 });
 

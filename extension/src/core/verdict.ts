@@ -1,6 +1,6 @@
 // Probabilities + settings -> what the badge shows. Pure, so the popup, the badge and tests agree on one rule.
 import type { MeasuredAuc } from '@veracity/models';
-import { pAI, type Probabilities } from '@veracity/protocol/domain';
+import { DEFAULT_THRESHOLD, isThreshold, pAI, type Probabilities } from '@veracity/protocol/domain';
 
 /**
  * 'experimental': a score from a model whose own test does not back verdicts on this kind of media (see Trust).
@@ -19,6 +19,37 @@ export interface BadgeView {
   /** A short word for the tooltip and screen readers. */
   text: string;
   flagged: boolean;
+}
+
+/**
+ * Where the threshold in force comes from: the user's own ('yours'), the operating point of the model that scored
+ * the item ('model': its manifest's calibration.threshold, chosen so it flags about 5 % of real photos it was
+ * validated on), or DEFAULT_THRESHOLD for a model that names none ('default').
+ */
+export type ThresholdSource = 'yours' | 'model' | 'default';
+
+export interface ThresholdInForce {
+  value: number;
+  source: ThresholdSource;
+}
+
+/**
+ * The P(AI) at or above which an item is flagged: `own` (the threshold setting) when the user set one, else the
+ * operating point of the model that scored it (ModelInfo.threshold), else DEFAULT_THRESHOLD. Per model, so a switch
+ * to a network model with another operating point moves the verdicts with it.
+ */
+export function thresholdInForce(own: number | null, model: { threshold?: number } | undefined): ThresholdInForce {
+  if (own !== null) return { value: own, source: 'yours' };
+  if (model && isThreshold(model.threshold)) return { value: model.threshold, source: 'model' };
+  return { value: DEFAULT_THRESHOLD, source: 'default' };
+}
+
+/** The threshold in force and where it came from, in the words the popup and options show. */
+export function describeThreshold(t: ThresholdInForce): string {
+  const value = t.value.toFixed(2);
+  if (t.source === 'yours') return `yours, ${value}`;
+  if (t.source === 'model') return `model's operating point, ${value}`;
+  return `default, ${value} (this model names no operating point)`;
 }
 
 /** Below the threshold but within this margin of it: shown amber, because the model is not sure either way. */

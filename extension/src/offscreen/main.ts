@@ -7,6 +7,7 @@ import {
   createWebSession,
   decodeBlob,
   type Detector,
+  isThreshold,
   loadBundle,
   type RawImage,
   urlBundleSource,
@@ -120,7 +121,12 @@ function detectorFor(preference: BackendPreference, network: NetworkModelRef | n
 /** What a result names as its model: a network one only when the detector really is that bundle. */
 function modelInfo(d: Detector, network: NetworkModelRef | null): ModelInfo {
   const m = d.manifest;
-  const info: ModelInfo = { id: m.id, version: m.version, sha256: m.model.sha256 };
+  const info: ModelInfo = {
+    id: m.id,
+    version: m.version,
+    sha256: m.model.sha256,
+    ...(isThreshold(m.calibration.threshold) ? { threshold: m.calibration.threshold } : {}),
+  };
   if (network && loadedFrom.get(d) === network.bundle) {
     info.network = { uid: network.uid, incentive: network.incentive, hotkey: network.hotkey, bundle: network.bundle };
   }
@@ -189,6 +195,7 @@ async function networkCheck(m: Extract<ToOffscreen, { type: 'network-check' }>):
     id: verified.manifest.id,
     version: verified.manifest.version,
     modelSha256: verified.manifest.model.sha256,
+    ...(isThreshold(verified.manifest.calibration.threshold) ? { threshold: verified.manifest.calibration.threshold } : {}),
     since: Date.now(),
   };
   // The switch: the tested detector becomes the engine; the one it replaces is released.

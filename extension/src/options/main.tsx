@@ -5,6 +5,8 @@ import { codeOf, messageOf } from '../core/errors.js';
 import type { EngineStatus } from '../core/messages.js';
 import { describeNetworkState, EMPTY_NETWORK_STATE, type NetworkState } from '../core/network/state.js';
 import { BACKEND_PREFERENCES, type BackendPreference, type Settings } from '../core/settings.js';
+import { describeThreshold, thresholdInForce } from '../core/verdict.js';
+import { useModelInUse } from '../model-in-use.js';
 import { getNetworkState, getSettings, onNetworkStateChanged, sendToExtension, updateSettings } from '../platform.js';
 
 const lines = (text: string) =>
@@ -93,6 +95,45 @@ function NetworkModel({ settings, save }: { settings: Settings; save: (patch: Pa
   );
 }
 
+/**
+ * The threshold in force and where it comes from: the model's operating point until the user moves the slider, then
+ * theirs, with one click back. The amber "unsure" band is the 15 points below whichever is in force.
+ */
+function Threshold({ settings, save }: { settings: Settings; save: (patch: Partial<Settings>) => Promise<boolean> }) {
+  const model = useModelInUse(settings);
+  const inForce = thresholdInForce(settings.threshold, model ?? undefined);
+  const percent = Math.round(inForce.value * 100);
+  return (
+    <>
+      <label>
+        Flag as AI when P(AI) is at least <b data-testid="threshold-value">{percent}%</b>{' '}
+        <span class="muted" data-testid="threshold-source">
+          ({describeThreshold(inForce)})
+        </span>
+        <br />
+        <input
+          type="range"
+          min={5}
+          max={95}
+          step={1}
+          data-testid="threshold"
+          value={percent}
+          onChange={(e) => void save({ threshold: Number((e.target as HTMLInputElement).value) / 100 })}
+        />
+      </label>
+      {settings.threshold !== null ? (
+        <button data-testid="threshold-model" onClick={() => void save({ threshold: null })}>
+          Use the model's operating point
+        </button>
+      ) : null}
+      <div class="muted">
+        Lower flags more (more false alarms); higher flags less (more misses). The model's operating point is chosen with the
+        model so that it flags few of the real photos it was validated on, at the cost of catching fewer AI images.
+      </div>
+    </>
+  );
+}
+
 function Options() {
   const [settings, setSettings] = useState<Settings | null>(null);
   const [allow, setAllow] = useState('');
@@ -129,20 +170,7 @@ function Options() {
       <h1>Veracity options</h1>
       <fieldset>
         <legend>Sensitivity</legend>
-        <label>
-          Flag as AI when P(AI) is at least <b data-testid="threshold-value">{Math.round(settings.threshold * 100)}%</b>
-          <br />
-          <input
-            type="range"
-            min={5}
-            max={95}
-            step={1}
-            data-testid="threshold"
-            value={Math.round(settings.threshold * 100)}
-            onChange={(e) => void save({ threshold: Number((e.target as HTMLInputElement).value) / 100 })}
-          />
-        </label>
-        <div class="muted">Lower flags more (more false alarms); higher flags less (more misses). Default 50%.</div>
+        <Threshold settings={settings} save={save} />
         <label class="switch">
           <span>Badge items that look real too</span>
           <input

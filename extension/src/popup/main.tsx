@@ -4,17 +4,16 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { codeOf, messageOf } from '../core/errors.js';
 import type { PageSummary } from '../core/messages.js';
-import { describeModel, EMPTY_NETWORK_STATE, networkModelInUse } from '../core/network/state.js';
+import { describeModel } from '../core/network/state.js';
 import { exportReports, type VerdictReceipt } from '../core/reports.js';
 import { setSiteEnabled, type Settings, siteEnabled } from '../core/settings.js';
+import { describeThreshold, thresholdInForce } from '../core/verdict.js';
+import { useModelInUse } from '../model-in-use.js';
 import {
   activeTab,
   clearReports,
-  extensionUrl,
-  getNetworkState,
   getReports,
   getSettings,
-  onNetworkStateChanged,
   onReportsChanged,
   openOptionsPage,
   sendToTab,
@@ -73,29 +72,22 @@ function Reports() {
   );
 }
 
-/** The model in use: the network bundle (version, miner uid, incentive) while the network model is on, else the bundled one. */
+/**
+ * The model in use (the network bundle with its miner uid and incentive while the network model is on, else the
+ * bundled one) and the threshold its verdicts use now: the user's, or the model's operating point.
+ */
 function ModelLine({ settings }: { settings: Settings }) {
-  const [state, setState] = useState({ ...EMPTY_NETWORK_STATE });
-  const [bundled, setBundled] = useState<{ id: string; version: string } | null>(null);
-  useEffect(() => {
-    void getNetworkState().then(setState);
-    // The package's own manifest (an extension URL: nothing leaves the browser).
-    void fetch(extensionUrl('bundle/manifest.json'))
-      .then((r) => r.json() as Promise<{ id: string; version: string }>)
-      .then(setBundled)
-      .catch(() => undefined);
-    return onNetworkStateChanged(setState);
-  }, []);
-  const net = networkModelInUse(settings, state);
-  const text = net
-    ? describeModel({ id: net.id, version: net.version, network: net })
-    : bundled
-      ? describeModel(bundled)
-      : 'bundled model';
+  const model = useModelInUse(settings);
+  const text = model ? describeModel(model) : 'bundled model';
   return (
-    <div class="muted" data-testid="model">
-      Model: {text}
-    </div>
+    <>
+      <div class="muted" data-testid="model">
+        Model: {text}
+      </div>
+      <div class="muted" data-testid="threshold-in-force">
+        Flags at P(AI) ≥ {describeThreshold(thresholdInForce(settings.threshold, model ?? undefined))}
+      </div>
+    </>
   );
 }
 

@@ -67,6 +67,12 @@ describe('network model state', () => {
     expect(readNetworkState(JSON.parse(JSON.stringify(s)))).toEqual(s);
   });
 
+  it("keeps a network bundle's operating point, and drops only a malformed one", () => {
+    expect(readNetworkState({ active: { ...ref, threshold: 0.8 } }).active?.threshold).toBe(0.8);
+    const bad = readNetworkState({ active: { ...ref, threshold: 2 } }).active;
+    expect(bad).toEqual(ref);
+  });
+
   it('names the model in plain words', () => {
     expect(describeModel({ id: 'veracity-detector', version: '1.7.0' })).toBe('bundled model veracity-detector 1.7.0');
     expect(describeModel({ id: 'veracity-detector', version: '1.7.0', network: ref })).toBe(

@@ -3,6 +3,7 @@
  * bundle in use (a network bundle, or the one in the package), the last check and its error. Also the schedule and
  * the plain-words lines the options page, the popup and the badges print. Pure.
  */
+import { isThreshold } from '@veracity/protocol/domain';
 import type { Settings } from '../settings.js';
 import type { DownloadProgress } from './download.js';
 
@@ -22,6 +23,8 @@ export interface NetworkModelRef {
   version: string;
   /** The model file's sha256 (what receipts name, as for the bundled model). */
   modelSha256: string;
+  /** The bundle's operating point (its manifest's calibration.threshold), absent when it names none. */
+  threshold?: number;
   url: string;
   uid: number;
   /** The miner's hotkey, as 32 bytes hex. */
@@ -63,6 +66,11 @@ function readRef(v: unknown): NetworkModelRef | null {
     return null;
   if (!['id', 'version', 'url', 'hotkey', 'endpoint'].every(str) || !['uid', 'incentive', 'netuid', 'since'].every(num))
     return null;
+  if (r.threshold !== undefined && !isThreshold(r.threshold)) {
+    // A bad operating point is dropped, not the model: the badges take the detector's own from its manifest.
+    const { threshold: _dropped, ...rest } = r;
+    return rest as unknown as NetworkModelRef;
+  }
   return r as unknown as NetworkModelRef;
 }
 
