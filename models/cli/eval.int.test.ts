@@ -1,7 +1,7 @@
 // Integration: the veracity-eval CLI as users run it (real process, fixture bundle, onnxruntime-node, sharp, ffmpeg)
 // on a set made here: images of several sizes and formats, clips, and a corrupt file of each kind.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,32 @@ describe('veracity-eval', () => {
     expect(report.unreadable.sort()).toEqual(['media/broken.jpg', 'media/broken.mp4']);
     expect(run.stdout).toMatch(/group \(images\)[\s\S]*OVERALL\s+3[\s\S]*group \(videos, 3 frames\)[\s\S]*OVERALL\s+2/);
     expect(run.stderr).toMatch(/unreadable video: media\/broken\.mp4: E_DECODE/);
+  });
+
+  it("reports real flagged / AI caught at 0.5 and at the bundle's operating point", async () => {
+    // The fixture bundle names no operating point: only 0.5. A copy that names one (same model) gets both.
+    const plain = join(work, 'plain.json');
+    expect((await runEval(['--manifest', join(work, 'manifest.csv'), '--json', plain, '--no-video'])).code).toBe(0);
+    const before = JSON.parse(readFileSync(plain, 'utf8'));
+    expect(before.flagged.atOperatingPoint).toBeNull();
+    expect(before.flagged.atDefault).toMatchObject({ threshold: 0.5, nReal: 1, nAi: 2 });
+
+    const bundle = join(work, 'bundle-with-point');
+    cpSync(FIXTURE, bundle, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8'));
+    manifest.calibration.threshold = 0.0001;
+    manifest.calibration.thresholdFpr = 0.05;
+    writeFileSync(join(bundle, 'manifest.json'), JSON.stringify(manifest));
+    const out = join(work, 'point.json');
+    const run = await runEval(['--manifest', join(work, 'manifest.csv'), '--json', out, '--no-video', '--bundle', bundle]);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(report.flagged.atDefault).toEqual(before.flagged.atDefault);
+    // At a threshold of 0.0001 every item is flagged: all real and all AI.
+    expect(report.flagged.atOperatingPoint).toEqual({ threshold: 0.0001, fpr: 1, tpr: 1, nReal: 1, nAi: 2 });
+    expect(run.stdout).toMatch(
+      /at 0\.5: +real flagged .*\n +at the bundle's operating point 0\.0001: +real flagged 100\.0% \(1 of 1\), AI caught 100\.0% \(2 of 2\)/,
+    );
   });
 
   it('skips clips with --no-video and limits each group with --limit', async () => {

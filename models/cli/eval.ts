@@ -1,6 +1,7 @@
 /**
  * veracity-eval: runs any labelled set through the same runtime the browser uses and prints, overall and per group,
- * AUC, accuracy, MCC, Brier, cross-entropy and sn34 (binary: synthetic and semisynthetic count as AI), plus latency.
+ * AUC, accuracy, MCC, Brier, cross-entropy and sn34 (binary: synthetic and semisynthetic count as AI), plus latency,
+ * and the real photos flagged / AI caught at 0.5 and at the bundle's operating point (calibration.threshold).
  *
  *   veracity-eval --manifest PATH/manifest.csv [--root DIR] [--bundle DIR|URL] [--json OUT] [--limit N] [--threads N]
  *
@@ -187,11 +188,14 @@ async function main(): Promise<void> {
   if (videos.length && process.stderr.isTTY) process.stderr.write('\n');
   await detector.dispose();
 
+  // The bundle's own verdict threshold, reported beside 0.5: what a user of this bundle would see flagged.
+  const point = detector.manifest.calibration.threshold;
   const report = evaluationReport(
     scored,
     latencies,
     unreadable,
-    videos.length ? { ...groupedReport(clipScores, clipLatencies), frames } : undefined,
+    videos.length ? { ...groupedReport(clipScores, clipLatencies, point), frames } : undefined,
+    point,
   );
   console.log(formatReport(report));
   if (args.json) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accuracy, auc, binaryReport, brier, crossEntropy, mcc, percentile, sn34 } from './metrics.js';
+import { accuracy, auc, binaryReport, brier, crossEntropy, flagRates, mcc, percentile, sn34 } from './metrics.js';
 
 describe('metrics (hand-computed cases)', () => {
   const y = [0, 0, 1, 1];
@@ -42,5 +42,15 @@ describe('metrics (hand-computed cases)', () => {
     expect(percentile([3, 1, 2, 4], 50)).toBe(2.5);
     expect(percentile([5], 95)).toBe(5);
     expect(percentile([1, 2, 3, 4, 5], 95)).toBeCloseTo(4.8, 12);
+  });
+});
+
+describe('flag rates at a threshold', () => {
+  it('counts real items flagged and AI items caught at P(AI) >= threshold', () => {
+    const y = [0, 0, 0, 0, 1, 1];
+    const p = [0.1, 0.6, 0.86, 0.9, 0.7, 0.95];
+    expect(flagRates(y, p, 0.5)).toEqual({ threshold: 0.5, fpr: 0.75, tpr: 1, nReal: 4, nAi: 2 });
+    expect(flagRates(y, p, 0.86)).toEqual({ threshold: 0.86, fpr: 0.5, tpr: 0.5, nReal: 4, nAi: 2 });
+    expect(flagRates([1], [0.2], 0.5).fpr).toBeNaN();
   });
 });

@@ -46,6 +46,22 @@ export function confusion(y: ArrayLike<number>, p: ArrayLike<number>, threshold 
   return c;
 }
 
+/** What a verdict at one threshold does: the share of real items flagged (FPR) and of AI items caught (TPR). */
+export interface FlagRates {
+  threshold: number;
+  /** Real items with P(AI) >= threshold, as a share of real items; NaN when there are none. */
+  fpr: number;
+  /** AI items with P(AI) >= threshold, as a share of AI items; NaN when there are none. */
+  tpr: number;
+  nReal: number;
+  nAi: number;
+}
+
+export function flagRates(y: ArrayLike<number>, p: ArrayLike<number>, threshold: number): FlagRates {
+  const { tp, tn, fp, fn } = confusion(y, p, threshold);
+  return { threshold, fpr: fp / (fp + tn), tpr: tp / (tp + fn), nReal: fp + tn, nAi: tp + fn };
+}
+
 /** Matthews correlation coefficient; 0 when undefined (a constant prediction or a single class), as sklearn does. */
 export function mcc(y: ArrayLike<number>, p: ArrayLike<number>, threshold = 0.5): number {
   const { tp, tn, fp, fn } = confusion(y, p, threshold);

@@ -45,4 +45,22 @@ describe('evaluation report', () => {
     expect(clipsOnly).not.toMatch(/images|latency per image/);
     expect(clipsOnly).toMatch(/^unreadable: 1\n\ngroup \(videos, 8 frames\)/);
   });
+
+  it("reports real flagged and AI caught at 0.5 and at the bundle's operating point", () => {
+    const scored = [
+      { group: 'photos', y: 0 as const, p: 0.6 },
+      { group: 'photos', y: 0 as const, p: 0.2 },
+      { group: 'gen', y: 1 as const, p: 0.9 },
+      { group: 'gen', y: 1 as const, p: 0.7 },
+    ];
+    const r = evaluationReport(scored, [1], [], undefined, 0.8);
+    expect(r.flagged.atDefault).toEqual({ threshold: 0.5, fpr: 0.5, tpr: 1, nReal: 2, nAi: 2 });
+    expect(r.flagged.atOperatingPoint).toEqual({ threshold: 0.8, fpr: 0, tpr: 0.5, nReal: 2, nAi: 2 });
+    expect(formatReport(r)).toMatch(
+      /at 0\.5: +real flagged 50\.0% \(1 of 2\), AI caught 100\.0% \(2 of 2\)\n +at the bundle's operating point 0\.8: +real flagged 0\.0% \(0 of 2\), AI caught 50\.0% \(1 of 2\)/,
+    );
+    const none = evaluationReport(scored, [1], []);
+    expect(none.flagged.atOperatingPoint).toBeNull();
+    expect(formatReport(none)).toMatch(/names no operating point/);
+  });
 });
