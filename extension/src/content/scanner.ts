@@ -159,6 +159,7 @@ export class Scanner {
   /** "Report a wrong verdict": the service worker saves this item's receipt on the device. */
   private async report(item: Item, view: BadgeView): Promise<string> {
     const r = item.result!;
+    const inForce = thresholdInForce(this.settings.threshold, r.model);
     const report: ReportInput = {
       url: item.url,
       kind: item.kind,
@@ -166,7 +167,8 @@ export class Scanner {
       frames: Math.max(1, item.frames.length),
       probabilities: r.probabilities,
       verdict: view.tone,
-      threshold: this.threshold(r),
+      threshold: inForce.value,
+      thresholdSource: inForce.source,
       model: r.model,
       backend: r.backend,
       scoredAt: r.at,

@@ -9,7 +9,8 @@ const input: ReportInput = {
   frames: 1,
   probabilities: [0.2, 0.5, 0.3],
   verdict: 'ai',
-  threshold: 0.5,
+  threshold: 0.8593,
+  thresholdSource: 'model',
   model: { id: 'veracity-detector', version: '1.6.0', sha256: 'b'.repeat(64) },
   backend: 'wasm',
   scoredAt: Date.UTC(2026, 11, 3, 12, 0, 0),
@@ -27,7 +28,8 @@ describe('verdict receipts', () => {
       probabilities: [0.2, 0.5, 0.3],
       ai: 0.8,
       verdict: 'ai',
-      threshold: 0.5,
+      threshold: 0.8593,
+      thresholdSource: 'model',
       backend: 'wasm',
       scoredAt: '2026-12-03T12:00:00.000Z',
     });
@@ -52,6 +54,7 @@ describe('verdict receipts', () => {
     expect(() => parseReportInput({ ...input, model: { id: 'x', version: '1' } })).toThrow(/model/);
     expect(() => parseReportInput({ ...input, kind: 'audio' })).toThrow(/kind/);
     expect(() => parseReportInput({ ...input, frames: 0 })).toThrow(/frames/);
+    expect(() => parseReportInput({ ...input, thresholdSource: 'theirs' })).toThrow(/thresholdSource must be one of yours/);
   });
   it('are kept once per media, bundle and site, newest last, up to a maximum', () => {
     const at = (n: number, sha = SHA) => makeReceipt({ ...input, sha256: sha }, 'a.example', n);

@@ -3,6 +3,7 @@
 import { ExtensionError, ExtensionErrorCode } from './errors.js';
 import { isModality, type Modality, type Probabilities } from '@veracity/protocol/domain';
 import type { ModelInfo, NetworkOrigin } from './messages.js';
+import { THRESHOLD_SOURCES, type ThresholdSource } from './verdict.js';
 
 /** Reports kept (oldest dropped first): a receipt is ~0.5 kB, so this stays far below chrome.storage's quota. */
 export const MAX_REPORTS = 1000;
@@ -19,6 +20,8 @@ export interface ReportInput {
   /** What the badge said: its tone (ai, borderline, real, experimental) at the threshold in force. */
   verdict: string;
   threshold: number;
+  /** Whose threshold that was: the user's, the model's operating point, or the default 0.5 (verdict.ts). */
+  thresholdSource: ThresholdSource;
   model: ModelInfo;
   backend: string;
   /** When it was scored, epoch ms. */
@@ -38,6 +41,8 @@ export interface VerdictReceipt {
   ai: number;
   verdict: string;
   threshold: number;
+  /** Absent in receipts saved before operating points (their threshold was the user's or the default 0.5). */
+  thresholdSource?: ThresholdSource;
   backend: string;
   scoredAt: string;
 }
@@ -73,6 +78,8 @@ export function parseReportInput(raw: unknown): ReportInput {
   if (!Array.isArray(p) || p.length !== 3 || !p.every(unit)) throw invalid('probabilities must be three numbers in [0, 1]');
   if (!str(o.verdict, 32)) throw invalid('report needs the verdict shown');
   if (!unit(o.threshold)) throw invalid('threshold must be a number in [0, 1]');
+  if (!THRESHOLD_SOURCES.includes(o.thresholdSource as ThresholdSource))
+    throw invalid(`thresholdSource must be one of ${THRESHOLD_SOURCES.join(', ')}`);
   const m = o.model as Record<string, unknown> | null;
   if (typeof m !== 'object' || m === null || !str(m.id, 200) || !str(m.version, 100) || typeof m.sha256 !== 'string') {
     throw invalid('report needs the model id, version and sha256');
@@ -89,6 +96,7 @@ export function parseReportInput(raw: unknown): ReportInput {
     probabilities: [p[0], p[1], p[2]] as Probabilities,
     verdict: o.verdict,
     threshold: o.threshold,
+    thresholdSource: o.thresholdSource as ThresholdSource,
     model: { id: m.id, version: m.version, sha256: m.sha256, ...(network ? { network } : {}) },
     backend: o.backend,
     scoredAt: o.scoredAt,
@@ -108,6 +116,7 @@ export function makeReceipt(input: ReportInput, site: string, now: number): Verd
     ai: synthetic + semi,
     verdict: input.verdict,
     threshold: input.threshold,
+    thresholdSource: input.thresholdSource,
     backend: input.backend,
     scoredAt: new Date(input.scoredAt).toISOString(),
   };

@@ -26,7 +26,8 @@ export interface BadgeView {
  * the item ('model': its manifest's calibration.threshold, chosen so it flags about 5 % of real photos it was
  * validated on), or DEFAULT_THRESHOLD for a model that names none ('default').
  */
-export type ThresholdSource = 'yours' | 'model' | 'default';
+export const THRESHOLD_SOURCES = ['yours', 'model', 'default'] as const;
+export type ThresholdSource = (typeof THRESHOLD_SOURCES)[number];
 
 export interface ThresholdInForce {
   value: number;

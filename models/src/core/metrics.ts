@@ -2,6 +2,7 @@
  * Binary detection metrics shared by the eval CLI, the training reports and the validator's scoring.
  * Convention: `y` is 1 for AI (synthetic or semisynthetic), 0 for real; `p` is the predicted P(AI).
  */
+import { DEFAULT_THRESHOLD } from '@veracity/protocol/domain';
 
 /** ROC AUC by the rank-sum (Mann-Whitney) statistic; ties count one half. NaN when one class is absent. */
 export function auc(y: ArrayLike<number>, p: ArrayLike<number>): number {
@@ -33,7 +34,7 @@ export interface Confusion {
   fn: number;
 }
 
-export function confusion(y: ArrayLike<number>, p: ArrayLike<number>, threshold = 0.5): Confusion {
+export function confusion(y: ArrayLike<number>, p: ArrayLike<number>, threshold = DEFAULT_THRESHOLD): Confusion {
   const c = { tp: 0, tn: 0, fp: 0, fn: 0 };
   for (let i = 0; i < y.length; i++) {
     const predicted = (p[i] as number) >= threshold;
@@ -63,13 +64,13 @@ export function flagRates(y: ArrayLike<number>, p: ArrayLike<number>, threshold:
 }
 
 /** Matthews correlation coefficient; 0 when undefined (a constant prediction or a single class), as sklearn does. */
-export function mcc(y: ArrayLike<number>, p: ArrayLike<number>, threshold = 0.5): number {
+export function mcc(y: ArrayLike<number>, p: ArrayLike<number>, threshold = DEFAULT_THRESHOLD): number {
   const { tp, tn, fp, fn } = confusion(y, p, threshold);
   const den = Math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn));
   return den === 0 ? 0 : (tp * tn - fp * fn) / den;
 }
 
-export function accuracy(y: ArrayLike<number>, p: ArrayLike<number>, threshold = 0.5): number {
+export function accuracy(y: ArrayLike<number>, p: ArrayLike<number>, threshold = DEFAULT_THRESHOLD): number {
   const { tp, tn } = confusion(y, p, threshold);
   return y.length === 0 ? Number.NaN : (tp + tn) / y.length;
 }
