@@ -8,7 +8,8 @@
  *   - collector: remembers the dHash of every challenge it got and the label later revealed for it, and answers new
  *                challenges from that memory (nearest remembered hash), the prior otherwise;
  *   - copier:    5 hotkeys relaying the honest miner's answers (each gets its own variant, so it must relay).
- * Reports each miner's image sn34, its score and its weight, next to the honest miner's. Target: every cheater's
+ * Reports each miner's image sn34 (and sn34's formula before the validator's beyond-chance test, with that test's z),
+ * its score and its weight, next to the honest miner's. Target: every cheater's
  * sn34 <= 0.05 and weight <= 5 % of the honest miner's. Prints JSON and writes bench/results/lookup-attack.json.
  *
  * With --tae-models DIR (the validator's exported autoencoders, see validator/README.md "Generated challenges") the
@@ -25,7 +26,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { loadNodeDetector, type Probabilities } from '@veracity/models/node';
+import { loadNodeDetector, type Probabilities, sn34 } from '@veracity/models/node';
 import { defaultBundleDir } from '@veracity/models/paths';
 import sharp from 'sharp';
 import {
@@ -223,6 +224,10 @@ const perMiner = [...roles].map(([hotkey, role]) => {
     hotkey,
     answers: image.n,
     sn34: Math.round(image.sn34 * 10_000) / 10_000,
+    // sn34's formula alone, before the beyond-chance test (validator/src/scoring.ts) and that test's z.
+    sn34_formula: Math.round(sn34(image.mcc, image.brier) * 10_000) / 10_000,
+    z: Math.round(image.z * 100) / 100,
+    beyond_chance: image.beyondChance,
     mcc: Math.round(image.mcc * 10_000) / 10_000,
     brier: Math.round(image.brier * 10_000) / 10_000,
     score_before_copy_policy: Math.round(s.detail.score * 10_000) / 10_000,
