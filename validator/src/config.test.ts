@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, redact, resolveConfig } from './config.js';
+import { ConfigError, DEFAULTS, HELP, redact, resolveConfig } from './config.js';
 
 const noFile = () => {
   throw new Error('ENOENT');
@@ -67,6 +67,28 @@ describe('config', () => {
     expect(() => resolveConfig(['--tae-models', 'x', '--generated-ahead', '0'], {}, noFile)).toThrow(
       /generatedAhead must be at least 1/,
     );
+  });
+
+  it('takes the generated-video settings: on at 50 % with TAE models, from a private clip folder when given', () => {
+    expect([DEFAULTS.realClips, DEFAULTS.generatedVideo, DEFAULTS.generatedVideoAhead]).toEqual(['', 50, 6]);
+    const c = resolveConfig(
+      ['--tae-models', '/srv/tae', '--real-clips', '/srv/clips', '--generated-video-ahead', '4'],
+      { VERACITY_GENERATED_VIDEO: '30' },
+      noFile,
+    );
+    expect(c !== 'help' && [c.realClips, c.generatedVideo, c.generatedVideoAhead]).toEqual(['/srv/clips', 30, 4]);
+    expect(() => resolveConfig(['--real-clips', '/srv/clips'], {}, noFile)).toThrow(/realClips needs taeModels/);
+    expect(() => resolveConfig(['--tae-models', 'x', '--generated-video', '101'], {}, noFile)).toThrow(
+      /generatedVideo is a percentage/,
+    );
+    expect(() => resolveConfig(['--tae-models', 'x', '--generated-video-ahead', '0'], {}, noFile)).toThrow(
+      /generatedVideoAhead must be at least 1/,
+    );
+    // Off: no clips needed ahead.
+    expect(resolveConfig(['--tae-models', 'x', '--generated-video', '0', '--generated-video-ahead', '0'], {}, noFile)).not.toBe(
+      'help',
+    );
+    expect(HELP).toMatch(/--real-clips DIR .*\n.*VERACITY_REAL_CLIPS, default ""/);
   });
 
   it('takes the reveal window and the copy policy, and refuses values that make no sense', () => {

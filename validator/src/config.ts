@@ -51,6 +51,12 @@ export interface ValidatorConfig {
   generatedAhead: number;
   /** onnxruntime threads of the (niced) round-trip process. */
   generatorThreads: number;
+  /** The operator's private folder of real clips generated video items are made from; empty: the dataset's real clips. */
+  realClips: string;
+  /** Percent of video challenges of every label taken from the generated video source (with taeModels). */
+  generatedVideo: number;
+  /** Generated clips kept ready, all labels together. */
+  generatedVideoAhead: number;
 }
 
 export const DEFAULTS: ValidatorConfig = {
@@ -80,6 +86,9 @@ export const DEFAULTS: ValidatorConfig = {
   generatedSemisynthetic: 50,
   generatedAhead: 24,
   generatorThreads: 1,
+  realClips: '',
+  generatedVideo: 50,
+  generatedVideoAhead: 6,
 };
 
 /** flag name -> [config key, environment variable, what it means (for --help)] */
@@ -148,6 +157,21 @@ const FIELDS: Record<string, [keyof ValidatorConfig, string | null, string]> = {
     'generated items kept ready; a draw that finds none ready is served static (counted as a fallback)',
   ],
   'generator-threads': ['generatorThreads', 'VERACITY_GENERATOR_THREADS', 'threads of the niced round-trip process'],
+  'real-clips': [
+    'realClips',
+    'VERACITY_REAL_CLIPS',
+    "your own private folder of real video clips generated video challenges are made from; empty: the dataset's real clips",
+  ],
+  'generated-video': [
+    'generatedVideo',
+    'VERACITY_GENERATED_VIDEO',
+    'percent of video challenges of every label made from real clips (real, or every frame round-tripped: synthetic, semisynthetic); 0: static clips only',
+  ],
+  'generated-video-ahead': [
+    'generatedVideoAhead',
+    'VERACITY_GENERATED_VIDEO_AHEAD',
+    'generated clips kept ready (8 round trips each); a draw that finds none ready is served static (a fallback)',
+  ],
 };
 /** Numbers that may have a fraction (the others are whole). */
 const FRACTIONS = new Set<keyof ValidatorConfig>(['unpublishedShare']);
@@ -168,6 +192,7 @@ const METAVAR: Record<string, string> = {
   'unpublished-share': 'X',
   'tae-models': 'DIR',
   'real-pool': 'DIR',
+  'real-clips': 'DIR',
 };
 
 export const HELP = `usage: veracity-validator [--config FILE] [options]
@@ -247,11 +272,15 @@ export function resolveConfig(
   if (c.timeoutMs < 100) problems.push('timeoutMs must be at least 100');
   if (c.revealEveryRounds < 1) problems.push('revealEveryRounds must be at least 1');
   if (c.videoShare > 100) problems.push(`videoShare is a percentage (0-100), got ${c.videoShare}`);
-  for (const k of ['generatedReal', 'generatedSynthetic', 'generatedSemisynthetic'] as const)
+  for (const k of ['generatedReal', 'generatedSynthetic', 'generatedSemisynthetic', 'generatedVideo'] as const)
     if (c[k] > 100) problems.push(`${k} is a percentage (0-100), got ${c[k]}`);
   if (c.realPool && !c.taeModels)
     problems.push('realPool needs taeModels: pool photos served only as real would make "from the pool" mean "real"');
+  if (c.realClips && !c.taeModels)
+    problems.push('realClips needs taeModels: pool clips served only as real would make "from the pool" mean "real"');
   if (c.taeModels && c.generatedAhead < 1) problems.push('generatedAhead must be at least 1');
+  if (c.taeModels && c.generatedVideo > 0 && c.generatedVideoAhead < 1)
+    problems.push('generatedVideoAhead must be at least 1 (or set generatedVideo 0)');
   if (c.generatorThreads < 1) problems.push('generatorThreads must be at least 1');
   if (c.netuid > 65535) problems.push(`netuid ${c.netuid} is out of range`);
   if (!['flag', 'share'].includes(c.copyPolicy)) problems.push(`copyPolicy must be flag or share, got ${c.copyPolicy}`);

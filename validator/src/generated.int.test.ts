@@ -115,9 +115,13 @@ describe('validator with generated challenges (fixture TAE, private pool)', () =
     expect(g.fallbackShare).toBeLessThan(1);
     expect(g.capacity).toEqual({ real: 3, synthetic: 2, semisynthetic: 1 });
     const metrics = await (await fetch(`${base}metrics`)).text();
-    expect(metrics).toMatch(/veracity_challenge_items_total\{label="(synthetic|semisynthetic)",origin="generated"\} [1-9]/);
-    expect(metrics).toMatch(/veracity_generated_items_total\{family="tiny-(a|b)"\} [1-9]/);
-    expect(metrics).toMatch(/veracity_generated_ahead\{label="real"\} \d/);
+    expect(metrics).toMatch(
+      /veracity_challenge_items_total\{label="(synthetic|semisynthetic)",origin="generated",modality="image"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/veracity_generated_items_total\{family="tiny-(a|b)",modality="image"\} [1-9]/);
+    expect(metrics).toMatch(/veracity_generated_ahead\{label="real",modality="image"\} \d/);
+    // Video is not served (video share 0): no video source.
+    expect(status.generation!.video).toBeNull();
   }, 120_000);
 });
 

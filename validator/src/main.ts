@@ -5,12 +5,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, UsageError } from '@veracity/models/cli';
-import { perModality, weightShares } from '@veracity/protocol';
+import { type Modality, perModality, weightShares } from '@veracity/protocol';
 import { BundleTracker, leaderboard } from './bundle/miner-bundles.js';
 import { ChallengeDataset } from './challenges/dataset.js';
-import { ChallengeFactory, DEFAULT_CHALLENGE_CONFIG, generatedDemand } from './challenges/factory.js';
+import { type ChallengeConfig, ChallengeFactory, DEFAULT_CHALLENGE_CONFIG, generatedDemand } from './challenges/factory.js';
 import { ChainSync, type WeightsOutcome } from './chain/chain-sync.js';
 import { datasetPool, folderPool, GeneratedSource } from './challenges/generated.js';
+import { type ClipPool, datasetClipPool, folderClipPool, GeneratedVideoSource } from './challenges/generated-video.js';
 import { loadTaeModels, TaeRunner } from './challenges/tae.js';
 import { loadHotkey } from './chain/keys.js';
 import { ConfigError, HELP, redact, resolveConfig, type ValidatorConfig } from './config.js';
@@ -74,9 +75,11 @@ export async function runValidator(
       synthetic: config.generatedSynthetic,
       semisynthetic: config.generatedSemisynthetic,
     },
+    generatedVideoShare: { real: config.generatedVideo, synthetic: config.generatedVideo, semisynthetic: config.generatedVideo },
     seed,
   };
   let generated: GeneratedSource | undefined;
+  let generatedVideo: GeneratedVideoSource | undefined;
   let runner: TaeRunner | undefined;
   if (config.taeModels) {
     const models = loadTaeModels(config.taeModels);
@@ -99,15 +102,29 @@ export async function runValidator(
       share: challengeConfig.generatedShare,
       ahead: generated.capacity,
     });
+    generatedVideo = await startVideoGeneration(config, challengeConfig, dataset, runner, log);
   }
-  const factory = new ChallengeFactory(dataset, challengeConfig, generated);
-  const generationView = (): GenerationView | null => {
-    if (!generated) return null;
-    const served = factory.origins.generated;
-    const fallbacks = factory.origins.fallback;
+  const stopGeneration = async () => {
+    await generated?.close();
+    await generatedVideo?.close();
+    await runner?.close();
+  };
+  const factory = new ChallengeFactory(dataset, challengeConfig, generated, generatedVideo);
+  /** What a source served, and the draws that asked it and got a static item because none was ready. */
+  const servedView = (modality: Modality) => {
+    const served = factory.modalityOrigins[modality].generated;
+    const fallbacks = factory.modalityOrigins[modality].fallback;
     const asked = [...Object.values(served), ...Object.values(fallbacks)].reduce((a, b) => a + b, 0);
     const missed = Object.values(fallbacks).reduce((a, b) => a + b, 0);
-    return { ...generated.status(), served, fallbacks, fallbackShare: asked ? missed / asked : 0 };
+    return { served, fallbacks, fallbackShare: asked ? missed / asked : 0 };
+  };
+  const generationView = (): GenerationView | null => {
+    if (!generated) return null;
+    return {
+      ...generated.status(),
+      ...servedView('image'),
+      video: generatedVideo ? { ...generatedVideo.status(), ...servedView('video') } : null,
+    };
   };
   const metrics = createMetrics(generationView);
   const pageDir = await ensureStatusPage().catch((e: unknown) => {
@@ -121,8 +138,7 @@ export async function runValidator(
     try {
       await chain.start();
     } catch (e) {
-      await generated?.close();
-      await runner?.close();
+      await stopGeneration();
       store.close();
       throw new Error(
         `cannot use the chain at ${config.chainEndpoint} (netuid ${config.netuid}): ${e instanceof Error ? e.message : String(e)}`,
@@ -268,13 +284,52 @@ export async function runValidator(
     close: async () => {
       clearInterval(weightsTimer);
       await server.close();
-      await generated?.close();
-      await runner?.close();
+      await stopGeneration();
       await chain?.close();
       store.close();
       log.info('validator stopped');
     },
   };
+}
+
+/**
+ * The generated video source, started, when video is served and generated (video generation is on by default
+ * whenever TAE models are given); undefined otherwise. Clips come from --real-clips, or the dataset's real clips (a
+ * warning: those are public). A dataset without real clips and no --real-clips leaves video static, with a warning.
+ */
+async function startVideoGeneration(
+  config: ValidatorConfig,
+  challengeConfig: ChallengeConfig,
+  dataset: ChallengeDataset,
+  runner: TaeRunner,
+  log: Logger,
+): Promise<GeneratedVideoSource | undefined> {
+  if (config.videoShare === 0 || config.generatedVideo === 0) return undefined;
+  let pool: ClipPool;
+  if (config.realClips) pool = await folderClipPool(config.realClips);
+  else if (dataset.count('real', 'video') === 0) {
+    log.warn('no real clips to generate video challenges from: video challenges stay static (pass --real-clips DIR)');
+    return undefined;
+  } else {
+    pool = datasetClipPool(dataset);
+    log.warn(
+      "generated video challenges are made from the dataset's real clips: a private --real-clips folder cannot be looked up",
+    );
+  }
+  const source = new GeneratedVideoSource(pool, runner, {
+    seed: challengeConfig.seed,
+    ahead: config.generatedVideoAhead,
+    demand: generatedDemand(challengeConfig, challengeConfig.generatedVideoShare),
+    frames: challengeConfig.videoFrames,
+  });
+  source.start();
+  log.info('generating video challenges in the background', {
+    pool: pool.kind,
+    clips: pool.size,
+    share: config.generatedVideo,
+    ahead: source.capacity,
+  });
+  return source;
 }
 
 const PROGRAM = 'veracity-validator';

@@ -558,7 +558,7 @@ export class ValidatorServer {
   private async prepare(): Promise<Prepared> {
     const t0 = performance.now();
     const item = await this.o.factory.item();
-    this.o.metrics.challengeItems.inc({ label: item.label, origin: item.origin });
+    this.o.metrics.challengeItems.inc({ label: item.label, origin: item.origin, modality: item.modality });
     const expected = Math.max(1, Math.min(this.o.sampleSize, this.byHotkey.size));
     const variants = await this.o.factory.variants(item, expected);
     this.o.metrics.prepareSeconds.observe((performance.now() - t0) / 1000 / expected);

@@ -23,7 +23,8 @@ export interface GenerationSummary {
 /** Above this fallback share the page warns: generation does not keep up with the round rate. */
 export const FALLBACK_WARN = 0.2;
 
-export function summariseGeneration(g: GenerationView): GenerationSummary {
+/** Either source's view (images, or clips: GenerationView.video); the pool is described by the caller. */
+export function summariseGeneration(g: Omit<GenerationView, 'pool' | 'video'>): GenerationSummary {
   const queues = Object.keys(g.capacity).map((label) => {
     const ahead = g.ahead[label] ?? 0;
     const capacity = g.capacity[label] ?? 0;

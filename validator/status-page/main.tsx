@@ -10,16 +10,28 @@ const COLOURS = ['#2e90fa', '#f79009', '#12b76a', '#9e77ed', '#f04438', '#0ba5ec
 const short = shortHotkey;
 const pct = (v: number | null) => (v === null ? '–' : v.toFixed(3));
 
-/** Generated challenges: how full each label's queue is (a bar each), what each family made, the fallback share. */
-function GenerationCard({ g }: { g: NonNullable<StatusSnapshot['generation']> }) {
+/**
+ * Generated challenges (images, or clips): how full each label's queue is (a bar each), what each family made, the
+ * fallback share. `pool` says what the items are made from.
+ */
+function GenerationCard({
+  g,
+  id,
+  title,
+  pool,
+}: {
+  g: Parameters<typeof summariseGeneration>[0];
+  id: string;
+  title: string;
+  pool: string;
+}) {
   const s = summariseGeneration(g);
   return (
-    <div class="card" id="generation">
-      <strong>Generated challenges</strong>
+    <div class="card" id={id}>
+      <strong>{title}</strong>
       <span class="muted">
         {' '}
-        round trips of {g.pool.photos} real photos ({g.pool.kind === 'folder' ? 'private folder' : "the dataset's real images"})
-        through {g.families.join(', ')}; fallback to static {s.fallback}
+        round trips of {pool} through {g.families.join(', ')}; fallback to static {s.fallback}
       </span>
       {s.warning !== null && <p class="bad">{s.warning}</p>}
       <table>
@@ -272,7 +284,22 @@ function App() {
           </ul>
         </div>
       )}
-      {status.generation && <GenerationCard g={status.generation} />}
+      {status.generation && (
+        <GenerationCard
+          g={status.generation}
+          id="generation"
+          title="Generated challenges"
+          pool={`${status.generation.pool.photos} real photos (${status.generation.pool.kind === 'folder' ? 'private folder' : "the dataset's real images"})`}
+        />
+      )}
+      {status.generation?.video && (
+        <GenerationCard
+          g={status.generation.video}
+          id="generation-video"
+          title="Generated video challenges"
+          pool={`${status.generation.video.pool.clips} real clips (${status.generation.video.pool.kind === 'folder' ? 'private folder' : "the dataset's real clips"}), every frame`}
+        />
+      )}
       <div class="card">
         <strong>Weights over time</strong>
         <WeightsChart history={status.weights} miners={miners} />

@@ -44,10 +44,18 @@ export async function ffprobe(args: string[]): Promise<string> {
  * seek. Empty output means ffmpeg found no frame there; rejects with ffmpeg's stderr.
  */
 export function ffmpegPng(input: string | Uint8Array, before: string[] = []): Promise<Buffer> {
+  return ffmpegOutput(input, before, ['-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png']);
+}
+
+/**
+ * What ffmpeg writes to stdout for `input` (a file path, or bytes piped to its stdin) with input options `before`
+ * and output options `after`; rejects with ffmpeg's stderr.
+ */
+export function ffmpegOutput(input: string | Uint8Array, before: string[], after: string[]): Promise<Buffer> {
   // `file:` keeps a path with a colon (or one that starts with '-') from being read as a protocol or an option.
   const args = ['-v', 'error', ...before, '-i', typeof input === 'string' ? `file:${input}` : 'pipe:0'];
   if (typeof input === 'string') args.unshift('-nostdin'); // stdin is not a keyboard here
-  args.push('-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1');
+  args.push(...after, 'pipe:1');
   return new Promise((resolve, reject) => {
     const child = spawn(FFMPEG, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

@@ -5,7 +5,7 @@
 import { sampleFrameTimes } from '../core/classify.js';
 import { decodeImageNode } from './decode.js';
 import { ErrorCode, VeracityError } from '../core/errors.js';
-import { ffmpegError, ffmpegPng, ffprobe } from './ffmpeg.js';
+import { ffmpegError, ffmpegOutput, ffmpegPng, ffprobe } from './ffmpeg.js';
 import type { RawImage } from '../core/image.js';
 
 /** How far frameAt steps back when a time lies past the last frame (a clip's duration can run 1/fps beyond it). */
@@ -48,4 +48,46 @@ export async function decodeClipNode(file: string, count: number): Promise<RawIm
   // One ffmpeg at a time: each already decodes on several threads, and a clip's frames are few.
   for (const t of times) frames.push(await decodeImageNode(await frameAt(file, t)));
   return frames;
+}
+
+/** How h264RoundTrip encodes: the constant rate factor (x264's quality, lower is better) and the frame rate. */
+export interface H264Options {
+  crf: number;
+  fps: number;
+}
+
+/**
+ * RGB frames (all `width` x `height`, even sides) through one H.264 encode (libx264, yuv420p, as camera and
+ * generator clips are) and back: what the frames of a clip carry when the clip was made from them. One ffmpeg each
+ * way, in memory (an elementary stream: no container, so nothing but the coded frames is kept).
+ */
+export async function h264RoundTrip(
+  frames: readonly Uint8Array[],
+  width: number,
+  height: number,
+  options: H264Options,
+): Promise<Uint8Array[]> {
+  const size = `${width}x${height}`;
+  const frameBytes = width * height * 3;
+  if (frames.length === 0 || width % 2 || height % 2 || frames.some((f) => f.length !== frameBytes))
+    throw new VeracityError(ErrorCode.Decode, `h264RoundTrip needs RGB frames of one even size, got ${size}`);
+  const raw = ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', size];
+  let stream: Buffer;
+  let back: Buffer;
+  try {
+    stream = await ffmpegOutput(
+      Buffer.concat(frames),
+      [...raw, '-r', String(options.fps)],
+      ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(options.crf), '-pix_fmt', 'yuv420p', '-f', 'h264'],
+    );
+    back = await ffmpegOutput(stream, ['-f', 'h264'], raw.slice(0, 4));
+  } catch (e) {
+    throw ffmpegError(`cannot encode ${frames.length} frames of ${size} as H.264`, e);
+  }
+  if (back.length !== frameBytes * frames.length)
+    throw new VeracityError(
+      ErrorCode.Decode,
+      `H.264 round trip gave ${back.length} bytes for ${frames.length} frames of ${size}`,
+    );
+  return frames.map((_, i) => back.subarray(i * frameBytes, (i + 1) * frameBytes));
 }

@@ -14,6 +14,7 @@ import {
 } from './augment.js';
 import { ChallengeDataset } from './dataset.js';
 import type { GeneratedSource } from './generated.js';
+import type { GeneratedVideoSource } from './generated-video.js';
 import { extractFrames } from './video.js';
 
 /** The output formats each modality's media is re-encoded to (see VIDEO_FORMAT_MIX for why clips are JPEG only). */
@@ -32,10 +33,12 @@ export interface ChallengeConfig {
   /** Decoded sources kept in memory (bytes of RGB pixels), so an item drawn again is not decoded again. */
   cacheBytes: number;
   /**
-   * Percent of image items of each label taken from the generated source when one is given (video stays static:
-   * there is no video generator). Equal shares keep "made from the validator's pool" free of label information.
+   * Percent of image items of each label taken from the generated source when one is given. Equal shares keep
+   * "made from the validator's pool" free of label information.
    */
   generatedShare: Record<Label, number>;
+  /** The same for video items and the generated video source. */
+  generatedVideoShare: Record<Label, number>;
 }
 
 export const DEFAULT_CHALLENGE_CONFIG: ChallengeConfig = {
@@ -46,14 +49,18 @@ export const DEFAULT_CHALLENGE_CONFIG: ChallengeConfig = {
   seed: 'veracity',
   cacheBytes: 256 * 1024 * 1024,
   generatedShare: { real: 50, synthetic: 50, semisynthetic: 50 },
+  generatedVideoShare: { real: 50, synthetic: 50, semisynthetic: 50 },
 };
 
 /**
- * How often each label is asked of the generated source, relatively: the label mix times its generated share. It
- * sizes the generated source's per-label queues (GenerationOptions.demand).
+ * How often each label is asked of the generated source, relatively: the label mix times its generated share (of
+ * images; pass generatedVideoShare for the video source). It sizes the source's per-label queues (AheadOptions.demand).
  */
-export function generatedDemand(config: Pick<ChallengeConfig, 'labelMix' | 'generatedShare'>): Record<Label, number> {
-  return Object.fromEntries(LABELS.map((l) => [l, config.labelMix[l] * config.generatedShare[l]])) as Record<Label, number>;
+export function generatedDemand(
+  config: Pick<ChallengeConfig, 'labelMix' | 'generatedShare'>,
+  share: Record<Label, number> = config.generatedShare,
+): Record<Label, number> {
+  return Object.fromEntries(LABELS.map((l) => [l, config.labelMix[l] * share[l]])) as Record<Label, number>;
 }
 
 /**
@@ -61,6 +68,14 @@ export function generatedDemand(config: Pick<ChallengeConfig, 'labelMix' | 'gene
  * had nothing ready for a draw that asked it (a fallback: generation lags the rounds).
  */
 export type ItemOrigin = 'static' | 'generated' | 'fallback';
+
+function countsByOrigin(): Record<ItemOrigin, Record<Label, number>> {
+  return {
+    static: { real: 0, synthetic: 0, semisynthetic: 0 },
+    generated: { real: 0, synthetic: 0, semisynthetic: 0 },
+    fallback: { real: 0, synthetic: 0, semisynthetic: 0 },
+  };
+}
 
 /** One drawn source item, decoded once; every miner of a round gets its own variant of it. */
 export interface PreparedItem {
@@ -139,20 +154,19 @@ export class ChallengeFactory {
   /** Dataset files that failed to read or decode, so an operator can fix the set. */
   readonly unreadable: Array<{ path: string; error: string }> = [];
   /** Items drawn since start, by origin and label. */
-  readonly origins: Record<ItemOrigin, Record<Label, number>> = {
-    static: { real: 0, synthetic: 0, semisynthetic: 0 },
-    generated: { real: 0, synthetic: 0, semisynthetic: 0 },
-    fallback: { real: 0, synthetic: 0, semisynthetic: 0 },
-  };
+  readonly origins: Record<ItemOrigin, Record<Label, number>> = countsByOrigin();
+  /** The same, per modality. */
+  readonly modalityOrigins: Record<Modality, Record<ItemOrigin, Record<Label, number>>> = perModality(countsByOrigin);
 
   /**
-   * `generated`: the background source of fresh items (generated.ts); without it every item is static and the
-   * stream is what it always was under the seed.
+   * `generated`: the background source of fresh image items (generated.ts), `generatedVideo` of fresh clips
+   * (generated-video.ts); without them every item is static and the stream is what it always was under the seed.
    */
   constructor(
     readonly dataset: ChallengeDataset,
     readonly config: ChallengeConfig = DEFAULT_CHALLENGE_CONFIG,
     readonly generated?: GeneratedSource,
+    readonly generatedVideo?: GeneratedVideoSource,
   ) {
     this.rng = new Rng(config.seed);
     this.cache = new DecodeCache(config.cacheBytes ?? DEFAULT_CHALLENGE_CONFIG.cacheBytes);
@@ -172,17 +186,20 @@ export class ChallengeFactory {
       const modality = this.pickModality(rng);
       const label = this.dataset.sampleLabel(rng, modality, this.config.labelMix);
       let origin: ItemOrigin = 'static';
-      const share = (this.config.generatedShare ?? DEFAULT_CHALLENGE_CONFIG.generatedShare)[label];
-      if (this.generated && modality === 'image' && share > 0 && rng.chance(share / 100)) {
+      const image = modality === 'image';
+      const source = image ? this.generated : this.generatedVideo;
+      const shares = image ? this.config.generatedShare : this.config.generatedVideoShare;
+      const share = (shares ?? DEFAULT_CHALLENGE_CONFIG.generatedShare)[label];
+      if (source && share > 0 && rng.chance(share / 100)) {
         // Never waits: a generated item is taken only if one is ready, else this draw is served statically.
-        const g = this.generated.take(label);
+        const g = source.take(label);
         if (g) {
-          this.origins.generated[label]++;
+          this.counted('generated', modality, label);
           return {
             key: `item-${n}`,
             label,
             modality,
-            frames: [g.frame],
+            frames: 'frame' in g ? [g.frame] : g.frames,
             source: g.source,
             variants: 0,
             rng: rng.fork('variants'),
@@ -194,7 +211,7 @@ export class ChallengeFactory {
       const row = this.dataset.sampleRow(rng, label, modality);
       try {
         const item = await this.decode(rng, row, modality, n, origin);
-        this.origins[origin][label]++;
+        this.counted(origin, modality, label);
         return item;
       } catch (e) {
         // Published on the status page: library errors may quote the file's absolute path, so it is redacted.
@@ -203,6 +220,11 @@ export class ChallengeFactory {
       }
     }
     throw new Error(`five dataset items in a row failed to prepare; last: ${JSON.stringify(this.unreadable.at(-1))}`);
+  }
+
+  private counted(origin: ItemOrigin, modality: Modality, label: Label): void {
+    this.origins[origin][label]++;
+    this.modalityOrigins[modality][origin][label]++;
   }
 
   /** The next variant of `item`: its own id, crop, size, format and quality. */

@@ -13,15 +13,16 @@
  * item went through an extra encode says nothing about its label; every miner still gets its own crop, size,
  * format and quality of the item (factory.ts variants), as for static items.
  *
- * Generation runs in the background into one bounded queue per label ("generated ahead"); `take` never waits: an
- * empty queue answers undefined and the factory serves a static item instead (and counts it).
+ * Generation runs in the background into one bounded queue per label ("generated ahead", ahead.ts); `take` never
+ * waits: an empty queue answers undefined and the factory serves a static item instead (and counts it).
  */
 import { constants } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
-import { type Label, LABELS } from '@veracity/models';
+import type { Label } from '@veracity/models';
 import sharp from 'sharp';
-import { Rng } from '../random.js';
+import type { Rng } from '../random.js';
+import { type AheadOptions, type AheadStatus, MadeAhead } from './ahead.js';
 import { decodeSource, type DecodedImage } from './augment.js';
 import type { ChallengeDataset } from './dataset.js';
 import { GenerationError, GenerationErrorCode, type RoundTripper } from './tae.js';
@@ -43,30 +44,39 @@ export interface RealPool {
 }
 
 /**
- * A folder of real photos (searched recursively, hidden entries skipped): the validator's own private pool, never
- * published and never in any public set, so a lookup table of public images cannot know its items.
+ * The files under `root` (recursively, hidden entries skipped, 8 levels at most) whose extension is in `extensions`,
+ * as sorted relative paths; E_REAL_POOL when the folder cannot be read or holds none. `what` names the pool and
+ * `files` what it should hold, for the error.
  */
-export async function folderPool(dir: string): Promise<RealPool> {
-  const root = resolve(dir);
+export async function poolFiles(root: string, extensions: Set<string>, what: string, files: string): Promise<string[]> {
   const names: string[] = [];
   const walk = async (d: string, depth: number): Promise<void> => {
     const entries = await readdir(d, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
-      throw new GenerationError(GenerationErrorCode.RealPool, `cannot read the real-photo pool ${d} (${e.code ?? e.message})`);
+      throw new GenerationError(GenerationErrorCode.RealPool, `cannot read the ${what} ${d} (${e.code ?? e.message})`);
     });
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const p = join(d, e.name);
       if (e.isDirectory() && depth < 8) await walk(p, depth + 1);
-      else if (e.isFile() && POOL_EXTENSIONS.has(extname(e.name).toLowerCase())) names.push(relative(root, p));
+      else if (e.isFile() && extensions.has(extname(e.name).toLowerCase())) names.push(relative(root, p));
     }
   };
   await walk(root, 0);
   if (names.length === 0)
     throw new GenerationError(
       GenerationErrorCode.RealPool,
-      `the real-photo pool ${root} holds no image files (${[...POOL_EXTENSIONS].join(' ')})`,
+      `the ${what} ${root} holds no ${files} (${[...extensions].join(' ')})`,
     );
-  names.sort();
+  return names.sort();
+}
+
+/**
+ * A folder of real photos (searched recursively, hidden entries skipped): the validator's own private pool, never
+ * published and never in any public set, so a lookup table of public images cannot know its items.
+ */
+export async function folderPool(dir: string): Promise<RealPool> {
+  const root = resolve(dir);
+  const names = await poolFiles(root, POOL_EXTENSIONS, 'real-photo pool', 'image files');
   return {
     kind: 'folder',
     get size() {
@@ -132,12 +142,7 @@ export interface GeneratedItem {
   source: { path: string; group: string };
 }
 
-export interface GenerationOptions {
-  seed: number | string;
-  /** Items kept ready, all labels together (split by demand). */
-  ahead: number;
-  /** How often each label is asked of this source, relatively (label mix x generated share): sizes its queue. */
-  demand: Record<Label, number>;
+export interface GenerationOptions extends AheadOptions {
   /** Crop side range in pixels (multiples of 8). */
   side?: readonly [number, number];
   /** Chance that an item, whatever its label, is re-encoded (JPEG 80-95) before it is kept. */
@@ -148,133 +153,27 @@ export interface GenerationOptions {
 export const GENERATED_SIDE: readonly [number, number] = [256, 448];
 
 /** What the status page and /metrics show about generation. */
-export interface GenerationStatus {
+export interface GenerationStatus extends AheadStatus {
   pool: { kind: 'folder' | 'dataset'; photos: number };
   families: string[];
-  /** Items ready per label, and how many each queue holds at most. */
-  ahead: Record<Label, number>;
-  capacity: Record<Label, number>;
-  /** Items made since start, by family ('photo' for real items). */
-  made: Record<string, number>;
-  /** Wall seconds spent making them, by family (decode, round trip, region, re-encode). */
-  seconds: Record<string, number>;
-  failures: number;
-  lastError: string | null;
 }
 
-/** After this many failures in a row generation pauses (a broken pool or model must not spin a core). */
-const FAILURES_BEFORE_PAUSE = 5;
-const PAUSE_MS = 10_000;
-
-export class GeneratedSource {
-  private readonly rng: Rng;
-  private readonly queues: Record<Label, GeneratedItem[]>;
-  readonly capacity: Record<Label, number>;
+export class GeneratedSource extends MadeAhead<GeneratedItem> {
   private readonly side: readonly [number, number];
   private readonly reencode: number;
-  private readonly made: Record<string, number> = {};
-  private readonly seconds: Record<string, number> = {};
-  private failures = 0;
-  private failuresInRow = 0;
-  private lastError: string | null = null;
-  private counter = 0;
-  private stopped = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
-  private fullWaiters: Array<() => void> = [];
 
   constructor(
     readonly pool: RealPool,
     readonly tae: RoundTripper,
     options: GenerationOptions,
   ) {
-    this.rng = new Rng(`generated:${options.seed}`);
+    super('generated', options);
     this.side = options.side ?? GENERATED_SIDE;
     this.reencode = options.reencode ?? 0.5;
-    const total = LABELS.reduce((s, l) => s + Math.max(0, options.demand[l]), 0);
-    this.capacity = Object.fromEntries(
-      LABELS.map((l) => [
-        l,
-        options.demand[l] > 0 && total > 0 ? Math.max(1, Math.round((options.ahead * options.demand[l]) / total)) : 0,
-      ]),
-    ) as Record<Label, number>;
-    this.queues = { real: [], synthetic: [], semisynthetic: [] };
-  }
-
-  /** Starts filling the queues in the background. */
-  start(): void {
-    this.loop ??= this.run();
-  }
-
-  /** A ready item of `label`, or undefined when its queue is empty (never waits for generation). */
-  take(label: Label): GeneratedItem | undefined {
-    const item = this.queues[label].shift();
-    if (item) this.wake?.();
-    return item;
-  }
-
-  /** Resolves when every queue is full (tests and benchmarks wait on it; rounds never do). */
-  whenFull(): Promise<void> {
-    if (this.neediest() === undefined) return Promise.resolve();
-    return new Promise((ok) => this.fullWaiters.push(ok));
   }
 
   status(): GenerationStatus {
-    return {
-      pool: { kind: this.pool.kind, photos: this.pool.size },
-      families: [...this.tae.families],
-      ahead: Object.fromEntries(LABELS.map((l) => [l, this.queues[l].length])) as Record<Label, number>,
-      capacity: { ...this.capacity },
-      made: { ...this.made },
-      seconds: Object.fromEntries(Object.entries(this.seconds).map(([k, v]) => [k, Math.round(v * 100) / 100])),
-      failures: this.failures,
-      lastError: this.lastError,
-    };
-  }
-
-  async close(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
-  }
-
-  /** The label whose queue is emptiest relative to its capacity; undefined when all are full. */
-  private neediest(): Label | undefined {
-    let best: Label | undefined;
-    let fill = 1;
-    for (const l of LABELS) {
-      if (this.capacity[l] === 0) continue;
-      const f = this.queues[l].length / this.capacity[l];
-      if (f < fill) [best, fill] = [l, f];
-    }
-    return best;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      const label = this.neediest();
-      if (label === undefined) {
-        for (const ok of this.fullWaiters.splice(0)) ok();
-        await new Promise<void>((ok) => (this.wake = ok));
-        continue;
-      }
-      const rng = this.rng.fork(this.counter++);
-      try {
-        const item = await this.make(label, rng);
-        this.failuresInRow = 0;
-        if (!this.stopped) this.queues[label].push(item);
-      } catch (e) {
-        this.failures++;
-        this.lastError = e instanceof Error ? e.message : String(e);
-        if (++this.failuresInRow >= FAILURES_BEFORE_PAUSE) {
-          await new Promise<void>((ok) => {
-            this.wake = ok;
-            setTimeout(ok, PAUSE_MS).unref();
-          });
-          this.failuresInRow = 0;
-        }
-      }
-    }
+    return { pool: { kind: this.pool.kind, photos: this.pool.size }, families: [...this.tae.families], ...this.aheadStatus() };
   }
 
   /** One item of `label`, from a photo drawn with `rng`. */
@@ -306,9 +205,7 @@ export class GeneratedSource {
       frame = label === 'synthetic' ? full : await pasteRegion(crop, full, await regionMask(side, rng));
     }
     if (rng.chance(this.reencode)) frame = await reencodeJpeg(frame, rng.int(80, 95));
-    const key = family ?? 'photo';
-    this.made[key] = (this.made[key] ?? 0) + 1;
-    this.seconds[key] = (this.seconds[key] ?? 0) + (performance.now() - t0) / 1000;
+    this.count(family ?? 'photo', t0);
     return {
       label,
       frame,

@@ -1,6 +1,6 @@
 /**
- * The validator's challenges: the labelled dataset, the factory that draws and augments items, the generated source
- * (TAE round trips of a real-photo pool), leakage checks.
+ * The validator's challenges: the labelled dataset, the factory that draws and augments items, the generated sources
+ * (TAE round trips of a real-photo pool, and of every frame of real clips), leakage checks.
  */
 export { ChallengeDataset, type RejectedRow } from './dataset.js';
 export {
@@ -26,6 +26,17 @@ export {
   regionMask,
   reencodeJpeg,
 } from './generated.js';
+export {
+  type ClipPool,
+  datasetClipPool,
+  folderClipPool,
+  GENERATED_VIDEO_SIDE,
+  type GeneratedClip,
+  GeneratedVideoSource,
+  type VideoGenerationOptions,
+  type VideoGenerationStatus,
+} from './generated-video.js';
+export { type AheadOptions, type AheadStatus, MadeAhead } from './ahead.js';
 export {
   GENERATOR_NICE,
   GenerationError,

@@ -1,5 +1,16 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { GenerationView } from './types.js';
+import type { GeneratedVideoView, GenerationView } from './types.js';
+
+/** Each generated source configured, by modality. */
+function bySource(g: GenerationView | null | undefined): Array<['image' | 'video', GenerationView | GeneratedVideoView]> {
+  if (!g) return [];
+  return g.video
+    ? [
+        ['image', g],
+        ['video', g.video],
+      ]
+    : [['image', g]];
+}
 
 /**
  * Prometheus metrics of one validator (served at /metrics). One registry per instance keeps tests isolated.
@@ -36,38 +47,40 @@ export function createMetrics(generation?: () => GenerationView | null) {
     }),
     challengeItems: new Counter({
       name: 'veracity_challenge_items_total',
-      help: 'Challenge items drawn, by label and origin: static, generated, or fallback (a generated draw served static because none was ready)',
-      labelNames: ['label', 'origin'] as const,
+      help: 'Challenge items drawn, by label, origin (static, generated, or fallback: a generated draw served static because none was ready) and modality',
+      labelNames: ['label', 'origin', 'modality'] as const,
       registers: [registry],
     }),
     generatedAhead: new Gauge({
       name: 'veracity_generated_ahead',
-      help: 'Generated challenge items ready, by label',
-      labelNames: ['label'] as const,
+      help: 'Generated challenge items ready, by label and modality',
+      labelNames: ['label', 'modality'] as const,
       registers: [registry],
       collect() {
         this.reset();
-        for (const [label, n] of Object.entries(generation?.()?.ahead ?? {})) this.set({ label }, n);
+        for (const [modality, g] of bySource(generation?.()))
+          for (const [label, n] of Object.entries(g.ahead)) this.set({ label, modality }, n);
       },
     }),
     generatedMade: new Counter({
       name: 'veracity_generated_items_total',
-      help: "Challenge items generated since start, by autoencoder family ('photo': real items from the pool)",
-      labelNames: ['family'] as const,
+      help: "Challenge items generated since start, by autoencoder family ('photo', 'clip': real items from the pool) and modality",
+      labelNames: ['family', 'modality'] as const,
       registers: [registry],
       collect() {
         this.reset();
-        for (const [family, n] of Object.entries(generation?.()?.made ?? {})) this.inc({ family }, n);
+        for (const [modality, g] of bySource(generation?.()))
+          for (const [family, n] of Object.entries(g.made)) this.inc({ family, modality }, n);
       },
     }),
     generatedFailures: new Counter({
       name: 'veracity_generated_failures_total',
-      help: 'Generated items that failed (unreadable or too small pool photo, round-trip error)',
+      help: 'Generated items that failed (unreadable or too small pool photo or clip, round-trip error), by modality',
+      labelNames: ['modality'] as const,
       registers: [registry],
       collect() {
         this.reset();
-        const g = generation?.();
-        if (g) this.inc(g.failures);
+        for (const [modality, g] of bySource(generation?.())) this.inc({ modality }, g.failures);
       },
     }),
     revealed: new Counter({

@@ -111,6 +111,13 @@ export interface GenerationView {
   fallbacks: Record<string, number>;
   /** fallbacks / (served + fallbacks); 0 before any draw asked. */
   fallbackShare: number;
+  /** The generated video source (challenges/generated-video.ts), the same fields; null when video stays static. */
+  video?: GeneratedVideoView | null;
+}
+
+/** Generated clips: as GenerationView, with the pool counted in clips. */
+export interface GeneratedVideoView extends Omit<GenerationView, 'pool' | 'video'> {
+  pool: { kind: 'folder' | 'dataset'; clips: number };
 }
 
 export interface StatusSnapshot {

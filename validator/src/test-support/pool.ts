@@ -1,6 +1,6 @@
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import sharp from 'sharp';
 import type { ChallengeDataset } from '../challenges/dataset.js';
 
@@ -23,5 +23,23 @@ export async function makePool(dataset: ChallengeDataset, n = 6): Promise<string
     .png()
     .toFile(join(dir, 'tiny.png'));
   writeFileSync(join(dir, 'notes.txt'), 'not an image');
+  return dir;
+}
+
+/**
+ * A private real-clip pool: the `n` smallest real clips of the dataset in a folder and a subfolder, plus one broken
+ * clip (text named .mp4) and a text file.
+ */
+export function makeClipPool(dataset: ChallengeDataset, n = 2): string {
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-clips-'));
+  mkdirSync(join(dir, 'trip'));
+  const rows = dataset.rows
+    .filter((r) => r.label === 'real' && r.modality === 'video')
+    .map((r) => ({ r, size: statSync(dataset.path(r)).size }))
+    .sort((a, b) => a.size - b.size)
+    .slice(0, n);
+  rows.forEach(({ r }, i) => copyFileSync(dataset.path(r), join(dir, i % 2 ? 'trip' : '.', `c${i}${extname(r.path)}`)));
+  writeFileSync(join(dir, 'broken.mp4'), 'not a clip');
+  writeFileSync(join(dir, 'notes.txt'), 'not a clip');
   return dir;
 }
