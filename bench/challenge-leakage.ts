@@ -18,7 +18,7 @@
  * frame cut, round trips, H.264) and the model's seconds per frame.
  *
  *   npx tsx bench/challenge-leakage.ts [--n 2000] [--dataset DIR] [--tae-models DIR [--real-pool DIR] [--generated-n 300]
- *     [--video-n 0] [--real-clips DIR]]
+ *     [--video-n 0] [--real-clips DIR]]   (--generated-n 0: clips only)
  */
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -117,7 +117,7 @@ for (const row of dataset.rows.filter((r) => r.modality === 'image')) {
 
 let generated: ReturnType<typeof summarise> | null = null;
 let video: Record<string, unknown> | null = null;
-if (args['tae-models']) {
+if (args['tae-models'] && Number(args['generated-n']) > 0) {
   const gn = Number(args['generated-n']);
   log(`drawing ${gn} generated image challenges ...`);
   const runner = new TaeRunner(loadTaeModels(args['tae-models']));
