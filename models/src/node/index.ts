@@ -17,7 +17,7 @@ import { ErrorCode, messageOf, VeracityError } from '../core/errors.js';
 import { createNodeSession, type NodeSessionOptions } from './ort.js';
 
 export { decodeImageNode, sharpFallback } from './decode.js';
-export { clipDuration, decodeClipNode, frameAt, h264RoundTrip, type H264Options } from './video.js';
+export { clipDuration, clipFrames, decodeClipNode, frameAt, h264RoundTrip, type H264Options } from './video.js';
 export * from '../index.js';
 export { createNodeSession, createPixelMapSession, type NodeSessionOptions, type PixelMapSession } from './ort.js';
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, isVeracityError } from '../core/errors.js';
-import { clipDuration, decodeClipNode, frameAt } from './video.js';
+import { decodeImageNode } from './decode.js';
+import { clipDuration, clipFrames, decodeClipNode, frameAt, parsePpmFrames } from './video.js';
 
 let work: string;
 let clip: string;
@@ -37,6 +38,33 @@ describe('Node video adapter', () => {
     for (const f of frames) expect([f.width, f.height]).toEqual([96, 64]);
     // testsrc moves: the first and last sampled frames differ.
     expect(Buffer.compare(Buffer.from(frames[0]!.data), Buffer.from(frames[7]!.data))).not.toBe(0);
+  });
+
+  it('reads a grid of frames in one run: the frames frameAt shows at those times, fewer past the end', async () => {
+    // 8 fps: a grid 0.25 s apart from 0.125 s lands on frames 1, 3, 5, ...; testsrc frames all differ.
+    const frames = await clipFrames(clip, { count: 4, start: 0.125, step: 0.25 });
+    expect(frames).toHaveLength(4);
+    for (const [i, f] of frames.entries()) {
+      expect([f.width, f.height, f.channels]).toEqual([96, 64, 3]);
+      const ref = await decodeImageNode(await frameAt(clip, 0.125 + i * 0.25));
+      expect(Buffer.compare(Buffer.from(f.data), Buffer.from(ref.data)), `frame ${i}`).toBe(0);
+    }
+    // 15 frames in the clip: a grid of 8 frames 0.25 s apart from 0.5 s runs past the last one.
+    expect((await clipFrames(clip, { count: 8, start: 0.5, step: 0.25 })).length).toBeLessThan(8);
+    const error = await clipFrames(join(work, 'corrupt.mp4'), { count: 2, start: 0, step: 0.5 }).catch((e: unknown) => e);
+    expect(isVeracityError(error, ErrorCode.Decode), String(error)).toBe(true);
+  });
+
+  it('parses PPM frames back to back and refuses anything else with E_DECODE', () => {
+    const ppm = (w: number, h: number, v: number) =>
+      Buffer.concat([Buffer.from(`P6\n${w} ${h}\n255\n`), Buffer.alloc(w * h * 3, v)]);
+    const frames = parsePpmFrames(Buffer.concat([ppm(2, 1, 7), ppm(1, 3, 9)]));
+    expect(frames.map((f) => [f.width, f.height, f.data[0]])).toEqual([
+      [2, 1, 7],
+      [1, 3, 9],
+    ]);
+    for (const bad of [Buffer.from('P5\n1 1\n255\n\0'), ppm(4, 4, 0).subarray(0, 20), Buffer.from('P6\n1 1\n65535\n\0\0\0')])
+      expect(() => parsePpmFrames(bad)).toThrow(/not an 8-bit RGB PPM/);
   });
 
   it('refuses a corrupt or missing clip with E_DECODE', async () => {

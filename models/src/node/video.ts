@@ -6,7 +6,7 @@ import { sampleFrameTimes } from '../core/classify.js';
 import { decodeImageNode } from './decode.js';
 import { ErrorCode, VeracityError } from '../core/errors.js';
 import { ffmpegError, ffmpegOutput, ffmpegPng, ffprobe } from './ffmpeg.js';
-import type { RawImage } from '../core/image.js';
+import { MAX_PIXELS, type RawImage } from '../core/image.js';
 
 /** How far frameAt steps back when a time lies past the last frame (a clip's duration can run 1/fps beyond it). */
 const STEP_BACK_S = 0.125;
@@ -90,4 +90,46 @@ export async function h264RoundTrip(
       `H.264 round trip gave ${back.length} bytes for ${frames.length} frames of ${size}`,
     );
   return frames.map((_, i) => back.subarray(i * frameBytes, (i + 1) * frameBytes));
+}
+
+/**
+ * `count` frames `step` seconds apart from `start` on, decoded to RGB, from one ffmpeg run: the frames nearest each
+ * time on that grid (ffmpeg's fps filter), written uncompressed (PPM). frameAt per time costs one process, one seek
+ * and one PNG encode and decode per frame: 8 frames of a 3 s clip took 1.8 s that way and 0.2 s this way. Fewer
+ * frames than `count` come back when the grid runs past the clip's end. E_DECODE when ffmpeg cannot read the clip.
+ */
+export async function clipFrames(file: string, o: { count: number; start: number; step: number }): Promise<RawImage[]> {
+  let out: Buffer;
+  try {
+    out = await ffmpegOutput(
+      file,
+      ['-ss', Math.max(0, o.start).toFixed(3)],
+      ['-vf', `fps=${(1 / o.step).toFixed(6)}`, '-frames:v', String(o.count), '-f', 'image2pipe', '-c:v', 'ppm'],
+    );
+  } catch (e) {
+    throw ffmpegError(`cannot read ${o.count} frames of ${file}`, e);
+  }
+  return parsePpmFrames(out);
+}
+
+/** Binary PPMs (P6, 8 bit) back to back, as ffmpeg's image2pipe writes them. */
+export function parsePpmFrames(bytes: Uint8Array): RawImage[] {
+  const frames: RawImage[] = [];
+  let at = 0;
+  const token = (): string => {
+    while (at < bytes.length && /\s/.test(String.fromCharCode(bytes[at]!))) at++;
+    const from = at;
+    while (at < bytes.length && !/\s/.test(String.fromCharCode(bytes[at]!))) at++;
+    return new TextDecoder().decode(bytes.subarray(from, at));
+  };
+  while (at < bytes.length) {
+    const [magic, w, h, max] = [token(), Number(token()), Number(token()), Number(token())];
+    at++; // the one whitespace byte after maxval
+    const size = w * h * 3;
+    if (magic !== 'P6' || max !== 255 || !(w > 0 && h > 0) || w * h > MAX_PIXELS || at + size > bytes.length)
+      throw new VeracityError(ErrorCode.Decode, `ffmpeg wrote a frame that is not an 8-bit RGB PPM (${magic} ${w}x${h} ${max})`);
+    frames.push({ data: bytes.subarray(at, at + size), width: w, height: h, channels: 3 });
+    at += size;
+  }
+  return frames;
 }

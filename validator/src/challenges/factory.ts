@@ -277,8 +277,7 @@ export class ChallengeFactory {
       // Checked at use, not only at load: a regular file inside the folder (a FIFO would block the reader forever).
       const clip = MODALITIES[modality].frames === 'many';
       const file = await this.dataset.open(row, !clip);
-      const sources = clip ? await extractFrames(file.path, this.config.videoFrames, offset) : [file.bytes!];
-      frames = await Promise.all(sources.map((s) => decodeSource(s)));
+      frames = clip ? await extractFrames(file.path, this.config.videoFrames, offset) : [await decodeSource(file.bytes!)];
       this.cache.set(path, frames);
     }
     return {
