@@ -4,57 +4,18 @@
 // the validator had acknowledged must be in the database, and each restart must keep those of the runs before.
 // "Acknowledged": the miner pings right after each answer; the pong proves the validator read the answer (a frame
 // still in the kernel's socket buffer at the kill was never received, and no design can keep it).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { type ChallengeMessage, encode, type Message, PROTOCOL_VERSION } from '@veracity/protocol';
 import { describe, expect, it } from 'vitest';
 import { Store } from './store.js';
-import { DATASET } from './test-support/helpers.js';
+import { startValidatorCli } from './test-support/cli.js';
 import { RawMiner } from './test-support/raw-miner.js';
 
-const BIN = join(import.meta.dirname, '../bin/veracity-validator.mjs');
 const KILLS = 20;
-
-/** Starts the CLI on a free port; resolves with its miner URL once it listens. */
-async function startValidator(db: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      '--dataset',
-      DATASET,
-      '--db',
-      db,
-      '--port',
-      '0',
-      '--round-interval-ms',
-      '0',
-      '--timeout-ms',
-      '3000',
-      '--video-share',
-      '0',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const lines = createInterface({ input: child.stderr! });
-  const url = await new Promise<string>((ok, fail) => {
-    const t = setTimeout(() => fail(new Error('the validator did not start in 60 s')), 60_000);
-    lines.on('line', (line) => {
-      const m = /"msg":"validator listening","url":"([^"]+)"/.exec(line);
-      if (m) {
-        clearTimeout(t);
-        ok(m[1]!);
-      }
-    });
-    child.once('exit', (code) => fail(new Error(`the validator exited with ${code} before listening`)));
-  });
-  return { child, url };
-}
 
 describe('a validator killed with SIGKILL at random moments', () => {
   it(`loses no acknowledged answer across ${KILLS} kills and restarts on one database`, async () => {
@@ -68,7 +29,7 @@ describe('a validator killed with SIGKILL at random moments', () => {
     let seq = 0;
     let stored = 0;
     for (let kill = 0; kill < KILLS; kill++) {
-      const { child, url } = await startValidator(db);
+      const { child, url } = await startValidatorCli(db);
       const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
       const m = await RawMiner.connect(url, { signer: miner });
       const silent = await RawMiner.connect(url, { signer: keyring.addFromUri('//Dave') });

@@ -157,6 +157,10 @@ export class ValidatorServer {
   /** Labels and salts of closed challenges, per hotkey, waiting for the end of the reveal window. */
   private readonly unrevealed = new Map<string, RevealItem[]>();
   private windowIndex = 0;
+  /** Names this run's reveal windows apart from an earlier run's on the same database. */
+  private readonly startedAt: number;
+  /** Miners holding items from a previous run: revealed as soon as each authenticates. */
+  private readonly restored = new Set<string>();
   /** Recent closed rounds' in-time answers (P(AI) and arrival order by hotkey), for copy detection. */
   private readonly recent: RoundAnswers[] = [];
   private copyCache?: { at: number; report: CopyReport };
@@ -187,6 +191,20 @@ export class ValidatorServer {
     this.wss = new WebSocketServer({ server: this.http, maxPayload: transportMaxPayload('validator') });
     this.wss.on('connection', (ws, req) => this.accept(ws, req));
     this.wss.on('error', (e) => this.http.listening && this.o.log.error('websocket server error', { error: e.message }));
+    this.startedAt = this.now();
+    // Commitments a previous run sent and never revealed (it was killed, or the miner was away when it stopped): every
+    // one of those challenges is closed now, so each miner gets its items as soon as it is back.
+    for (const r of this.o.store.unrevealed(MAX_HELD_REVEALS)) {
+      const held = this.unrevealed.get(r.hotkey) ?? [];
+      held.push({ id: r.id, label: r.label as RevealItem['label'], salt: r.salt });
+      this.unrevealed.set(r.hotkey, held);
+      this.restored.add(r.hotkey);
+    }
+    if (this.restored.size > 0)
+      this.o.log.info('unrevealed commitments from a previous run', {
+        miners: this.restored.size,
+        items: [...this.restored].reduce((n, h) => n + this.unrevealed.get(h)!.length, 0),
+      });
   }
 
   /** One HTTP request: whatever the route handler throws or rejects costs that request (500), never the process. */
@@ -434,6 +452,7 @@ export class ValidatorServer {
     });
     this.armHeartbeat(c);
     this.o.log.info('miner connected', { hotkey: result.hotkey, uid: reg.uid, signature: result.form });
+    if (this.restored.delete(result.hotkey)) this.revealTo(result.hotkey, `w-${this.startedAt.toString(36)}-restored`);
   }
 
   private armHeartbeat(c: Conn): void {
@@ -618,9 +637,25 @@ export class ValidatorServer {
     };
     this.rounds.set(item.key, round);
     const waitAll = !miners.some((c) => this.active(c));
-    miners.forEach((c, i) => {
-      const challenge = variants[i]!;
-      const salt = newSalt();
+    const slots = miners.map((c, i) => ({ c, challenge: variants[i]!, salt: newSalt() }));
+    // Every variant's label and salt are on disk before its commitment goes out, in one transaction per round: a
+    // validator killed at any moment after this can still reveal every commitment a miner received (durable reveals).
+    this.o.store.logChallenges(
+      slots.map(({ c, challenge, salt }) => ({
+        id: challenge.id,
+        hotkey: c.hotkey!,
+        salt,
+        label: challenge.label,
+        modality: challenge.modality,
+        level: challenge.augment.level,
+        sourcePath: challenge.source.path,
+        sourceGroup: challenge.source.group,
+        createdAt: sentAt,
+        deadline,
+      })),
+    );
+    const unsent: string[] = [];
+    for (const { c, challenge, salt } of slots) {
       const header = encode({
         v: PROTOCOL_VERSION,
         type: 'challenge',
@@ -631,28 +666,23 @@ export class ValidatorServer {
         timeoutMs: this.o.timeoutMs,
         commitment: commitmentFor(challenge.id, challenge.label, salt),
       });
-      if (!this.sendRaw(c, header)) return;
+      if (!this.sendRaw(c, header)) {
+        unsent.push(challenge.id);
+        continue;
+      }
       const hotkey = c.hotkey!;
       round.slots.set(hotkey, { challenge, salt });
       round.sentAt.set(hotkey, this.now());
       this.byChallenge.set(challenge.id, round);
       if (waitAll || this.active(c)) round.waiting.add(hotkey);
-      this.o.store.logChallenge({
-        id: challenge.id,
-        label: challenge.label,
-        modality: challenge.modality,
-        level: challenge.augment.level,
-        sourcePath: challenge.source.path,
-        sourceGroup: challenge.source.group,
-        createdAt: sentAt,
-        deadline,
-      });
       challenge.media.forEach((m, index) =>
         c.ws.send(
           encodeMedia({ challengeId: challenge.id, index, count: challenge.media.length, mime: challenge.mime as MediaMime }, m),
         ),
       );
-    });
+    }
+    // A miner that went away between the log and its send never saw the commitment: nothing to reveal to it.
+    if (unsent.length > 0) this.o.store.forgetUnsent(unsent);
     this.o.metrics.rounds.inc();
     if (round.sentAt.size === 0) this.closeRound(round);
     else round.timer = setTimeout(() => this.closeRound(round), Math.max(0, deadline - this.now()));
@@ -732,16 +762,27 @@ export class ValidatorServer {
    * ever revealed, so a reveal never helps with an answer that still counts.
    */
   revealWindow(): void {
-    const window = `w-${++this.windowIndex}`;
-    for (const [hotkey, items] of this.unrevealed) {
-      const c = this.byHotkey.get(hotkey);
-      if (!c || c.ws.readyState !== WebSocket.OPEN) continue;
-      for (let i = 0; i < items.length; i += MAX_REVEAL_ITEMS) {
-        this.send(c, { v: PROTOCOL_VERSION, type: 'reveal', window, items: items.slice(i, i + MAX_REVEAL_ITEMS) });
-      }
-      this.o.metrics.revealed.inc(items.length);
-      this.unrevealed.delete(hotkey);
+    const window = `w-${this.startedAt.toString(36)}-${++this.windowIndex}`;
+    for (const hotkey of [...this.unrevealed.keys()]) this.revealTo(hotkey, window);
+  }
+
+  /**
+   * Reveals `hotkey`'s held items, if it is connected: marked revealed on disk first (a restart must not reveal them
+   * twice), then sent.
+   */
+  private revealTo(hotkey: string, window: string): void {
+    const items = this.unrevealed.get(hotkey);
+    const c = this.byHotkey.get(hotkey);
+    if (!items || !c || c.ws.readyState !== WebSocket.OPEN) return;
+    this.o.store.markRevealed(
+      items.map((x) => x.id),
+      window,
+    );
+    for (let i = 0; i < items.length; i += MAX_REVEAL_ITEMS) {
+      this.send(c, { v: PROTOCOL_VERSION, type: 'reveal', window, items: items.slice(i, i + MAX_REVEAL_ITEMS) });
     }
+    this.o.metrics.revealed.inc(items.length);
+    this.unrevealed.delete(hotkey);
   }
 
   /** Current scores and normalised weights of every known miner (see scores.ts), exported to /metrics too. */

@@ -20,6 +20,10 @@ const answer = (hotkey: string, n: number, ai: number | null, truth: 0 | 1 = 1):
   at: 1000 + n,
 });
 
+/** Takes a current database back to schema 2's tables (before durable reveals), to test the upgrade. */
+const TO_SCHEMA_2 = `DROP INDEX challenges_unrevealed; ALTER TABLE challenges DROP COLUMN hotkey;
+  ALTER TABLE challenges DROP COLUMN salt; ALTER TABLE challenges DROP COLUMN revealed_window;`;
+
 describe('store', () => {
   it('keeps windows newest-last, ignores a second answer to one challenge, and survives a restart', () => {
     const path = tmp();
@@ -119,15 +123,60 @@ describe('store', () => {
     reopened.close();
   });
 
+  it('keeps every sent commitment until a window reveals it, across a reopen (durable reveals)', () => {
+    const path = tmp();
+    const store = new Store(path);
+    const row = (id: string, hotkey: string) => ({
+      id,
+      hotkey,
+      salt: id.padEnd(64, '0'),
+      label: 'real',
+      modality: 'image' as const,
+      level: 'none',
+      sourcePath: 'a.jpg',
+      sourceGroup: 'g',
+      createdAt: 1,
+      deadline: 2,
+    });
+    store.logChallenges([row('a1', 'alice'), row('a2', 'alice'), row('a3', 'alice'), row('b1', 'bob'), row('c1', 'carol')]);
+    // A challenge from before durable reveals (no hotkey, no salt) is never offered for a reveal.
+    store.logChallenges([{ ...row('old', 'x'), hotkey: undefined, salt: undefined }]);
+    store.markRevealed(['a1'], 'w-1');
+    store.forgetUnsent(['c1']);
+    store.close();
+    const reopened = new Store(path);
+    expect(reopened.unrevealed(10).map((r) => r.id)).toEqual(['a2', 'a3', 'b1']);
+    expect(reopened.unrevealed(1).map((r) => [r.hotkey, r.id, r.salt.slice(0, 2)])).toEqual([
+      ['alice', 'a3', 'a3'],
+      ['bob', 'b1', 'b1'],
+    ]);
+    reopened.close();
+  });
+
+  it('upgrades a schema-2 database in place, keeping its challenges (none of them pending a reveal)', () => {
+    const path = tmp();
+    const store = new Store(path);
+    store.logChallenges([
+      { id: 'c', label: 'real', modality: 'image', level: 'none', sourcePath: 'a', sourceGroup: 'g', createdAt: 1, deadline: 2 },
+    ]);
+    store.db.exec(`${TO_SCHEMA_2} PRAGMA user_version = 2;`);
+    store.close();
+    const upgraded = new Store(path);
+    expect(upgraded.db.pragma('user_version', { simple: true })).toBe(3);
+    expect(upgraded.counts().challenges).toBe(1);
+    expect(upgraded.unrevealed(10)).toEqual([]);
+    upgraded.close();
+  });
+
   it('upgrades a schema-1 database in place, keeping its rows', () => {
     const path = tmp();
     const store = new Store(path);
     store.recordAnswers([answer('alice', 1, 0.9)]);
     // What a validator from before commit-reveal left behind: schema 1, no pending_commits table.
-    store.db.exec('DROP TABLE pending_commits; PRAGMA user_version = 1;');
+    store.db.exec(`${TO_SCHEMA_2} DROP TABLE pending_commits; PRAGMA user_version = 1;`);
     store.close();
     const upgraded = new Store(path);
-    expect(upgraded.db.pragma('user_version', { simple: true })).toBe(2);
+    expect(upgraded.db.pragma('user_version', { simple: true })).toBe(3);
     expect(upgraded.counts().answers).toBe(1);
     expect(upgraded.pendingCommits(2, 'alice')).toEqual([]);
     upgraded.close();
