@@ -452,7 +452,7 @@ export class ValidatorServer {
     });
     this.armHeartbeat(c);
     this.o.log.info('miner connected', { hotkey: result.hotkey, uid: reg.uid, signature: result.form });
-    if (this.restored.delete(result.hotkey)) this.revealTo(result.hotkey, `w-${this.startedAt.toString(36)}-restored`);
+    if (this.restored.delete(result.hotkey)) this.reveal([result.hotkey], `w-${this.startedAt.toString(36)}-restored`);
   }
 
   private armHeartbeat(c: Conn): void {
@@ -762,27 +762,32 @@ export class ValidatorServer {
    * ever revealed, so a reveal never helps with an answer that still counts.
    */
   revealWindow(): void {
-    const window = `w-${this.startedAt.toString(36)}-${++this.windowIndex}`;
-    for (const hotkey of [...this.unrevealed.keys()]) this.revealTo(hotkey, window);
+    this.reveal([...this.unrevealed.keys()], `w-${this.startedAt.toString(36)}-${++this.windowIndex}`);
   }
 
   /**
-   * Reveals `hotkey`'s held items, if it is connected: marked revealed on disk first (a restart must not reveal them
-   * twice), then sent.
+   * Reveals the held items of those of `hotkeys` that are connected: all marked revealed on disk first, in one
+   * transaction (a restart must not reveal them twice; one commit per miner would hold the event loop ≈ 7 ms per
+   * miner every window), then sent.
    */
-  private revealTo(hotkey: string, window: string): void {
-    const items = this.unrevealed.get(hotkey);
-    const c = this.byHotkey.get(hotkey);
-    if (!items || !c || c.ws.readyState !== WebSocket.OPEN) return;
+  private reveal(hotkeys: string[], window: string): void {
+    const due = hotkeys.flatMap((hotkey) => {
+      const items = this.unrevealed.get(hotkey);
+      const c = this.byHotkey.get(hotkey);
+      return items && c && c.ws.readyState === WebSocket.OPEN ? [{ hotkey, c, items }] : [];
+    });
+    if (due.length === 0) return;
     this.o.store.markRevealed(
-      items.map((x) => x.id),
+      due.flatMap((d) => d.items.map((x) => x.id)),
       window,
     );
-    for (let i = 0; i < items.length; i += MAX_REVEAL_ITEMS) {
-      this.send(c, { v: PROTOCOL_VERSION, type: 'reveal', window, items: items.slice(i, i + MAX_REVEAL_ITEMS) });
+    for (const { hotkey, c, items } of due) {
+      for (let i = 0; i < items.length; i += MAX_REVEAL_ITEMS) {
+        this.send(c, { v: PROTOCOL_VERSION, type: 'reveal', window, items: items.slice(i, i + MAX_REVEAL_ITEMS) });
+      }
+      this.o.metrics.revealed.inc(items.length);
+      this.unrevealed.delete(hotkey);
     }
-    this.o.metrics.revealed.inc(items.length);
-    this.unrevealed.delete(hotkey);
   }
 
   /** Current scores and normalised weights of every known miner (see scores.ts), exported to /metrics too. */
