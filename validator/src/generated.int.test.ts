@@ -80,7 +80,15 @@ describe('validator with generated challenges (fixture TAE, private pool)', () =
     await until(() => rows().filter((r) => r.g.startsWith('generated-tae-')).length >= 6, 60_000, '6 generated AI challenges');
     await until(() => miners.every((m) => m.audit.snapshot().verified >= 6), 30_000, 'reveals');
 
+    const base = validator.url.replace(/^ws/, 'http');
+    const servedNow = async () => {
+      const s = (await (await fetch(`${base}api/status`)).json()) as StatusSnapshot;
+      return Object.values(s.generation!.served).reduce((a, b) => a + b, 0);
+    };
+    // Rounds go on while this reads: the served count before the rows and after them brackets what the rows hold.
+    const itemsBefore = await servedNow();
     const all = rows();
+    const itemsAfter = await servedNow();
     const generated = all.filter((r) => r.g.startsWith('generated-'));
     for (const r of generated) {
       if (r.g === 'generated-real') expect(r.label).toBe('real');
@@ -102,15 +110,13 @@ describe('validator with generated challenges (fixture TAE, private pool)', () =
     }
     expect(new Set(served.map((s) => s.id)).size).toBe(served.length);
 
-    const base = validator.url.replace(/^ws/, 'http');
     const status = (await (await fetch(`${base}api/status`)).json()) as StatusSnapshot;
     const g = status.generation!;
     expect(g.families).toEqual(['tiny-a', 'tiny-b']);
     expect(g.pool).toMatchObject({ kind: 'folder' });
-    // One row per miner's variant (two miners); the item prepared for the next round may be counted, not yet sent.
-    const items = Object.values(g.served).reduce((a, b) => a + b, 0);
-    expect(items * 2).toBeGreaterThanOrEqual(generated.length);
-    expect(items * 2).toBeLessThanOrEqual(generated.length + 2);
+    // One row per miner's variant (two miners); the item prepared for the next round is counted, not yet sent.
+    expect(itemsAfter * 2).toBeGreaterThanOrEqual(generated.length);
+    expect(itemsBefore * 2).toBeLessThanOrEqual(generated.length + 2);
     expect(g.fallbackShare).toBeGreaterThanOrEqual(0);
     expect(g.fallbackShare).toBeLessThan(1);
     expect(g.capacity).toEqual({ real: 3, synthetic: 2, semisynthetic: 1 });
