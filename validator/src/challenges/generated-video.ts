@@ -28,7 +28,7 @@ import { type Label } from '@veracity/models';
 import { h264RoundTrip } from '@veracity/models/node';
 import type { Rng } from '../random.js';
 import { type AheadOptions, type AheadStatus, MadeAhead } from './ahead.js';
-import { decodeSource, type DecodedImage } from './augment.js';
+import type { DecodedImage } from './augment.js';
 import type { ChallengeDataset } from './dataset.js';
 import { cropSquare, pasteRegion, poolFiles, regionMask } from './generated.js';
 import { GenerationError, GenerationErrorCode, type RoundTripper } from './tae.js';
@@ -155,8 +155,7 @@ export class GeneratedVideoSource extends MadeAhead<GeneratedClip> {
     const name = this.pool.pick(rng);
     let frames: DecodedImage[];
     try {
-      const pngs = await extractFrames(await this.pool.file(name), this.frames, rng.next());
-      frames = await Promise.all(pngs.map((f) => decodeSource(f)));
+      frames = await extractFrames(await this.pool.file(name), this.frames, rng.next());
     } catch (e) {
       this.pool.drop(name);
       throw new GenerationError(GenerationErrorCode.RealPool, `${name}: ${e instanceof Error ? e.message : String(e)}`);
