@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { colorMatrix } from './augment.js';
 
-const apply = (m: number[][], rgb: number[]) => m.map((row) => row[0]! * rgb[0]! + row[1]! * rgb[1]! + row[2]! * rgb[2]!);
+/** The matrix times an RGB column vector. */
+const apply = (m: number[][], rgb: number[]) => m.map((row) => row.reduce((sum, c, i) => sum + c * rgb[i]!, 0));
 
 describe('colorMatrix (the photometric change of medium and hard variants)', () => {
   it('is the identity for no change, and scales every channel by brightness alone', () => {

@@ -1,8 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Modality } from '@veracity/protocol/domain';
 import type { GeneratedVideoView, GenerationView } from './types.js';
 
 /** Each generated source configured, by modality. */
-function bySource(g: GenerationView | null | undefined): Array<['image' | 'video', GenerationView | GeneratedVideoView]> {
+function bySource(g: GenerationView | null | undefined): Array<[Modality, GenerationView | GeneratedVideoView]> {
   if (!g) return [];
   return g.video
     ? [
