@@ -63,15 +63,25 @@ async function stopAll(code: number, why: string): Promise<never> {
   if (!stopping) {
     stopping = true;
     say(`\n${why}; stopping …`);
+    // Parts close in reverse order of starting; `left[0]` is the one being closed now.
+    const left = [...closers].reverse();
     // A part that hangs on close must not keep the terminal: give up after 20 s and say which one.
     const guard = setTimeout(() => {
-      say(`still stopping after 20 s (${closers.map((c) => c.name).join(', ')}); exiting anyway`);
+      const [now, ...rest] = left;
+      say(
+        `still stopping after 20 s (waiting on ${now?.name ?? '?'}${rest.length ? `; not yet closed: ${rest.map((c) => c.name).join(', ')}` : ''}); exiting anyway`,
+      );
       process.exit(code || 1);
     }, 20_000);
     guard.unref();
     killChildren();
-    for (const c of closers.reverse()) {
+    while (left.length) {
+      const c = left[0]!;
+      const t = Date.now();
       await c.close().catch((e: unknown) => say(`  ${c.name}: ${e instanceof Error ? e.message : String(e)}`));
+      // A slow part is named even when it makes it in time, so a creeping shutdown shows before it fails.
+      if (Date.now() - t > 3000) say(`  ${c.name}: closed in ${formatMs(Date.now() - t)}`);
+      left.shift();
     }
     say('stopped.');
     process.exit(code);

@@ -305,6 +305,9 @@ export async function startRecordingProxy(options: { tunnel?: (authority: string
   const tampered = new Map<string, Buffer>();
   const tunnels = new Set<Socket>();
   const server = createServer((req, res) => {
+    // A browser closing mid-request resets these; the log loses one request, the test worker must not crash.
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -333,6 +336,7 @@ export async function startRecordingProxy(options: { tunnel?: (authority: string
           headers: req.headers,
         },
         (up) => {
+          up.on('error', () => res.destroy());
           const swap = req.method === 'GET' ? tampered.get(target.href) : undefined;
           if (swap) {
             up.resume();
@@ -343,11 +347,14 @@ export async function startRecordingProxy(options: { tunnel?: (authority: string
           up.pipe(res);
         },
       );
-      upstream.on('error', () => res.writeHead(502).end());
+      upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
       upstream.end(body);
     });
   });
   server.on('connect', (req, socket: Socket, head: Buffer) => {
+    // First, before any early return: a browser that quits resets its tunnels (refused ones too), and a socket
+    // without an error listener turns that reset into an uncaught "read ECONNRESET" in the test worker.
+    socket.on('error', () => undefined);
     const authority = req.url ?? '';
     log.push({ method: 'CONNECT', url: authority, bodyBytes: 0, body: '', headers: req.headers });
     if (!options.tunnel?.(authority)) return void socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');

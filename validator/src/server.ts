@@ -829,7 +829,11 @@ export class ValidatorServer {
     }
     await new Promise<void>((ok) => this.wss.close(() => ok()));
     for (const c of this.conns) c.ws.terminate();
-    await new Promise<void>((ok) => this.http.close(() => ok()));
+    // A status page left open polls /api/status over keep-alive connections; close() alone waits them out.
+    await new Promise<void>((ok) => {
+      this.http.close(() => ok());
+      this.http.closeAllConnections();
+    });
   }
 }
 

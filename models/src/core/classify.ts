@@ -168,7 +168,7 @@ export class Detector {
   }
 
   async dispose(): Promise<void> {
-    await this.queue.run(() => this.session.release());
+    await this.queue.close(() => this.session.release());
   }
 }
 

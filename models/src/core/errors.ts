@@ -19,6 +19,8 @@ export const ErrorCode = {
   Fetch: 'E_FETCH',
   /** The output folder could not be written. */
   Write: 'E_WRITE',
+  /** Work handed to a detector after (or queued when) it was disposed. */
+  Disposed: 'E_DISPOSED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,5 +1,6 @@
-/** What the platform adapters (ort-web.ts, ort-node.ts) provide; the core never imports onnxruntime itself. */
+import { ErrorCode, VeracityError } from './errors.js';
 
+/** What the platform adapters (ort-web.ts, ort-node.ts) provide; the core never imports onnxruntime itself. */
 export type BackendName = 'webgpu' | 'wasm' | 'node-cpu';
 
 export interface AdapterInfo {
@@ -33,10 +34,26 @@ export interface ModelSession {
  */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   run<T>(job: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(job, job);
+    const guarded = () => {
+      if (this.closed) throw new VeracityError(ErrorCode.Disposed, 'the model was closed before this job ran');
+      return job();
+    };
+    const result = this.tail.then(guarded, guarded);
     // Keep the chain alive whatever this job does; the caller still sees its own rejection.
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Runs `last` once the job now running ends; every job queued behind it is refused (E_DISPOSED) instead of run.
+   * A miner stopped with a backlog of video frames closes in one inference, not in all of them.
+   */
+  close<T>(last: () => Promise<T>): Promise<T> {
+    this.closed = true;
+    const result = this.tail.then(last, last);
     this.tail = result.catch(() => undefined);
     return result;
   }
