@@ -12,6 +12,9 @@
  * its score and its weight, next to the honest miner's. Target: every cheater's
  * sn34 <= 0.05 and weight <= 5 % of the honest miner's. Prints JSON and writes bench/results/lookup-attack.json.
  *
+ * --bundle DIR runs the honest miner on another bundle; --generated-real/-synthetic/-semisynthetic N set the
+ * validator's generated shares (percent of each label, its --generated-* flags).
+ *
  * With --tae-models DIR (the validator's exported autoencoders, see validator/README.md "Generated challenges") the
  * validator also serves fresh round trips of real photos (its default mix: half of each label generated), which
  * no table of public files can contain; --real-pool DIR is the validator's private photo folder (default: the
@@ -52,6 +55,12 @@ const { values: args } = parseArgs({
     'tae-models': { type: 'string' },
     'real-pool': { type: 'string' },
     'round-interval-ms': { type: 'string' },
+    // Percent of each label's image challenges that are generated (the validator's --generated-* flags).
+    'generated-real': { type: 'string' },
+    'generated-synthetic': { type: 'string' },
+    'generated-semisynthetic': { type: 'string' },
+    // The honest miner's bundle (default: the shipped one), to weigh a candidate model against the cheaters.
+    bundle: { type: 'string' },
   },
 });
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -107,7 +116,18 @@ for (const row of dataset.rows.filter((r) => r.modality === 'image')) {
 }
 log(`${publicTable.length} hashes`);
 
-const challengeConfig = { ...DEFAULT_CHALLENGE_CONFIG, modalityMix: { image: 1, video: 0 }, seed: 'lookup-attack' };
+const share = (flag: 'generated-real' | 'generated-synthetic' | 'generated-semisynthetic', fallback: number) =>
+  args[flag] === undefined ? fallback : Number(args[flag]);
+const challengeConfig = {
+  ...DEFAULT_CHALLENGE_CONFIG,
+  modalityMix: { image: 1, video: 0 },
+  seed: 'lookup-attack',
+  generatedShare: {
+    real: share('generated-real', DEFAULT_CHALLENGE_CONFIG.generatedShare.real),
+    synthetic: share('generated-synthetic', DEFAULT_CHALLENGE_CONFIG.generatedShare.synthetic),
+    semisynthetic: share('generated-semisynthetic', DEFAULT_CHALLENGE_CONFIG.generatedShare.semisynthetic),
+  },
+};
 let runner: TaeRunner | undefined;
 let generated: GeneratedSource | undefined;
 if (args['tae-models']) {
@@ -120,7 +140,7 @@ if (args['tae-models']) {
 }
 const roundIntervalMs = Number(args['round-interval-ms'] ?? (generated ? 1500 : 0));
 
-const detector = await loadNodeDetector(defaultBundleDir());
+const detector = await loadNodeDetector(args.bundle ?? defaultBundleDir());
 const store = new Store(join(mkdtempSync(join(tmpdir(), 'veracity-attack-')), 'v.db'));
 const keyring = new Keyring({ type: 'sr25519' });
 const key = (uri: string) => keyring.addFromUri(uri);
@@ -246,7 +266,10 @@ const report = {
   rounds: server.roundsRun,
   seconds: Math.round(seconds),
   setup: `one validator on loopback, public dataset, images only, every miner in every round (own variant each), labels revealed every 10 rounds, copy policy share${generated ? `, generated round trips (${args['real-pool'] ? 'private pool' : 'pool: the public real images'}), rounds every ${roundIntervalMs} ms` : ''}`,
-  generation: generated ? { ...generated.status(), served_by_origin: factory.origins } : null,
+  generation: generated
+    ? { ...generated.status(), generated_share: challengeConfig.generatedShare, served_by_origin: factory.origins }
+    : null,
+  honest_bundle: { id: detector.manifest.id, version: detector.manifest.version },
   per_miner: perMiner,
   lookup: { matched: stats.lookupMatches, tried: stats.lookupTries, match_bits: MATCH_BITS, table: publicTable.length },
   collector: { matched: stats.collectorMatches, tried: stats.collectorTries, learned: memory.length },
