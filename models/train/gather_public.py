@@ -15,6 +15,8 @@ usage (from the repo root; Debian's /usr/bin/python3, which has PIL and numpy):
   /usr/bin/python3 -m models.train gather --git-dir /work/.mirror/o+r/... --repo owner/repo --group G --label real \
       --generator "camera (...)" --license "MIT" [--include REGEX] [--exclude REGEX] [--limit N] [--notes TEXT]
   /usr/bin/python3 -m models.train gather --shared-index      # (re)builds the dHash index of ../shared/datasets once
+  /usr/bin/python3 -m models.train gather --materialize [--sources S] [--mirrors M] [--out DIR]
+      # rebuilds a set from its sources file and the fetched repositories alone (no network); exit 1 if a row is missing
 The output folder (default /work/data/v2) gets files at image/<group>/<name>, rows appended to manifest.csv, and the
 sources file (default models/datasets/sources-v2.csv) gets the same rows plus `url`.
 """
@@ -136,6 +138,123 @@ def summary(out: str) -> None:
           f"; {len(groups)} groups from {len({r['source_repo'].split('@')[0] for r in rows})} repositories")
 
 
+URL_RE = re.compile(r"^https://raw\.githubusercontent\.com/([^/]+/[^/]+)/([0-9a-f]{40})/(.+)$")
+
+
+def row_location(row: dict) -> tuple[str, str, str] | None:
+    """(owner/repo, commit, path in the repository) of a sources row, or None when its url is not the
+    raw.githubusercontent address of its source_repo's commit (then the row cannot be trusted to name its bytes)."""
+    m = URL_RE.match(row["url"])
+    repo, _, commit = row["source_repo"].partition("@")
+    if not m or m.group(1) != repo or m.group(2) != commit:
+        return None
+    return repo, commit, urllib.parse.unquote(m.group(3))
+
+
+def mirror_git_dir(mirrors: str, repo: str) -> str:
+    """Where `fetch` puts owner/repo: MIRRORS/owner+repo/repo, a bare git dir or a work tree with .git in it."""
+    git_dir = os.path.join(mirrors, repo.replace("/", "+"), "repo")
+    if os.path.isdir(os.path.join(git_dir, ".git")):
+        git_dir = os.path.join(git_dir, ".git")
+    return git_dir
+
+
+def unsafe_path(path: str) -> bool:
+    """A row path that could leave OUT or clobber the manifest (the same rule as models/src/dataset/sources.ts)."""
+    parts = path.split("/")
+    return (path == "" or path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts)
+            or re.search(r"[\x00-\x1f\x7f]", path) is not None or path.endswith(".part")
+            or (len(parts) == 1 and (path == "manifest.csv" or path.startswith(".manifest.csv"))))
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def materialize(sources: str, out: str, mirrors: str, progress_every: int = 200) -> int:
+    """Writes every row's bytes of the sources file to OUT/<path> from the fetched repositories (no network: the
+    bytes git holds at the row's commit and path, checked against sha256) and OUT/manifest.csv with the rows whose
+    file is in place, in the sources file's order and gather's columns. A file already there with the right hash is
+    kept (so a second run only fills gaps). A row that cannot be written (no mirror, commit or path in it, wrong
+    hash, unsafe path) is reported on stderr and counted, never fatal. Returns the number of such rows."""
+    with open(sources, newline="") as f:
+        rows = list(csv.DictReader(f))
+    os.makedirs(out, exist_ok=True)
+    counts = {"written": 0, "present": 0, "missing": 0}
+    missing_by_repo: dict[str, int] = {}
+    commit_ok: dict[tuple[str, str], str | None] = {}  # (git dir, commit) -> None, or why it cannot be read
+    placed = []
+
+    def miss(row: dict, why: str) -> None:
+        counts["missing"] += 1
+        repo = row["source_repo"].partition("@")[0]
+        missing_by_repo[repo] = missing_by_repo.get(repo, 0) + 1
+        print(f"missing {row['path']}: {why}", file=sys.stderr)
+
+    for i, r in enumerate(rows, 1):
+        if progress_every and i % progress_every == 0:
+            print(f"materialize: row {i}/{len(rows)}, before it {counts}", file=sys.stderr)
+        if unsafe_path(r["path"]):
+            miss(r, "unsafe path")
+            continue
+        dst = os.path.join(out, r["path"])
+        if os.path.isfile(dst) and sha256_file(dst) == r["sha256"]:
+            counts["present"] += 1
+            placed.append(r)
+            continue
+        where = row_location(r)
+        if where is None:
+            miss(r, f"url {r['url']} is not raw.githubusercontent.com/<source_repo's repo>/<its commit>/...")
+            continue
+        repo, commit, repo_path = where
+        git_dir = mirror_git_dir(mirrors, repo)
+        key = (git_dir, commit)
+        if key not in commit_ok:  # once per repository: says "no mirror" or "no commit" instead of N path errors
+            if not os.path.isdir(git_dir):
+                commit_ok[key] = f"no fetched repository at {git_dir}"
+            else:
+                try:
+                    git(git_dir, "cat-file", "-e", f"{commit}^{{commit}}")
+                    commit_ok[key] = None
+                except subprocess.CalledProcessError:
+                    commit_ok[key] = f"commit {commit} is not in {git_dir}"
+        if commit_ok[key]:
+            miss(r, commit_ok[key])
+            continue
+        try:
+            data = git(git_dir, "cat-file", "blob", f"{commit}:{repo_path}")
+        except subprocess.CalledProcessError as e:  # not in the tree, or listed but absent (a snapshot's size cap)
+            miss(r, f"cannot read {commit[:12]}:{repo_path} ({e.stderr.decode(errors='replace').strip()})")
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != r["sha256"]:
+            miss(r, f"sha256 mismatch: the repository's bytes hash to {digest}, the row says {r['sha256']}")
+            continue
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        tmp = dst + ".part"  # a run stopped mid-write leaves no file that looks finished
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, dst)
+        counts["written"] += 1
+        placed.append(r)
+
+    manifest, tmp = os.path.join(out, "manifest.csv"), os.path.join(out, ".manifest.csv.tmp")
+    with open(tmp, "w", newline="") as f:  # temp + rename: a reader never sees half a manifest
+        wr = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+        wr.writeheader()
+        wr.writerows(placed)
+    os.replace(tmp, manifest)
+    for repo, n in sorted(missing_by_repo.items()):
+        print(f"missing from {repo}: {n} row(s)", file=sys.stderr)
+    print(f"materialized {len(rows)} rows into {out}: {counts['written']} written, {counts['present']} already "
+          f"present, {counts['missing']} missing; manifest.csv lists {len(placed)}", file=sys.stderr)
+    return counts["missing"]
+
+
 def verify(sources: str, out: str, mirrors: str) -> int:
     """Checks the sources file against the repositories and the local set: every url is the raw.githubusercontent
     address of source_repo's commit and path, the bytes git holds there hash to sha256, the local file at `path`
@@ -151,24 +270,21 @@ def verify(sources: str, out: str, mirrors: str) -> int:
         problems += 1
         print(f"{row['path']}: {why}", file=sys.stderr)
 
-    url_re = re.compile(r"^https://raw\.githubusercontent\.com/([^/]+/[^/]+)/([0-9a-f]{40})/(.+)$")
     for r in rows:
-        m = url_re.match(r["url"])
-        repo, _, commit = r["source_repo"].partition("@")
-        if not m or m.group(1) != repo or m.group(2) != commit:
-            bad(r, f"url {r['url']} is not raw.githubusercontent.com/{repo}/{commit}/...")
+        where = row_location(r)
+        if where is None:
+            bad(r, f"url {r['url']} is not raw.githubusercontent.com/{r['source_repo'].replace('@', '/')}/...")
             continue
+        repo, commit, repo_path = where
         if is_excluded(repo):
             bad(r, f"{repo} is listed in holdout-exclude")
-        git_dir = os.path.join(mirrors, repo.replace("/", "+"), "repo")
-        if os.path.isdir(os.path.join(git_dir, ".git")):
-            git_dir = os.path.join(git_dir, ".git")
+        git_dir = mirror_git_dir(mirrors, repo)
         try:
-            data = git(git_dir, "cat-file", "blob", f"{commit}:{urllib.parse.unquote(m.group(3))}")
+            data = git(git_dir, "cat-file", "blob", f"{commit}:{repo_path}")
             if hashlib.sha256(data).hexdigest() != r["sha256"]:
                 bad(r, "the repository's bytes at that commit do not hash to sha256")
         except (subprocess.CalledProcessError, FileNotFoundError):
-            bad(r, f"cannot read {commit}:{m.group(3)} from {git_dir}")
+            bad(r, f"cannot read {commit}:{repo_path} from {git_dir}")
         l = local.pop(r["path"], None)
         if l is None:
             bad(r, "not in the local manifest")
@@ -194,6 +310,8 @@ def main() -> None:
     ap.add_argument("--shared-index", action="store_true")
     ap.add_argument("--summary", action="store_true", help="print a markdown table of --out per group and exit")
     ap.add_argument("--verify", action="store_true", help="check --sources against the mirrors and --out, then exit")
+    ap.add_argument("--materialize", action="store_true",
+                    help="write every row of --sources from the mirrors into --out (and its manifest.csv), then exit")
     ap.add_argument("--mirrors", default="/work/.mirror", help="folder of fetched repositories (owner+repo/repo)")
     ap.add_argument("--git-dir")
     ap.add_argument("--repo", help="owner/repo as GitHub spells it")
@@ -220,6 +338,8 @@ def main() -> None:
         return
     if a.verify:
         sys.exit(1 if verify(a.sources, a.out, a.mirrors) else 0)
+    if a.materialize:
+        sys.exit(1 if materialize(a.sources, a.out, a.mirrors) else 0)
     if a.summary:
         summary(a.out)
         return

@@ -92,5 +92,76 @@ class Gather(unittest.TestCase):
                 self.assertEqual(len(list(csv.DictReader(f))), 2)
 
 
+class Materialize(unittest.TestCase):
+    """--materialize rebuilds a set from its sources file and the fetched repositories, with no network."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        tmp = self.tmp.name
+        # the layout `fetch` gives: MIRRORS/owner+repo/repo (here a work tree, so git dir repo/.git)
+        self.mirrors = os.path.join(tmp, "mirrors")
+        repo = os.path.join(self.mirrors, "someone+example", "repo")
+        os.makedirs(os.path.join(repo, "imgs"))
+        self.data = b"\x89PNG not really, but bytes are bytes \x00\xff"
+        with open(os.path.join(repo, "imgs", "a b.png"), "wb") as f:
+            f.write(self.data)
+        git = ["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t"]
+        subprocess.run(["git", "init", "-q", repo], check=True)
+        subprocess.run([*git, "add", "."], check=True)
+        subprocess.run([*git, "commit", "-qm", "x"], check=True)
+        self.commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        self.out, self.sources = os.path.join(tmp, "out"), os.path.join(tmp, "sources.csv")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def row(self, path, sha256, repo="someone/example", repo_path="imgs/a%20b.png"):
+        return {"path": path, "label": "real", "modality": "image", "group": "g",
+                "source_repo": f"{repo}@{self.commit}", "generator": "camera", "license": "MIT", "sha256": sha256,
+                "notes": "a, b", "url": f"https://raw.githubusercontent.com/{repo}/{self.commit}/{repo_path}"}
+
+    def run_materialize(self, rows):
+        with open(self.sources, "w", newline="") as f:
+            wr = csv.DictWriter(f, fieldnames=gather_public.COLUMNS + ["url"], lineterminator="\n")
+            wr.writeheader()
+            wr.writerows(rows)
+        return subprocess.run([sys.executable, gather_public.__file__, "--materialize", "--sources", self.sources,
+                               "--mirrors", self.mirrors, "--out", self.out], capture_output=True, text=True)
+
+    def manifest(self):
+        with open(os.path.join(self.out, "manifest.csv"), newline="") as f:
+            return f.readline().strip(), list(csv.DictReader(f, fieldnames=gather_public.COLUMNS))
+
+    def test_writes_the_committed_bytes_and_a_manifest_in_the_gather_columns(self):
+        good = self.row("image/g/example__imgs__a_b.png", hashlib.sha256(self.data).hexdigest())
+        done = self.run_materialize([good])
+        self.assertEqual(done.returncode, 0, done.stderr)
+        with open(os.path.join(self.out, good["path"]), "rb") as f:
+            self.assertEqual(f.read(), self.data)
+        header, rows = self.manifest()
+        self.assertEqual(header, ",".join(gather_public.COLUMNS))  # no url: the manifest is the local set's
+        self.assertEqual(rows, [{c: good[c] for c in gather_public.COLUMNS}])
+        self.assertIn("1 written, 0 already present, 0 missing", done.stderr)
+        # resumable: a second run keeps the file (same inode) and rewrites the same manifest
+        inode = os.stat(os.path.join(self.out, good["path"])).st_ino
+        again = self.run_materialize([good])
+        self.assertIn("0 written, 1 already present, 0 missing", again.stderr)
+        self.assertEqual(os.stat(os.path.join(self.out, good["path"])).st_ino, inode)
+        self.assertEqual(self.manifest()[1], rows)
+
+    def test_a_wrong_hash_or_a_missing_repository_is_reported_per_row_and_left_out(self):
+        good = self.row("image/g/good.png", hashlib.sha256(self.data).hexdigest())
+        wrong = self.row("image/g/wrong.png", "0" * 64)
+        absent = self.row("image/g/absent.png", "1" * 64, repo="nobody/gone")
+        done = self.run_materialize([wrong, good, absent])
+        self.assertEqual(done.returncode, 1)  # not fatal: the good row after the bad one is still written
+        self.assertRegex(done.stderr, r"missing image/g/wrong.png: sha256 mismatch")
+        self.assertRegex(done.stderr, r"missing image/g/absent.png: no fetched repository")
+        self.assertIn("missing from nobody/gone: 1 row(s)", done.stderr)
+        self.assertIn("1 written, 0 already present, 2 missing", done.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.out, wrong["path"])))
+        self.assertEqual([r["path"] for r in self.manifest()[1]], ["image/g/good.png"])
+
+
 if __name__ == "__main__":
     unittest.main()
