@@ -194,8 +194,11 @@ def append_manifest(out: str):
 
 
 def load_image(root: str, item: dict, max_side: int = 0) -> np.ndarray:
-    im = Image.open(os.path.join(item.get("root") or root, item["path"]))
-    im = im.convert("RGB")
+    # From bytes, not a path: PIL's TIFF plugin dups and closes file descriptors, and in preload's threads that
+    # raced another decode ("OSError: [Errno 9] Bad file descriptor" on the v2 set's TIFFs).
+    with open(os.path.join(item.get("root") or root, item["path"]), "rb") as f:
+        im = Image.open(io.BytesIO(f.read()))
+        im = im.convert("RGB")
     if item["tile"] >= 0:
         w, h = im.size
         tx, ty = item["tile"] % 2, item["tile"] // 2
