@@ -61,6 +61,8 @@ const { values: args } = parseArgs({
     'generated-semisynthetic': { type: 'string' },
     // The honest miner's bundle (default: the shipped one), to weigh a candidate model against the cheaters.
     bundle: { type: 'string' },
+    // The challenge stream's seed: another seed, another draw of items, crops and generated round trips.
+    seed: { type: 'string', default: 'lookup-attack' },
   },
 });
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -121,7 +123,7 @@ const share = (flag: 'generated-real' | 'generated-synthetic' | 'generated-semis
 const challengeConfig = {
   ...DEFAULT_CHALLENGE_CONFIG,
   modalityMix: { image: 1, video: 0 },
-  seed: 'lookup-attack',
+  seed: args.seed,
   generatedShare: {
     real: share('generated-real', DEFAULT_CHALLENGE_CONFIG.generatedShare.real),
     synthetic: share('generated-synthetic', DEFAULT_CHALLENGE_CONFIG.generatedShare.synthetic),
@@ -133,7 +135,7 @@ let generated: GeneratedSource | undefined;
 if (args['tae-models']) {
   runner = new TaeRunner(loadTaeModels(args['tae-models']));
   const pool = args['real-pool'] ? await folderPool(args['real-pool']) : datasetPool(dataset);
-  generated = new GeneratedSource(pool, runner, { seed: 'lookup-attack', ahead: 24, demand: generatedDemand(challengeConfig) });
+  generated = new GeneratedSource(pool, runner, { seed: args.seed, ahead: 24, demand: generatedDemand(challengeConfig) });
   generated.start();
   log('filling the generated queues ...');
   await generated.whenFull();
@@ -250,6 +252,9 @@ const perMiner = [...roles].map(([hotkey, role]) => {
     beyond_chance: image.beyondChance,
     mcc: Math.round(image.mcc * 10_000) / 10_000,
     brier: Math.round(image.brier * 10_000) / 10_000,
+    // What the validator credits: a copy-group member the policy zeroes relays the honest answers (so its own
+    // sn34 is the honest one) but is credited none of it.
+    sn34_credited: s.score > 0 || s.detail.score === 0 ? Math.round(image.sn34 * 10_000) / 10_000 : 0,
     score_before_copy_policy: Math.round(s.detail.score * 10_000) / 10_000,
     score: Math.round(s.score * 10_000) / 10_000,
     weight: Math.round(s.weight * 10_000) / 10_000,
@@ -276,8 +281,9 @@ const report = {
   copy_groups: copying.groups.map((g) => g.map((h) => roles.get(h) ?? h)),
   target: {
     rule: "every cheater's sn34 <= 0.05 and weight <= 5 % of the honest miner's",
-    met: cheaters.every((m) => m.sn34 <= 0.05 && (m.weight_vs_honest ?? 0) <= 0.05),
-    failing: cheaters.filter((m) => !(m.sn34 <= 0.05 && (m.weight_vs_honest ?? 0) <= 0.05)).map((m) => m.role),
+    measured_on: 'sn34_credited (sn34 the validator credits after its copy policy) and weight_vs_honest',
+    met: cheaters.every((m) => m.sn34_credited <= 0.05 && (m.weight_vs_honest ?? 0) <= 0.05),
+    failing: cheaters.filter((m) => !(m.sn34_credited <= 0.05 && (m.weight_vs_honest ?? 0) <= 0.05)).map((m) => m.role),
   },
 };
 for (const m of miners) m.stop();
