@@ -6,13 +6,23 @@
  * differ, because they saw different crops. A copy agrees far more often than the accuracies explain, and with
  * (nearly) the same numbers.
  *
- * A pair is flagged when, over at least `minShared` rounds both answered:
+ * A pair is judged on its informative rounds only: the rounds both answered where at least one of the two said
+ * something other than its prior. A miner's prior is its modal answer over the window (P(AI) rounded to 1e-3, the
+ * most frequent, if it came more than once); an answer within `maxMedianGap` of it is the prior again (the gap
+ * below calls such numbers the same). Why: two independent cheaters that each answer one constant (say the label
+ * base rate) on most items, and something confident on the few items they each recognise, agree exactly on every
+ * round where both said the constant. Counted, those rounds make them look like one stream (median gap 0, total
+ * agreement); left out, what remains is each one's confident rounds, where the other said its prior: they differ.
+ * A relay copies every answer of its source, the informative ones too, so on those it still agrees with a ~0 gap;
+ * a relay of a mostly-constant source is flagged once the source has answered off its prior `minShared` times.
+ *
+ * A pair is flagged when, over at least `minShared` informative rounds:
  *   - decision agreement exceeds what independent errors at their accuracies give, by a z-score >= `minZ`:
  *       expected = accA * accB + (1 - accA) * (1 - accB),  z = (observed - expected) / sqrt(expected * (1 - expected) / n)
  *   - and the median |P_A(AI) - P_B(AI)| is at most `maxMedianGap` (the shipped model on two variants of one item
  *     differs by more; see bench/lookup-attack.ts for the measured gap between honest miners).
- *   - and both miners' answers vary (std of P(AI) >= `minSpread`): two constant streams (a miner answering its
- *     prior every time) agree always, but there is nothing in them to copy.
+ *   - and both miners' answers vary over those rounds (std of P(AI) >= `minSpread`): a miner that said one number
+ *     on every round judged has nothing in it to copy, whatever the other said.
  * Flagged pairs join into groups (connected components). A relay answers after its source, so the member that
  * answered first in most of the group's rounds is its likely source, the group's leader. With `policy: 'share'`
  * the group earns one miner's share: the leader keeps its score and the others get none (without a clear leader,
@@ -44,15 +54,17 @@ export interface PairEvidence {
   a: string;
   b: string;
   /** Rounds both answered. */
+  together: number;
+  /** Of those, the informative ones (at least one of the two answered off its prior): the rounds judged below. */
   shared: number;
   /** Share of those with the same decision (P(AI) >= 0.5 or not). */
   agreement: number;
   /** What independent errors at their accuracies on those rounds would give. */
   expected: number;
   z: number;
-  /** Median |P_A - P_B| over the shared rounds. */
+  /** Median |P_A - P_B| over the informative rounds. */
   medianGap: number;
-  /** The smaller of the two miners' standard deviations of P(AI) over the shared rounds. */
+  /** The smaller of the two miners' standard deviations of P(AI) over the informative rounds. */
   spread: number;
   flagged: boolean;
 }
@@ -72,6 +84,7 @@ function median(values: number[]): number {
 }
 
 interface PairStats {
+  together: number;
   shared: number;
   agree: number;
   rightA: number;
@@ -103,6 +116,7 @@ function evidence(a: string, b: string, s: PairStats, o: CopyOptions): PairEvide
     return {
       a,
       b,
+      together: s.together,
       shared: 0,
       agreement: Number.NaN,
       expected: Number.NaN,
@@ -122,23 +136,70 @@ function evidence(a: string, b: string, s: PairStats, o: CopyOptions): PairEvide
   const sd = (sum: number, sum2: number) => Math.sqrt(Math.max(0, sum2 / s.shared - (sum / s.shared) ** 2));
   const spread = Math.min(sd(s.sa, s.sa2), sd(s.sb, s.sb2));
   const flagged = s.shared >= o.minShared && z >= o.minZ && medianGap <= o.maxMedianGap && spread >= o.minSpread;
-  return { a, b, shared: s.shared, agreement, expected, z, medianGap, spread, flagged };
+  return { a, b, together: s.together, shared: s.shared, agreement, expected, z, medianGap, spread, flagged };
 }
 
-const empty = (): PairStats => ({ shared: 0, agree: 0, rightA: 0, rightB: 0, gaps: [], sa: 0, sa2: 0, sb: 0, sb2: 0 });
+const empty = (): PairStats => ({
+  together: 0,
+  shared: 0,
+  agree: 0,
+  rightA: 0,
+  rightB: 0,
+  gaps: [],
+  sa: 0,
+  sa2: 0,
+  sb: 0,
+  sb2: 0,
+});
 
-/** Evidence for one pair over the rounds both answered. */
+/**
+ * Each hotkey's prior: its most frequent P(AI) over the rounds, rounded to 1e-3 (ties: the smaller), if that came
+ * more than once. A model's continuous output seldom repeats to 1e-3: over a short window it has no prior (every
+ * answer is informative), over a long one its mode is just its densest spot, which leaves few rounds out.
+ */
+export function priors(rounds: readonly RoundAnswers[]): Map<string, number> {
+  const counts = new Map<string, Map<number, number>>();
+  for (const r of rounds)
+    for (const [h, p] of r.answers) {
+      let c = counts.get(h);
+      if (!c) counts.set(h, (c = new Map()));
+      const k = Math.round(p * 1000);
+      c.set(k, (c.get(k) ?? 0) + 1);
+    }
+  const out = new Map<string, number>();
+  for (const [h, c] of counts) {
+    let best: [number, number] | undefined;
+    for (const [k, n] of c) if (!best || n > best[1] || (n === best[1] && k < best[0])) best = [k, n];
+    if (best && best[1] > 1) out.set(h, best[0] / 1000);
+  }
+  return out;
+}
+
+/** Whether `p` is the hotkey's prior again (within `tolerance`: the gap the detector calls the same number). */
+const atPrior = (p: number, prior: number | undefined, tolerance: number) =>
+  prior !== undefined && Math.abs(p - prior) <= tolerance;
+
+/** Counts a round both answered, and adds it to the evidence unless both answered their priors. */
+function addPair(s: PairStats, truth: 0 | 1, pa: number, pb: number, bothAtPrior: boolean): void {
+  s.together++;
+  if (!bothAtPrior) add(s, truth, pa, pb);
+}
+
+/** Evidence for one pair over the informative rounds both answered (priors taken over all of `rounds`). */
 export function pairEvidence(
   rounds: readonly RoundAnswers[],
   a: string,
   b: string,
   o: CopyOptions = DEFAULT_COPY_OPTIONS,
 ): PairEvidence {
+  const prior = priors(rounds);
   const s = empty();
   for (const r of rounds) {
     const pa = r.answers.get(a);
     const pb = r.answers.get(b);
-    if (pa !== undefined && pb !== undefined) add(s, r.truth, pa, pb);
+    if (pa === undefined || pb === undefined) continue;
+    const tol = o.maxMedianGap;
+    addPair(s, r.truth, pa, pb, atPrior(pa, prior.get(a), tol) && atPrior(pb, prior.get(b), tol));
   }
   return evidence(a, b, s, o);
 }
@@ -148,15 +209,20 @@ export function pairEvidence(
  * rounds, pairs within each round only: with 50 of 1000 miners sampled per round, most pairs never meet.
  */
 export function detectCopying(rounds: readonly RoundAnswers[], o: CopyOptions = DEFAULT_COPY_OPTIONS): CopyReport {
+  const prior = priors(rounds);
   const stats = new Map<string, PairStats>();
   for (const r of rounds) {
-    const entries = [...r.answers].sort((x, y) => (x[0] < y[0] ? -1 : 1));
+    const entries = [...r.answers]
+      .sort((x, y) => (x[0] < y[0] ? -1 : 1))
+      .map(([h, p]) => [h, p, atPrior(p, prior.get(h), o.maxMedianGap)] as const);
     for (let i = 0; i < entries.length; i++) {
       for (let j = i + 1; j < entries.length; j++) {
-        const key = `${entries[i]![0]}\n${entries[j]![0]}`;
+        const [a, pa, priorA] = entries[i]!;
+        const [b, pb, priorB] = entries[j]!;
+        const key = `${a}\n${b}`;
         let s = stats.get(key);
         if (!s) stats.set(key, (s = empty()));
-        add(s, r.truth, entries[i]![1], entries[j]![1]);
+        addPair(s, r.truth, pa, pb, priorA && priorB);
       }
     }
   }

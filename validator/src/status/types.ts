@@ -57,7 +57,7 @@ export interface CopyingStatus {
     hotkeys: string[];
     /** The member that answered first in most rounds (the likely source), if one did; it keeps its share. */
     leader?: string;
-    /** The weakest evidence joining the group: fewest shared rounds, lowest z, widest median |P gap|. */
+    /** The weakest evidence joining the group: fewest informative shared rounds, lowest z, widest median |P gap|. */
     shared: number;
     z: number;
     medianGap: number;
