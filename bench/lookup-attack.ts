@@ -263,6 +263,9 @@ const perMiner = [...roles].map(([hotkey, role]) => {
   };
 });
 const cheaters = perMiner.filter((m) => m.role !== 'honest');
+/** A cheater passes at credited sn34 <= 0.05 and at most 5 % of the honest weight (any weight, if honest has none). */
+const passes = (m: (typeof perMiner)[number]) =>
+  m.sn34_credited <= 0.05 && (honest.weight > 0 ? (m.weight_vs_honest ?? 0) <= 0.05 : m.weight === 0);
 const report = {
   benchmark: 'lookup-attack',
   command: `npx tsx bench/lookup-attack.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -282,8 +285,11 @@ const report = {
   target: {
     rule: "every cheater's sn34 <= 0.05 and weight <= 5 % of the honest miner's",
     measured_on: 'sn34_credited (sn34 the validator credits after its copy policy) and weight_vs_honest',
-    met: cheaters.every((m) => m.sn34_credited <= 0.05 && (m.weight_vs_honest ?? 0) <= 0.05),
-    failing: cheaters.filter((m) => !(m.sn34_credited <= 0.05 && (m.weight_vs_honest ?? 0) <= 0.05)).map((m) => m.role),
+    // Judged only when the honest miner earns: with no honest weight there is nothing to compare against (a
+    // detector at chance on the challenges leaves every miner at 0, which says nothing about the cheaters).
+    judged: honest.weight > 0,
+    met: honest.weight > 0 && cheaters.every(passes),
+    failing: cheaters.filter((m) => !passes(m)).map((m) => m.role),
   },
 };
 for (const m of miners) m.stop();
