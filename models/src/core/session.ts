@@ -37,14 +37,10 @@ export class SerialQueue {
   private closed = false;
 
   run<T>(job: () => Promise<T>): Promise<T> {
-    const guarded = () => {
+    return this.enqueue(() => {
       if (this.closed) throw new VeracityError(ErrorCode.Disposed, 'the model was closed before this job ran');
       return job();
-    };
-    const result = this.tail.then(guarded, guarded);
-    // Keep the chain alive whatever this job does; the caller still sees its own rejection.
-    this.tail = result.catch(() => undefined);
-    return result;
+    });
   }
 
   /**
@@ -53,7 +49,12 @@ export class SerialQueue {
    */
   close<T>(last: () => Promise<T>): Promise<T> {
     this.closed = true;
-    const result = this.tail.then(last, last);
+    return this.enqueue(last);
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(job, job);
+    // Keep the chain alive whatever this job does; the caller still sees its own rejection.
     this.tail = result.catch(() => undefined);
     return result;
   }
